@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs Herald's build and test dependencies from Debian 12 packages.
+# Idempotent: does nothing (and prints nothing) when everything is already there.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build lld ccache pkg-config
+  libboost1.81-dev nlohmann-json3-dev libsodium-dev libsqlite3-dev libpq-dev
+  libcurl4-openssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  wrk curl python3 python3-matrix-nio
+)
+if [[ "${HERALD_SKIP_CLIENT_DEPS:-}" == 1 ]]; then
+  packages=("${packages[@]/python3-matrix-nio}")
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  [[ -z "$p" ]] && continue
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

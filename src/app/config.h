@@ -1,0 +1,56 @@
+#pragma once
+// The homeserver's configuration, filled from YAML by config_yaml.cpp (the only file that sees yaml-cpp).
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/rate_limiter.h"
+
+namespace herald::app {
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct ListenerConfig {
+  std::string bind_address = "127.0.0.1";
+  std::uint16_t port = 8008;
+  bool tls = false;
+  std::vector<std::string> resources = {"client", "federation"};
+};
+
+struct DatabaseConfig {
+  std::string backend = "sqlite";
+  std::string path = "./herald-data/homeserver.db";
+  int readers = 2;
+};
+
+struct HomeserverConfig {
+  std::string server_name = "localhost:8008";
+  std::string public_baseurl = "http://127.0.0.1:8008/";
+  std::vector<ListenerConfig> listeners = {ListenerConfig{}};
+  DatabaseConfig database;
+  std::string signing_key_path = "./herald-data/signing.key";
+  bool registration_enabled = true;
+  RateLimitOptions rate_limits;
+  std::string default_room_version = "12";
+  int io_threads = 2;
+  std::size_t max_request_body_bytes = 65536;
+  int request_read_timeout_seconds = 30;
+  std::string log_level = "info";
+};
+
+// Throws ConfigError naming the key for unknown keys and bad values.
+HomeserverConfig parse_homeserver_config(std::string_view yaml_text);
+HomeserverConfig load_homeserver_config(const std::filesystem::path& path);
+// `herald dev`: everything under data_dir, 127.0.0.1:8008, open registration.
+HomeserverConfig dev_homeserver_config(const std::filesystem::path& data_dir);
+
+}  // namespace herald::app
+
+namespace herald::embedded {
+std::string_view homeserver_example_yaml();
+}

@@ -1,0 +1,207 @@
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "app/config.h"
+#include "core/ids.h"
+
+namespace herald::app {
+namespace {
+
+// Reads a YAML mapping, remembering which keys were used so that leftovers are reported by name.
+class MapReader {
+ public:
+  MapReader(YAML::Node node, std::string path) : node_(node), path_(std::move(path)) {
+    if (!node_.IsMap()) throw ConfigError("'" + path_ + "' must be a mapping");
+  }
+
+  template <class T>
+  void read(const char* key, T& out) {
+    const YAML::Node v = take(key);
+    if (!v || v.IsNull()) return;
+    convert(v, name(key), out);
+  }
+
+  YAML::Node take(const char* key) {
+    used_.insert(key);
+    return node_[key];
+  }
+
+  std::string name(std::string_view key) const { return path_.empty() ? std::string(key) : path_ + "." + std::string(key); }
+
+  void finish() const {
+    for (const auto& kv : node_) {
+      const std::string key = kv.first.as<std::string>();
+      if (!used_.contains(key)) throw ConfigError("unknown configuration key '" + name(key) + "'");
+    }
+  }
+
+ private:
+  static void convert(const YAML::Node& v, const std::string& key, std::string& out) {
+    if (!v.IsScalar()) throw ConfigError("'" + key + "' must be a string");
+    out = v.as<std::string>();
+  }
+  static void convert(const YAML::Node& v, const std::string& key, bool& out) {
+    try {
+      out = v.as<bool>();
+    } catch (const YAML::Exception&) {
+      throw ConfigError("'" + key + "' must be true or false");
+    }
+  }
+  template <class Int>
+    requires std::is_integral_v<Int>
+  static void convert(const YAML::Node& v, const std::string& key, Int& out) {
+    try {
+      const long long n = v.as<long long>();
+      if (n < static_cast<long long>(std::numeric_limits<Int>::min()) ||
+          static_cast<unsigned long long>(n) > static_cast<unsigned long long>(std::numeric_limits<Int>::max()) ||
+          (n < 0 && !std::is_signed_v<Int>))
+        throw ConfigError("'" + key + "' is out of range");
+      out = static_cast<Int>(n);
+    } catch (const YAML::Exception&) {
+      throw ConfigError("'" + key + "' must be an integer");
+    }
+  }
+  static void convert(const YAML::Node& v, const std::string& key, double& out) {
+    try {
+      out = v.as<double>();
+    } catch (const YAML::Exception&) {
+      throw ConfigError("'" + key + "' must be a number");
+    }
+  }
+
+  YAML::Node node_;
+  std::string path_;
+  std::set<std::string> used_;
+};
+
+ListenerConfig parse_listener(const YAML::Node& node, const std::string& path) {
+  ListenerConfig l;
+  MapReader r(node, path);
+  r.read("bind_address", l.bind_address);
+  r.read("port", l.port);
+  r.read("tls", l.tls);
+  if (YAML::Node res = r.take("resources")) {
+    if (!res.IsSequence()) throw ConfigError("'" + path + ".resources' must be a list");
+    l.resources.clear();
+    for (const auto& item : res) {
+      const std::string v = item.as<std::string>();
+      if (v != "client" && v != "federation") {
+        throw ConfigError("'" + path + ".resources' has unknown resource '" + v + "' (client, federation)");
+      }
+      l.resources.push_back(v);
+    }
+  }
+  r.finish();
+  if (l.tls) throw ConfigError("'" + path + ".tls': TLS listeners are not supported yet; terminate TLS in a proxy");
+  if (l.bind_address.empty()) throw ConfigError("'" + path + ".bind_address' must not be empty");
+  return l;
+}
+
+void parse_rate_limits(const YAML::Node& node, RateLimitOptions& out) {
+  MapReader r(node, "rate_limits");
+  r.read("enabled", out.enabled);
+  for (const auto& kv : node) {
+    const std::string key = kv.first.as<std::string>();
+    if (key == "enabled") continue;
+    const auto action = rate_action_from_name(key);
+    if (!action) continue;  // reported by finish()
+    RateBucket& bucket = out.buckets[static_cast<std::size_t>(*action)];
+    MapReader b(r.take(key.c_str()), r.name(key));
+    b.read("per_second", bucket.per_second);
+    b.read("burst", bucket.burst);
+    b.finish();
+    if (bucket.per_second < 0 || bucket.burst < 1) {
+      throw ConfigError("'rate_limits." + key + "' needs per_second >= 0 and burst >= 1");
+    }
+  }
+  r.finish();
+}
+
+}  // namespace
+
+HomeserverConfig parse_homeserver_config(std::string_view yaml_text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(std::string("configuration is not valid YAML: ") + e.what());
+  }
+  HomeserverConfig c;
+  if (!root || root.IsNull()) return c;
+  MapReader r(root, "");
+  r.read("server_name", c.server_name);
+  r.read("public_baseurl", c.public_baseurl);
+  if (YAML::Node listeners = r.take("listeners")) {
+    if (!listeners.IsSequence() || listeners.size() == 0) throw ConfigError("'listeners' must be a non-empty list");
+    c.listeners.clear();
+    for (std::size_t i = 0; i < listeners.size(); ++i) {
+      c.listeners.push_back(parse_listener(listeners[i], "listeners[" + std::to_string(i) + "]"));
+    }
+  }
+  if (YAML::Node db = r.take("database")) {
+    MapReader d(db, "database");
+    d.read("backend", c.database.backend);
+    d.read("path", c.database.path);
+    d.read("readers", c.database.readers);
+    d.finish();
+    if (c.database.backend != "sqlite") {
+      throw ConfigError("'database.backend': '" + c.database.backend + "' is not supported (sqlite)");
+    }
+    if (c.database.readers < 1 || c.database.readers > 64) throw ConfigError("'database.readers' must be 1..64");
+  }
+  r.read("signing_key_path", c.signing_key_path);
+  if (YAML::Node reg = r.take("registration")) {
+    MapReader g(reg, "registration");
+    g.read("enabled", c.registration_enabled);
+    g.finish();
+  }
+  if (YAML::Node rl = r.take("rate_limits")) parse_rate_limits(rl, c.rate_limits);
+  r.read("default_room_version", c.default_room_version);
+  r.read("io_threads", c.io_threads);
+  r.read("max_request_body_bytes", c.max_request_body_bytes);
+  r.read("request_read_timeout_seconds", c.request_read_timeout_seconds);
+  r.read("log_level", c.log_level);
+  r.finish();
+
+  if (!is_valid_server_name(c.server_name)) throw ConfigError("'server_name': '" + c.server_name + "' is not a valid server name");
+  if (c.public_baseurl.rfind("http://", 0) != 0 && c.public_baseurl.rfind("https://", 0) != 0) {
+    throw ConfigError("'public_baseurl' must start with http:// or https://");
+  }
+  if (c.public_baseurl.back() != '/') c.public_baseurl += '/';
+  if (c.io_threads < 1 || c.io_threads > 64) throw ConfigError("'io_threads' must be 1..64");
+  if (c.max_request_body_bytes < 1024) throw ConfigError("'max_request_body_bytes' must be at least 1024");
+  if (c.request_read_timeout_seconds < 1) throw ConfigError("'request_read_timeout_seconds' must be at least 1");
+  int v = 0;
+  try {
+    v = std::stoi(c.default_room_version);
+  } catch (...) {
+  }
+  if (v < 1 || v > 12 || std::to_string(v) != c.default_room_version) {
+    throw ConfigError("'default_room_version': '" + c.default_room_version + "' is not a supported room version (1-12)");
+  }
+  if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error" &&
+      c.log_level != "off") {
+    throw ConfigError("'log_level' must be one of debug, info, warn, error, off");
+  }
+  return c;
+}
+
+HomeserverConfig load_homeserver_config(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot read configuration file " + path.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_homeserver_config(text.str());
+}
+
+HomeserverConfig dev_homeserver_config(const std::filesystem::path& data_dir) {
+  HomeserverConfig c;
+  c.database.path = (data_dir / "homeserver.db").string();
+  c.signing_key_path = (data_dir / "signing.key").string();
+  return c;
+}
+
+}  // namespace herald::app

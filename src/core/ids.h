@@ -1,0 +1,40 @@
+#pragma once
+// Matrix identifiers as types, validated once at the edge (rooms-and-auth.md §1).
+#include <compare>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/expected.h"
+
+namespace herald {
+
+enum class IdError { empty, bad_sigil, no_server, bad_localpart, bad_server_name, too_long };
+std::string_view describe(IdError e);
+
+bool is_valid_server_name(std::string_view name);
+// The strict grammar for new user IDs: a-z 0-9 . _ = - / +
+bool is_valid_user_localpart(std::string_view localpart);
+
+class UserId {
+ public:
+  // Accepts historical IDs (any localpart without ':' or NUL) as the spec asks servers to.
+  static Expected<UserId, IdError> parse(std::string_view text);
+  static UserId from_parts(std::string_view localpart, std::string_view server_name);
+
+  const std::string& str() const noexcept { return value_; }
+  std::string_view localpart() const noexcept;
+  std::string_view server_name() const noexcept;
+  auto operator<=>(const UserId&) const = default;
+
+ private:
+  explicit UserId(std::string value) : value_(std::move(value)) {}
+  std::string value_;
+};
+
+}  // namespace herald
+
+template <>
+struct std::hash<herald::UserId> {
+  std::size_t operator()(const herald::UserId& id) const noexcept { return std::hash<std::string>{}(id.str()); }
+};

@@ -1,0 +1,38 @@
+#include "core/ids.h"
+
+#include <gtest/gtest.h>
+
+namespace herald {
+
+TEST(Ids, ServerNames) {
+  struct Case {
+    const char* name;
+    bool valid;
+  } cases[] = {
+      {"matrix.org", true},  {"localhost:8008", true}, {"1.2.3.4:1234", true}, {"[1234:5678::abcd]", true},
+      {"[::1]:8448", true},  {"", false},              {"a:", false},          {"a:123456", false},
+      {"exa mple.org", false}, {"[::1", false},         {"a:b", false},
+  };
+  for (const auto& c : cases) EXPECT_EQ(is_valid_server_name(c.name), c.valid) << c.name;
+}
+
+TEST(Ids, UserIdParsesAtFirstColon) {
+  auto id = UserId::parse("@alice:localhost:8008");
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->localpart(), "alice");
+  EXPECT_EQ(id->server_name(), "localhost:8008");
+  EXPECT_EQ(UserId::parse("alice:x").error(), IdError::bad_sigil);
+  EXPECT_EQ(UserId::parse("@alice").error(), IdError::no_server);
+  EXPECT_EQ(UserId::parse("@a:bad server").error(), IdError::bad_server_name);
+  EXPECT_EQ(UserId::parse("@" + std::string(260, 'a') + ":x").error(), IdError::too_long);
+}
+
+TEST(Ids, StrictLocalpartGrammar) {
+  EXPECT_TRUE(is_valid_user_localpart("alice.b_c=d-e/f+g9"));
+  EXPECT_FALSE(is_valid_user_localpart("Alice"));
+  EXPECT_FALSE(is_valid_user_localpart(""));
+  EXPECT_FALSE(is_valid_user_localpart("a b"));
+  EXPECT_FALSE(is_valid_user_localpart("a:b"));
+}
+
+}  // namespace herald

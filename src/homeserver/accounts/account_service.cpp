@@ -1,0 +1,185 @@
+#include "homeserver/accounts/account_service.h"
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+#include "core/clock.h"
+#include "core/matrix_error.h"
+#include "core/worker_pool.h"
+#include "crypto/random.h"
+#include "crypto/sha256.h"
+#include "storage/account_store.h"
+#include "storage/database.h"
+#include "storage/sql/connection.h"
+
+namespace herald::homeserver {
+namespace {
+constexpr std::size_t kTokenChars = 43;  // 62^43 > 2^256
+constexpr std::size_t kMaxPasswordBytes = 512;
+
+std::string new_access_token() { return "hd_" + crypto::random_alnum(kTokenChars); }
+}  // namespace
+
+AccountService::AccountService(storage::Database& db, WorkerPool& workers, const Clock& clock, AccountOptions options)
+    : db_(db), workers_(workers), clock_(clock), options_(std::move(options)) {}
+
+std::string AccountService::new_device_id() const { return crypto::random_upper(10); }
+
+std::string AccountService::validate_new_localpart(std::string_view username) const {
+  std::string local = std::string(username);
+  std::transform(local.begin(), local.end(), local.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (local.empty()) throw MatrixError(Errc::invalid_username, "User ID cannot be empty");
+  if (!is_valid_user_localpart(local)) {
+    throw MatrixError(Errc::invalid_username, "User ID can only contain characters a-z, 0-9, or '=_-./+'");
+  }
+  if (local.front() == '_') throw MatrixError(Errc::invalid_username, "User ID may not begin with '_'");
+  if (std::all_of(local.begin(), local.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    throw MatrixError(Errc::invalid_username, "Numeric user IDs are reserved for guest users");
+  }
+  if (local.size() + options_.server_name.size() + 2 > 255) {
+    throw MatrixError(Errc::invalid_username, "User ID may not be longer than 255 characters");
+  }
+  return local;
+}
+
+Task<void> AccountService::require_available(std::string localpart) {
+  const std::string user_id = UserId::from_parts(localpart, options_.server_name).str();
+  const bool taken = co_await db_.read([&](storage::sql::Connection& c) { return storage::account_store::user_exists(c, user_id); });
+  if (taken) throw MatrixError(Errc::user_in_use, "User ID already taken.");
+}
+
+Task<bool> AccountService::user_exists(UserId user_id) {
+  const std::string id = user_id.str();
+  co_return co_await db_.read([&](storage::sql::Connection& c) { return storage::account_store::user_exists(c, id); });
+}
+
+namespace {
+struct PreparedAccount {
+  storage::StoredUser user;
+  std::optional<std::string> device_id;
+  std::optional<std::string> token;
+  std::optional<std::string> token_hash;
+};
+
+LoginResult write_account(storage::sql::Connection& c, const PreparedAccount& p, const NewAccount& a, std::int64_t now) {
+  if (!storage::account_store::insert_user(c, p.user, now)) throw MatrixError(Errc::user_in_use, "User ID already taken.");
+  LoginResult result{p.user.user_id, std::nullopt, std::nullopt};
+  if (p.token) {
+    storage::account_store::ensure_device(c, p.user.user_id, *p.device_id, a.initial_device_display_name, now);
+    storage::account_store::insert_token(c, *p.token_hash, p.user.user_id, *p.device_id, now);
+    result.access_token = p.token;
+    result.device_id = p.device_id;
+  }
+  return result;
+}
+}  // namespace
+
+Task<LoginResult> AccountService::register_account(NewAccount account) {
+  if (account.password && account.password->size() > kMaxPasswordBytes) {
+    throw MatrixError(Errc::bad_json, "Password too long");
+  }
+  PreparedAccount p;
+  p.user.user_id = UserId::from_parts(account.localpart, options_.server_name).str();
+  p.user.is_admin = account.is_admin;
+  if (account.password) {
+    const std::string password = *account.password;
+    const crypto::PasswordCost cost = options_.password_cost;
+    // Named before the co_await: GCC 12 double-frees capturing lambdas built inside one (toolchain.md).
+    auto hash_fn = [password, cost] { return crypto::hash_password(password, cost); };
+    p.user.password_hash = co_await workers_.run(std::move(hash_fn));
+  }
+  if (!account.inhibit_login) {
+    p.device_id = account.device_id.value_or(new_device_id());
+    p.token = new_access_token();
+    p.token_hash = crypto::sha256_hex(*p.token);
+  }
+  const std::int64_t now = clock_.now_ms();
+  LoginResult result = co_await db_.write([&](storage::sql::Connection& c) { return write_account(c, p, account, now); });
+  if (p.token) remember(*p.token_hash, Session{UserId::parse(p.user.user_id).value(), *p.device_id});
+  co_return result;
+}
+
+LoginResult AccountService::register_account_sync(const NewAccount& account) {
+  PreparedAccount p;
+  p.user.user_id = UserId::from_parts(account.localpart, options_.server_name).str();
+  p.user.is_admin = account.is_admin;
+  if (account.password) p.user.password_hash = crypto::hash_password(*account.password, options_.password_cost);
+  std::optional<LoginResult> result;
+  const std::int64_t now = clock_.now_ms();
+  db_.write_sync([&](storage::sql::Connection& c) { result = write_account(c, p, account, now); });
+  return *result;
+}
+
+Task<std::optional<LoginResult>> AccountService::login_with_password(UserId user_id, std::string password,
+                                                                     std::optional<std::string> device_id,
+                                                                     std::optional<std::string> device_display_name) {
+  if (password.size() > kMaxPasswordBytes) co_return std::nullopt;
+  const std::string id = user_id.str();
+  const auto user = co_await db_.read([&](storage::sql::Connection& c) { return storage::account_store::find_user(c, id); });
+  if (!user || !user->password_hash) co_return std::nullopt;
+  if (user->deactivated) throw MatrixError(Errc::user_deactivated, "This account has been deactivated");
+  const std::string hash = *user->password_hash;
+  auto verify_fn = [hash, password] { return crypto::verify_password(hash, password); };
+  const bool ok = co_await workers_.run(std::move(verify_fn));
+  if (!ok) co_return std::nullopt;
+
+  const std::string device = device_id.value_or(new_device_id());
+  const std::string token = new_access_token();
+  const std::string token_hash = crypto::sha256_hex(token);
+  const std::int64_t now = clock_.now_ms();
+  // Logging in with an existing device ID replaces that device's older tokens.
+  const std::vector<std::string> replaced = co_await db_.write([&](storage::sql::Connection& c) {
+    storage::account_store::ensure_device(c, id, device, device_display_name, now);
+    auto old = storage::account_store::delete_device_tokens(c, id, device);
+    storage::account_store::insert_token(c, token_hash, id, device, now);
+    return old;
+  });
+  forget_tokens(replaced);
+  remember(token_hash, Session{user_id, device});
+  co_return LoginResult{id, token, device};
+}
+
+Task<std::optional<Session>> AccountService::session_for_token(std::string token) {
+  if (token.empty() || token.size() > 512) co_return std::nullopt;
+  const std::string token_hash = crypto::sha256_hex(token);
+  {
+    std::shared_lock lock(sessions_mutex_);
+    if (auto it = sessions_.find(token_hash); it != sessions_.end()) co_return it->second;
+  }
+  const auto stored =
+      co_await db_.read([&](storage::sql::Connection& c) { return storage::account_store::find_session(c, token_hash); });
+  if (!stored) co_return std::nullopt;
+  auto user_id = UserId::parse(stored->user_id);
+  if (!user_id) co_return std::nullopt;
+  Session session{std::move(*user_id), stored->device_id};
+  remember(token_hash, session);
+  co_return session;
+}
+
+Task<void> AccountService::logout(Session session) {
+  const std::string user = session.user_id.str();
+  const std::string device = session.device_id;
+  const auto removed = co_await db_.write(
+      [&](storage::sql::Connection& c) { return storage::account_store::delete_device(c, user, device); });
+  forget_tokens(removed);
+}
+
+Task<void> AccountService::logout_all(UserId user_id) {
+  const std::string user = user_id.str();
+  const auto removed =
+      co_await db_.write([&](storage::sql::Connection& c) { return storage::account_store::delete_all_devices(c, user); });
+  forget_tokens(removed);
+}
+
+void AccountService::forget_tokens(const std::vector<std::string>& hashes) {
+  std::unique_lock lock(sessions_mutex_);
+  for (const auto& h : hashes) sessions_.erase(h);
+}
+
+void AccountService::remember(const std::string& token_hash, Session session) {
+  std::unique_lock lock(sessions_mutex_);
+  sessions_.insert_or_assign(token_hash, std::move(session));
+}
+
+}  // namespace herald::homeserver

@@ -1,0 +1,89 @@
+#pragma once
+// Accounts, devices and access tokens: registration, password login, logout, token lookup.
+// Token lookups are served from memory after the first use; argon2id runs on the worker pool.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/ids.h"
+#include "core/task.h"
+#include "crypto/password.h"
+
+namespace herald {
+class Clock;
+class WorkerPool;
+namespace storage {
+class Database;
+}
+}  // namespace herald
+
+namespace herald::homeserver {
+
+struct AccountOptions {
+  std::string server_name;
+  crypto::PasswordCost password_cost = crypto::PasswordCost::interactive();
+};
+
+struct Session {
+  UserId user_id;
+  std::string device_id;
+};
+
+struct NewAccount {
+  std::string localpart;                // already validated
+  std::optional<std::string> password;  // none: the account cannot log in with a password
+  std::optional<std::string> device_id;
+  std::optional<std::string> initial_device_display_name;
+  bool inhibit_login = false;
+  bool is_admin = false;
+};
+
+struct LoginResult {
+  std::string user_id;
+  std::optional<std::string> access_token;  // absent with inhibit_login
+  std::optional<std::string> device_id;
+};
+
+class AccountService {
+ public:
+  AccountService(storage::Database& db, WorkerPool& workers, const Clock& clock, AccountOptions options);
+
+  const std::string& server_name() const { return options_.server_name; }
+
+  // Normalises a requested username (lower-cased) and checks the grammar; throws M_INVALID_USERNAME.
+  std::string validate_new_localpart(std::string_view username) const;
+  // Throws M_USER_IN_USE when taken.
+  Task<void> require_available(std::string localpart);
+  // Creates the account (and, unless inhibit_login, a device and token). Throws M_USER_IN_USE.
+  Task<LoginResult> register_account(NewAccount account);
+  // The same for offline tools (no io thread involved).
+  LoginResult register_account_sync(const NewAccount& account);
+
+  // Returns nullopt for a wrong password or unknown user (the caller answers 403 either way).
+  Task<std::optional<LoginResult>> login_with_password(UserId user_id, std::string password,
+                                                       std::optional<std::string> device_id,
+                                                       std::optional<std::string> device_display_name);
+  Task<std::optional<Session>> session_for_token(std::string token);
+  Task<void> logout(Session session);
+  Task<void> logout_all(UserId user_id);
+
+  Task<bool> user_exists(UserId user_id);
+
+ private:
+  std::string new_device_id() const;
+  void forget_tokens(const std::vector<std::string>& hashes);
+  void remember(const std::string& token_hash, Session session);
+
+  storage::Database& db_;
+  WorkerPool& workers_;
+  const Clock& clock_;
+  AccountOptions options_;
+  // Sessions by SHA-256(token), hex: the raw token is never stored, even in memory.
+  std::shared_mutex sessions_mutex_;
+  std::unordered_map<std::string, Session> sessions_;
+};
+
+}  // namespace herald::homeserver

@@ -1,0 +1,16 @@
+#include "homeserver/client_api/client_api.h"
+
+#include "http/router.h"
+
+namespace herald::homeserver {
+
+http::Handler bind_handler(ClientHandler fn, ClientApi& api) {
+  return [fn, &api](http::Request req) { return fn(std::move(req), api); };
+}
+
+void add_client_routes(http::Router& router, ClientApi& api) {
+  add_discovery_routes(router, api);
+  add_account_routes(router, api);
+}
+
+}  // namespace herald::homeserver

@@ -1,0 +1,58 @@
+#pragma once
+// The Client-Server API: the services its handlers use, and the function that registers its routes.
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/task.h"
+#include "http/router.h"
+
+namespace herald {
+class RateLimiter;
+namespace http {
+class Metrics;
+}  // namespace http
+}  // namespace herald
+
+namespace herald::homeserver {
+
+class AccountService;
+class UserInteractiveAuth;
+
+struct ClientApiOptions {
+  std::string server_name;
+  std::string public_baseurl;  // with a trailing '/'
+  bool registration_enabled = true;
+  std::string default_room_version = "12";
+  std::optional<std::string> identity_server_base_url;  // advertised in .well-known
+};
+
+struct ClientApi {
+  ClientApiOptions options;
+  AccountService& accounts;
+  UserInteractiveAuth& uia;
+  RateLimiter& limiter;
+  http::Metrics& metrics;
+};
+
+// Current and r0 prefixes serve every endpoint; api/v1 only those that existed in 2014-15.
+inline constexpr std::array<std::string_view, 2> kClientPrefixes = {"/_matrix/client/v3", "/_matrix/client/r0"};
+inline constexpr std::array<std::string_view, 3> kClientPrefixesWithV1 = {"/_matrix/client/v3", "/_matrix/client/r0",
+                                                                          "/_matrix/client/api/v1"};
+
+using ClientHandler = Task<http::Response> (*)(http::Request, ClientApi&);
+// Adapts a handler function to the router, binding the long-lived ClientApi by reference.
+http::Handler bind_handler(ClientHandler fn, ClientApi& api);
+// Registers fn for `suffix` under each prefix.
+template <class Prefixes>
+void add_under(http::Router& router, const Prefixes& prefixes, http::Method method, std::string_view suffix,
+               ClientHandler fn, ClientApi& api) {
+  for (std::string_view prefix : prefixes) router.add(method, std::string(prefix) + std::string(suffix), bind_handler(fn, api));
+}
+
+void add_client_routes(http::Router& router, ClientApi& api);
+void add_account_routes(http::Router& router, ClientApi& api);
+void add_discovery_routes(http::Router& router, ClientApi& api);
+
+}  // namespace herald::homeserver

@@ -1,0 +1,236 @@
+#include "http/server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <mutex>
+#include <set>
+
+#include "core/log.h"
+#include "core/matrix_error.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+namespace herald::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+std::atomic<std::uint64_t> g_request_counter{0};
+
+Method method_of(bhttp::verb v) {
+  switch (v) {
+    case bhttp::verb::get: return Method::get;
+    case bhttp::verb::post: return Method::post;
+    case bhttp::verb::put: return Method::put;
+    case bhttp::verb::delete_: return Method::delete_;
+    case bhttp::verb::options: return Method::options;
+    case bhttp::verb::head: return Method::head;
+    default: return Method::other;
+  }
+}
+
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool busy = false;
+};
+}  // namespace
+
+struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+  Impl(asio::io_context& io, const Router& router, Metrics& metrics, ServerOptions options)
+      : io(io), router(router), metrics(metrics), options(std::move(options)) {}
+
+  asio::io_context& io;
+  const Router& router;
+  Metrics& metrics;
+  ServerOptions options;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  mutable std::mutex mutex;
+  std::set<std::shared_ptr<Connection>> connections;
+  std::atomic<bool> stopping{false};
+
+  void add_common_headers(bhttp::response<bhttp::string_body>& out) const {
+    out.set(bhttp::field::server, options.server_header);
+    out.set(bhttp::field::access_control_allow_origin, "*");
+    out.set(bhttp::field::access_control_allow_methods, "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+    out.set(bhttp::field::access_control_allow_headers, "X-Requested-With, Content-Type, Authorization, Date");
+  }
+
+  bhttp::response<bhttp::string_body> to_beast(Response res, unsigned version, bool keep_alive) const {
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
+    add_common_headers(out);
+    if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type);
+    for (auto& [name, value] : res.headers) out.set(name, value);
+    out.keep_alive(keep_alive);
+    out.body() = std::move(res.body);
+    out.prepare_payload();
+    return out;
+  }
+
+  asio::awaitable<Response> dispatch(Request& req) {
+    if (req.method == Method::options) {
+      req.route = "OPTIONS";
+      co_return Response::empty(204);
+    }
+    std::optional<MatrixError> error;
+    try {
+      const Router::Match match = router.match(req);
+      if (!match.handler) {
+        req.route = "unmatched";
+        if (match.path_known) throw MatrixError(Errc::unrecognized, "Unrecognized request: method not allowed", 405);
+        throw MatrixError(Errc::unrecognized, "Unrecognized request", 404);
+      }
+      Request arg = req;  // handlers own their request; req keeps route and id for the log line
+      Response res = co_await (*match.handler)(std::move(arg));
+      co_return res;
+    } catch (const MatrixError& e) {
+      error.emplace(e);
+    } catch (const std::exception& e) {
+      log::error("request id={} route={} internal error: {}", req.request_id, req.route, e.what());
+      error.emplace(Errc::unknown, "Internal server error (request " + req.request_id + ")", 500);
+    }
+    co_return Response::error(*error);
+  }
+
+  asio::awaitable<void> session(std::shared_ptr<Connection> conn) {
+    metrics.connection_opened();
+    beast::error_code ec;
+    std::string remote = "unknown";
+    {
+      auto ep = conn->stream.socket().remote_endpoint(ec);
+      if (!ec) remote = ep.address().to_string();
+    }
+    beast::flat_buffer buffer;
+    for (;;) {
+      if (stopping) break;
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(options.body_limit);
+      parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+      conn->stream.expires_after(options.read_timeout);
+      co_await bhttp::async_read(conn->stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == bhttp::error::body_limit) {
+        const MatrixError too_large(Errc::too_large, "Request body too large");
+        auto out = to_beast(Response::error(too_large), 11, false);
+        conn->stream.expires_after(std::chrono::seconds(5));
+        co_await bhttp::async_write(conn->stream, out, asio::redirect_error(asio::use_awaitable, ec));
+        metrics.record("too_large", "?", 413, 0);
+        break;
+      }
+      if (ec) break;  // EOF, timeout or garbage: close this connection and nothing else
+      conn->busy = true;
+      conn->stream.expires_never();
+      const auto started = std::chrono::steady_clock::now();
+      auto& msg = parser.get();
+      Request req;
+      req.method = method_of(msg.method());
+      const std::string_view target(msg.target().data(), msg.target().size());
+      const auto qmark = target.find('?');
+      req.path = std::string(target.substr(0, qmark));
+      if (qmark != std::string_view::npos) req.query = parse_query(target.substr(qmark + 1));
+      if (auto it = msg.find(bhttp::field::authorization); it != msg.end()) req.authorization = std::string(it->value());
+      req.body = std::move(msg.body());
+      req.remote_address = remote;
+      req.request_id = "r" + std::to_string(++g_request_counter);
+      const bool keep_alive = msg.keep_alive() && !stopping;
+      Response res = co_await dispatch(req);
+      const int status = res.status;
+      auto out = to_beast(std::move(res), msg.version(), keep_alive);
+      conn->stream.expires_after(options.read_timeout);
+      co_await bhttp::async_write(conn->stream, out, asio::redirect_error(asio::use_awaitable, ec));
+      conn->busy = false;
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      metrics.record(req.route, name_of(req.method), status, seconds);
+      log::info("request id={} method={} route={} status={} ms={:.2f} ip={}", req.request_id, name_of(req.method),
+                req.route, status, seconds * 1000, remote);
+      if (ec || !keep_alive) break;
+    }
+    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    conn->stream.close();
+    {
+      std::lock_guard lock(mutex);
+      connections.erase(conn);
+    }
+    metrics.connection_closed();
+  }
+
+  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
+    auto self = shared_from_this();
+    for (;;) {
+      beast::error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(io), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (stopping || ec == asio::error::operation_aborted) co_return;
+        log::warn("accept failed: {}", ec.message());
+        continue;
+      }
+      if (stopping) co_return;
+      socket.set_option(tcp::no_delay(true), ec);
+      auto conn = std::make_shared<Connection>(std::move(socket));
+      {
+        std::lock_guard lock(mutex);
+        connections.insert(conn);
+      }
+      auto ex = conn->stream.get_executor();
+      asio::co_spawn(ex, session(conn), asio::detached);
+    }
+  }
+};
+
+Server::Server(asio::io_context& io, const Router& router, Metrics& metrics, ServerOptions options)
+    : impl_(std::make_shared<Impl>(io, router, metrics, std::move(options))) {}
+
+Server::~Server() = default;
+
+std::uint16_t Server::listen(const std::string& address, std::uint16_t port) {
+  const tcp::endpoint endpoint(asio::ip::make_address(address), port);
+  auto acceptor = std::make_unique<tcp::acceptor>(asio::make_strand(impl_->io));
+  acceptor->open(endpoint.protocol());
+  acceptor->set_option(asio::socket_base::reuse_address(true));
+  acceptor->bind(endpoint);
+  acceptor->listen(asio::socket_base::max_listen_connections);
+  const std::uint16_t bound = acceptor->local_endpoint().port();
+  impl_->acceptors.push_back(std::move(acceptor));
+  return bound;
+}
+
+void Server::start() {
+  for (auto& acceptor : impl_->acceptors) {
+    tcp::acceptor& a = *acceptor;
+    asio::co_spawn(a.get_executor(), impl_->accept_loop(a), asio::detached);
+  }
+}
+
+void Server::stop() {
+  impl_->stopping = true;
+  for (auto& acceptor : impl_->acceptors) {
+    tcp::acceptor& a = *acceptor;
+    asio::post(a.get_executor(), [&a] {
+      beast::error_code ec;
+      a.close(ec);
+    });
+  }
+  std::lock_guard lock(impl_->mutex);
+  for (const auto& conn : impl_->connections) {
+    // Idle connections are waiting for a request: cancel that read. Busy ones finish their response.
+    asio::post(conn->stream.get_executor(), [conn] {
+      if (!conn->busy) conn->stream.cancel();
+    });
+  }
+}
+
+std::size_t Server::active_connections() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->connections.size();
+}
+
+}  // namespace herald::http

@@ -1,0 +1,83 @@
+#include "storage/account_store.h"
+
+#include "storage/sql/connection.h"
+
+namespace herald::storage::account_store {
+
+bool user_exists(sql::Connection& c, const std::string& user_id) {
+  return c.query_one("SELECT 1 FROM users WHERE user_id = $1", {user_id}).has_value();
+}
+
+bool insert_user(sql::Connection& c, const StoredUser& user, std::int64_t now_ms) {
+  return c.execute(
+             "INSERT INTO users (user_id, password_hash, created_ts, is_admin, displayname, avatar_url) "
+             "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO NOTHING",
+             {user.user_id, sql::nullable(user.password_hash), now_ms, std::int64_t{user.is_admin ? 1 : 0},
+              sql::nullable(user.displayname), sql::nullable(user.avatar_url)}) == 1;
+}
+
+std::optional<StoredUser> find_user(sql::Connection& c, const std::string& user_id) {
+  auto row = c.query_one(
+      "SELECT user_id, password_hash, deactivated, is_admin, displayname, avatar_url FROM users WHERE user_id = $1",
+      {user_id});
+  if (!row) return std::nullopt;
+  return StoredUser{row->get_text(0), row->opt_text(1), row->get_int(2) != 0, row->get_int(3) != 0, row->opt_text(4),
+                    row->opt_text(5)};
+}
+
+void ensure_device(sql::Connection& c, const std::string& user_id, const std::string& device_id,
+                   const std::optional<std::string>& display_name, std::int64_t now_ms) {
+  c.execute(
+      "INSERT INTO devices (user_id, device_id, display_name, created_ts) VALUES ($1, $2, $3, $4) "
+      "ON CONFLICT (user_id, device_id) DO NOTHING",
+      {user_id, device_id, sql::nullable(display_name), now_ms});
+}
+
+void insert_token(sql::Connection& c, const std::string& token_hash, const std::string& user_id,
+                  const std::string& device_id, std::int64_t now_ms) {
+  c.execute("INSERT INTO access_tokens (token_hash, user_id, device_id, created_ts) VALUES ($1, $2, $3, $4)",
+            {token_hash, user_id, device_id, now_ms});
+}
+
+std::optional<StoredSession> find_session(sql::Connection& c, const std::string& token_hash) {
+  auto row = c.query_one(
+      "SELECT t.user_id, t.device_id FROM access_tokens t JOIN users u ON u.user_id = t.user_id "
+      "WHERE t.token_hash = $1 AND u.deactivated = 0",
+      {token_hash});
+  if (!row) return std::nullopt;
+  return StoredSession{row->get_text(0), row->get_text(1)};
+}
+
+namespace {
+std::vector<std::string> hashes(std::vector<sql::Row> rows) {
+  std::vector<std::string> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(r.get_text(0));
+  return out;
+}
+}  // namespace
+
+std::vector<std::string> delete_device_tokens(sql::Connection& c, const std::string& user_id,
+                                              const std::string& device_id) {
+  return hashes(c.query("DELETE FROM access_tokens WHERE user_id = $1 AND device_id = $2 RETURNING token_hash",
+                        {user_id, device_id}));
+}
+
+std::vector<std::string> delete_device(sql::Connection& c, const std::string& user_id, const std::string& device_id) {
+  auto removed = delete_device_tokens(c, user_id, device_id);
+  c.execute("DELETE FROM devices WHERE user_id = $1 AND device_id = $2", {user_id, device_id});
+  return removed;
+}
+
+std::vector<std::string> delete_all_devices(sql::Connection& c, const std::string& user_id) {
+  auto removed = hashes(c.query("DELETE FROM access_tokens WHERE user_id = $1 RETURNING token_hash", {user_id}));
+  c.execute("DELETE FROM devices WHERE user_id = $1", {user_id});
+  return removed;
+}
+
+std::int64_t count_users(sql::Connection& c) {
+  auto row = c.query_one("SELECT COUNT(*) FROM users");
+  return row ? row->get_int(0) : 0;
+}
+
+}  // namespace herald::storage::account_store

@@ -1,0 +1,49 @@
+#pragma once
+// Users, devices and access tokens, in portable SQL. Functions run inside a Database job.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace herald::storage {
+
+namespace sql {
+class Connection;
+}
+
+struct StoredUser {
+  std::string user_id;
+  std::optional<std::string> password_hash;
+  bool deactivated = false;
+  bool is_admin = false;
+  std::optional<std::string> displayname;
+  std::optional<std::string> avatar_url;
+};
+
+struct StoredSession {
+  std::string user_id;
+  std::string device_id;
+};
+
+namespace account_store {
+
+bool user_exists(sql::Connection& c, const std::string& user_id);
+// False when the user ID is taken.
+bool insert_user(sql::Connection& c, const StoredUser& user, std::int64_t now_ms);
+std::optional<StoredUser> find_user(sql::Connection& c, const std::string& user_id);
+// Creates the device, or keeps it (and its display name) when it exists.
+void ensure_device(sql::Connection& c, const std::string& user_id, const std::string& device_id,
+                   const std::optional<std::string>& display_name, std::int64_t now_ms);
+void insert_token(sql::Connection& c, const std::string& token_hash, const std::string& user_id,
+                  const std::string& device_id, std::int64_t now_ms);
+std::optional<StoredSession> find_session(sql::Connection& c, const std::string& token_hash);
+// Deletes the tokens of one device; returns their hashes so caches can forget them.
+std::vector<std::string> delete_device_tokens(sql::Connection& c, const std::string& user_id, const std::string& device_id);
+// Deletes one device and its tokens.
+std::vector<std::string> delete_device(sql::Connection& c, const std::string& user_id, const std::string& device_id);
+// Deletes every device and token of the user.
+std::vector<std::string> delete_all_devices(sql::Connection& c, const std::string& user_id);
+std::int64_t count_users(sql::Connection& c);
+
+}  // namespace account_store
+}  // namespace herald::storage

@@ -1,0 +1,25 @@
+#pragma once
+// Forward-only schema migrations, embedded at build time from migrations/<backend>/NNNN_name.sql and
+// tracked in schema_version; each applies in its own transaction.
+#include <string>
+#include <vector>
+
+namespace herald::storage {
+
+namespace sql {
+class Connection;
+}
+
+struct Migration {
+  std::string backend;
+  int version;
+  std::string name;
+  std::string sql;
+};
+
+const std::vector<Migration>& embedded_migrations();
+// Applies every migration newer than the database's schema_version; returns how many ran.
+int apply_migrations(sql::Connection& conn);
+int schema_version(sql::Connection& conn);
+
+}  // namespace herald::storage
