@@ -2,6 +2,7 @@
 // The small driver API every store is written against, in portable SQL with $1.. placeholders
 // (STYLE.md §5). sqlite/ implements it now; postgres/ will implement the same.
 #include <cstdint>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <string_view>

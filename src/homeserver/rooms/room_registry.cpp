@@ -1,0 +1,66 @@
+#include "homeserver/rooms/room_registry.h"
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "events/event_builder.h"
+#include "events/room_version.h"
+#include "storage/room_store.h"
+
+namespace herald::homeserver {
+
+void Room::apply(const events::EventPtr& event) {
+  state.apply(event);
+  last_event = event;
+  if (event->type() == "m.room.member" && event->state_key()) {
+    if (event->membership() == "join") joined.insert(*event->state_key());
+    else joined.erase(*event->state_key());
+  }
+}
+
+events::EventPtr load_event(const events::RoomVersion& version, const std::string& event_id, const std::string& room_id,
+                            const std::string& pdu_json) {
+  return events::event_from_pdu(version, event_id, room_id, nlohmann::json::parse(pdu_json));
+}
+
+std::shared_ptr<Room> RoomRegistry::get(storage::sql::Connection& c, const std::string& room_id) {
+  if (auto r = cached(room_id)) return r;
+  const auto stored = storage::room_store::find_room(c, room_id);
+  if (!stored) return nullptr;
+  const events::RoomVersion* version = events::find_room_version(stored->room_version);
+  if (!version) throw std::runtime_error("room " + room_id + " has unknown version " + stored->room_version);
+  auto room = std::make_shared<Room>(room_id, *version);
+  room->is_public = stored->is_public;
+  for (const auto& row : storage::room_store::current_state(c, room_id)) {
+    room->apply(load_event(*version, row.event_id, row.room_id, row.pdu));
+  }
+  if (auto latest = storage::room_store::latest_event(c, room_id)) {
+    room->last_event = load_event(*version, latest->event_id, latest->room_id, latest->pdu);
+  }
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = rooms_.emplace(room_id, room);
+  return it->second;
+}
+
+std::shared_ptr<Room> RoomRegistry::cached(const std::string& room_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = rooms_.find(room_id);
+  return it == rooms_.end() ? nullptr : it->second;
+}
+
+void RoomRegistry::add(std::shared_ptr<Room> room) {
+  std::lock_guard lock(mutex_);
+  rooms_[room->room_id] = std::move(room);
+}
+
+void RoomRegistry::evict(const std::string& room_id) {
+  std::lock_guard lock(mutex_);
+  rooms_.erase(room_id);
+}
+
+std::size_t RoomRegistry::size() const {
+  std::lock_guard lock(mutex_);
+  return rooms_.size();
+}
+
+}  // namespace herald::homeserver

@@ -1,0 +1,51 @@
+#pragma once
+// The rooms hot paths need, in memory: current state, latest event, joined members. Backed by the
+// database; loaded on first use. Only the database writer thread changes a Room, under its mutex.
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "events/event.h"
+#include "rooms/room_state.h"
+
+namespace herald::storage::sql {
+class Connection;
+}
+
+namespace herald::homeserver {
+
+struct Room {
+  Room(std::string id, const events::RoomVersion& v) : room_id(std::move(id)), version(&v), state(v) {}
+  const std::string room_id;
+  const events::RoomVersion* const version;
+  mutable std::shared_mutex mutex;  // readers on io threads take it shared; the writer takes it unique
+  rooms::RoomState state;
+  events::EventPtr last_event;
+  std::unordered_set<std::string> joined;
+  bool is_public = false;
+
+  void apply(const events::EventPtr& event);  // caller holds the unique lock
+};
+
+class RoomRegistry {
+ public:
+  // The room, loading it through `c` when it is not in memory; nullptr when it does not exist.
+  std::shared_ptr<Room> get(storage::sql::Connection& c, const std::string& room_id);
+  std::shared_ptr<Room> cached(const std::string& room_id) const;
+  void add(std::shared_ptr<Room> room);
+  void evict(const std::string& room_id);
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<Room>> rooms_;
+};
+
+// Rebuilds an event from its stored row.
+events::EventPtr load_event(const events::RoomVersion& version, const std::string& event_id, const std::string& room_id,
+                            const std::string& pdu_json);
+
+}  // namespace herald::homeserver

@@ -1,0 +1,193 @@
+#include "storage/room_store.h"
+
+#include "storage/sql/connection.h"
+
+namespace herald::storage::room_store {
+namespace {
+constexpr const char* kEventColumns = "stream_ordering, event_id, room_id, pdu, unsigned_json, redacted_by";
+
+StoredEvent to_event(const sql::Row& r) {
+  return StoredEvent{r.get_int(0), r.get_text(1), r.get_text(2), r.get_text(3), r.opt_text(4), r.opt_text(5)};
+}
+std::vector<StoredEvent> to_events(const std::vector<sql::Row>& rows) {
+  std::vector<StoredEvent> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(to_event(r));
+  return out;
+}
+StoredRoom to_room(const sql::Row& r) { return StoredRoom{r.get_text(0), r.get_text(1), r.get_text(2), r.get_int(3) != 0}; }
+}  // namespace
+
+void insert_room(sql::Connection& c, const StoredRoom& room, std::int64_t now_ms) {
+  c.execute("INSERT INTO rooms (room_id, room_version, creator, is_public, created_ts) VALUES ($1, $2, $3, $4, $5)",
+            {room.room_id, room.room_version, room.creator, std::int64_t{room.is_public ? 1 : 0}, now_ms});
+}
+
+std::optional<StoredRoom> find_room(sql::Connection& c, const std::string& room_id) {
+  auto r = c.query_one("SELECT room_id, room_version, creator, is_public FROM rooms WHERE room_id = $1", {room_id});
+  if (!r) return std::nullopt;
+  return to_room(*r);
+}
+
+void set_room_public(sql::Connection& c, const std::string& room_id, bool is_public) {
+  c.execute("UPDATE rooms SET is_public = $2 WHERE room_id = $1", {room_id, std::int64_t{is_public ? 1 : 0}});
+}
+
+std::vector<StoredRoom> public_rooms(sql::Connection& c, std::int64_t limit, std::int64_t offset) {
+  std::vector<StoredRoom> out;
+  for (const auto& r : c.query("SELECT room_id, room_version, creator, is_public FROM rooms WHERE is_public = 1 "
+                               "ORDER BY created_ts, room_id LIMIT $1 OFFSET $2",
+                               {limit, offset}))
+    out.push_back(to_room(r));
+  return out;
+}
+
+std::int64_t count_public_rooms(sql::Connection& c) {
+  return c.query_one("SELECT COUNT(*) FROM rooms WHERE is_public = 1")->get_int(0);
+}
+
+std::int64_t max_stream(sql::Connection& c) {
+  return c.query_one("SELECT COALESCE(MAX(stream_ordering), 0) FROM events")->get_int(0);
+}
+
+void insert_event(sql::Connection& c, const NewEventRow& row) {
+  c.execute(
+      "INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, membership, pdu, unsigned_json) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      {row.stream, row.event_id, row.room_id, row.type, sql::nullable(row.state_key), row.sender,
+       sql::nullable(row.membership), row.pdu, sql::nullable(row.unsigned_json)});
+  if (row.state_key) {
+    c.execute(
+        "INSERT INTO current_state (room_id, type, state_key, event_id) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id",
+        {row.room_id, row.type, *row.state_key, row.event_id});
+    if (row.type == "m.room.member" && row.membership) {
+      c.execute(
+          "INSERT INTO memberships (room_id, user_id, membership, event_id, stream_ordering, forgotten) "
+          "VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (room_id, user_id) DO UPDATE SET "
+          "membership = excluded.membership, event_id = excluded.event_id, "
+          "stream_ordering = excluded.stream_ordering, forgotten = 0",
+          {row.room_id, *row.state_key, *row.membership, row.event_id, row.stream});
+    }
+  }
+}
+
+void mark_redacted(sql::Connection& c, const std::string& event_id, const std::string& redaction_id) {
+  c.execute("UPDATE events SET redacted_by = $2 WHERE event_id = $1 AND redacted_by IS NULL", {event_id, redaction_id});
+}
+
+std::vector<StoredEvent> current_state(sql::Connection& c, const std::string& room_id) {
+  return to_events(c.query(
+      "SELECT e.stream_ordering, e.event_id, e.room_id, e.pdu, e.unsigned_json, e.redacted_by FROM current_state s "
+      "JOIN events e ON e.event_id = s.event_id WHERE s.room_id = $1 ORDER BY e.stream_ordering",
+      {room_id}));
+}
+
+std::vector<StoredEvent> state_before(sql::Connection& c, const std::string& room_id, std::int64_t before) {
+  return to_events(c.query(
+      "SELECT e.stream_ordering, e.event_id, e.room_id, e.pdu, e.unsigned_json, e.redacted_by FROM events e JOIN "
+      "(SELECT MAX(stream_ordering) AS s FROM events WHERE room_id = $1 AND state_key IS NOT NULL "
+      "AND stream_ordering < $2 GROUP BY type, state_key) m ON e.stream_ordering = m.s ORDER BY e.stream_ordering",
+      {room_id, before}));
+}
+
+std::optional<StoredEvent> latest_event(sql::Connection& c, const std::string& room_id) {
+  auto r = c.query_one(std::string("SELECT ") + kEventColumns +
+                           " FROM events WHERE room_id = $1 ORDER BY stream_ordering DESC LIMIT 1",
+                       {room_id});
+  if (!r) return std::nullopt;
+  return to_event(*r);
+}
+
+std::optional<StoredEvent> find_event(sql::Connection& c, const std::string& event_id) {
+  auto r = c.query_one(std::string("SELECT ") + kEventColumns + " FROM events WHERE event_id = $1", {event_id});
+  if (!r) return std::nullopt;
+  return to_event(*r);
+}
+
+std::vector<StoredEvent> events_between(sql::Connection& c, const std::string& room_id, std::int64_t from,
+                                        std::int64_t to, std::int64_t limit, bool newest_first) {
+  const std::string sql = std::string("SELECT ") + kEventColumns +
+                          " FROM events WHERE room_id = $1 AND stream_ordering > $2 AND stream_ordering <= $3 "
+                          "ORDER BY stream_ordering " +
+                          (newest_first ? "DESC" : "ASC") + " LIMIT $4";
+  return to_events(c.query(sql, {room_id, from, to, limit}));
+}
+
+std::vector<StoredMembership> memberships_of(sql::Connection& c, const std::string& user_id) {
+  std::vector<StoredMembership> out;
+  for (const auto& r : c.query("SELECT room_id, membership, event_id, stream_ordering, forgotten FROM memberships "
+                               "WHERE user_id = $1",
+                               {user_id}))
+    out.push_back({r.get_text(0), r.get_text(1), r.get_text(2), r.get_int(3), r.get_int(4) != 0});
+  return out;
+}
+
+std::optional<StoredMembership> membership(sql::Connection& c, const std::string& room_id, const std::string& user_id) {
+  auto r = c.query_one("SELECT room_id, membership, event_id, stream_ordering, forgotten FROM memberships "
+                       "WHERE room_id = $1 AND user_id = $2",
+                       {room_id, user_id});
+  if (!r) return std::nullopt;
+  return StoredMembership{r->get_text(0), r->get_text(1), r->get_text(2), r->get_int(3), r->get_int(4) != 0};
+}
+
+void set_forgotten(sql::Connection& c, const std::string& room_id, const std::string& user_id) {
+  c.execute("UPDATE memberships SET forgotten = 1 WHERE room_id = $1 AND user_id = $2", {room_id, user_id});
+}
+
+bool insert_alias(sql::Connection& c, const std::string& alias, const std::string& room_id, const std::string& creator) {
+  return c.execute("INSERT INTO room_aliases (alias, room_id, creator) VALUES ($1, $2, $3) ON CONFLICT (alias) DO NOTHING",
+                   {alias, room_id, creator}) == 1;
+}
+
+std::optional<std::string> alias_room(sql::Connection& c, const std::string& alias) {
+  auto r = c.query_one("SELECT room_id FROM room_aliases WHERE alias = $1", {alias});
+  if (!r) return std::nullopt;
+  return r->get_text(0);
+}
+
+std::optional<std::string> alias_creator(sql::Connection& c, const std::string& alias) {
+  auto r = c.query_one("SELECT creator FROM room_aliases WHERE alias = $1", {alias});
+  if (!r) return std::nullopt;
+  return r->get_text(0);
+}
+
+bool delete_alias(sql::Connection& c, const std::string& alias) {
+  return c.execute("DELETE FROM room_aliases WHERE alias = $1", {alias}) == 1;
+}
+
+std::vector<std::string> aliases_of(sql::Connection& c, const std::string& room_id) {
+  std::vector<std::string> out;
+  for (const auto& r : c.query("SELECT alias FROM room_aliases WHERE room_id = $1 ORDER BY alias", {room_id}))
+    out.push_back(r.get_text(0));
+  return out;
+}
+
+std::optional<std::string> transaction_event(sql::Connection& c, const std::string& user_id, const std::string& device_id,
+                                             const std::string& txn_key) {
+  auto r = c.query_one("SELECT event_id FROM event_transactions WHERE user_id = $1 AND device_id = $2 AND txn_key = $3",
+                       {user_id, device_id, txn_key});
+  if (!r) return std::nullopt;
+  return r->get_text(0);
+}
+
+void insert_transaction(sql::Connection& c, const std::string& user_id, const std::string& device_id,
+                        const std::string& txn_key, const std::string& event_id) {
+  c.execute("INSERT INTO event_transactions (user_id, device_id, txn_key, event_id) VALUES ($1, $2, $3, $4)",
+            {user_id, device_id, txn_key, event_id});
+}
+
+std::int64_t insert_filter(sql::Connection& c, const std::string& user_id, const std::string& filter_json) {
+  const std::int64_t id =
+      c.query_one("SELECT COALESCE(MAX(filter_id), -1) + 1 FROM filters WHERE user_id = $1", {user_id})->get_int(0);
+  c.execute("INSERT INTO filters (user_id, filter_id, filter_json) VALUES ($1, $2, $3)", {user_id, id, filter_json});
+  return id;
+}
+
+std::optional<std::string> find_filter(sql::Connection& c, const std::string& user_id, std::int64_t filter_id) {
+  auto r = c.query_one("SELECT filter_json FROM filters WHERE user_id = $1 AND filter_id = $2", {user_id, filter_id});
+  if (!r) return std::nullopt;
+  return r->get_text(0);
+}
+
+}  // namespace herald::storage::room_store
