@@ -17,6 +17,11 @@
 #include "homeserver/accounts/account_service.h"
 #include "homeserver/accounts/user_interactive_auth.h"
 #include "homeserver/client_api/client_api.h"
+#include "homeserver/rooms/room_registry.h"
+#include "homeserver/rooms/room_service.h"
+#include "homeserver/sync/notifier.h"
+#include "homeserver/sync/sync_service.h"
+#include "storage/room_store.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -69,6 +74,13 @@ int run_homeserver(const HomeserverConfig& config, const RunOptions& options) {
   homeserver::UserInteractiveAuth uia(clock);
   http::Metrics metrics;
   http::Router router;
+  homeserver::RoomRegistry registry;
+  std::int64_t start_position = 0;
+  db->read_sync([&](storage::sql::Connection& c) { start_position = storage::room_store::max_stream(c); });
+  homeserver::Notifier notifier(start_position);
+  homeserver::RoomService rooms(*db, registry, notifier, signing_key, clock,
+                                {.server_name = config.server_name, .default_room_version = config.default_room_version});
+  homeserver::SyncService sync(*db, registry, notifier, clock);
   homeserver::ClientApi client_api{
       .options = {.server_name = config.server_name,
                   .public_baseurl = config.public_baseurl,
@@ -78,6 +90,9 @@ int run_homeserver(const HomeserverConfig& config, const RunOptions& options) {
       .uia = uia,
       .limiter = limiter,
       .metrics = metrics,
+      .rooms = rooms,
+      .sync = sync,
+      .db = *db,
   };
   homeserver::add_client_routes(router, client_api);
 

@@ -11,6 +11,11 @@ http::Handler bind_handler(ClientHandler fn, ClientApi& api) {
 void add_client_routes(http::Router& router, ClientApi& api) {
   add_discovery_routes(router, api);
   add_account_routes(router, api);
+  add_room_routes(router, api);
+  add_membership_routes(router, api);
+  add_directory_routes(router, api);
+  add_sync_routes(router, api);
+  add_profile_routes(router, api);
 }
 
 }  // namespace herald::homeserver

@@ -10,6 +10,9 @@
 
 namespace herald {
 class RateLimiter;
+namespace storage {
+class Database;
+}
 namespace http {
 class Metrics;
 }  // namespace http
@@ -19,6 +22,8 @@ namespace herald::homeserver {
 
 class AccountService;
 class UserInteractiveAuth;
+class RoomService;
+class SyncService;
 
 struct ClientApiOptions {
   std::string server_name;
@@ -34,6 +39,9 @@ struct ClientApi {
   UserInteractiveAuth& uia;
   RateLimiter& limiter;
   http::Metrics& metrics;
+  RoomService& rooms;
+  SyncService& sync;
+  storage::Database& db;
 };
 
 // Current and r0 prefixes serve every endpoint; api/v1 only those that existed in 2014-15.
@@ -54,5 +62,10 @@ void add_under(http::Router& router, const Prefixes& prefixes, http::Method meth
 void add_client_routes(http::Router& router, ClientApi& api);
 void add_account_routes(http::Router& router, ClientApi& api);
 void add_discovery_routes(http::Router& router, ClientApi& api);
+void add_room_routes(http::Router& router, ClientApi& api);
+void add_membership_routes(http::Router& router, ClientApi& api);
+void add_directory_routes(http::Router& router, ClientApi& api);
+void add_sync_routes(http::Router& router, ClientApi& api);
+void add_profile_routes(http::Router& router, ClientApi& api);
 
 }  // namespace herald::homeserver

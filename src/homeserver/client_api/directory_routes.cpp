@@ -1,0 +1,109 @@
+// Room aliases (/directory/room/{alias}) and the public room directory (/publicRooms).
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "core/json_body.h"
+#include "core/matrix_error.h"
+#include "homeserver/client_api/client_api.h"
+#include "homeserver/client_api/path_params.h"
+#include "homeserver/client_api/request_auth.h"
+#include "homeserver/rooms/room_service.h"
+#include "storage/database.h"
+#include "storage/room_store.h"
+
+namespace herald::homeserver {
+namespace rs = storage::room_store;
+namespace {
+
+std::string alias_param(const http::Request& req) {
+  const std::string& alias = req.path_param("roomAlias");
+  if (!is_room_alias(alias)) throw MatrixError(Errc::invalid_param, "Invalid room alias: " + alias);
+  return alias;
+}
+
+Task<http::Response> get_alias(http::Request req, ClientApi& api) {
+  const std::string alias = alias_param(req);
+  auto room_id = co_await api.rooms.resolve_alias(alias);
+  if (!room_id) throw MatrixError(Errc::not_found, "Room alias " + alias + " not found");
+  co_return http::Response::json(200, {{"room_id", *room_id}, {"servers", {api.options.server_name}}});
+}
+
+Task<http::Response> put_alias(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string alias = alias_param(req);
+  const nlohmann::json body = json_body::parse_object(req.body);
+  const std::string room_id = json_body::required_string(body, "room_id");
+  if (alias.substr(alias.find(':') + 1) != api.options.server_name) {
+    throw MatrixError(Errc::invalid_param, "Room alias must be on this server (" + api.options.server_name + ")");
+  }
+  co_await api.rooms.create_alias(s.user_id, alias, room_id);
+  co_return http::Response::json(200, nlohmann::json::object());
+}
+
+Task<http::Response> delete_alias(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  co_await api.rooms.delete_alias(s.user_id, alias_param(req));
+  co_return http::Response::json(200, nlohmann::json::object());
+}
+
+Task<http::Response> get_room_aliases(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  auto room = co_await api.rooms.require_room(room_id);
+  if (membership_in(*room, s.user_id) != "join") throw MatrixError(Errc::forbidden, "You are not in this room");
+  auto aliases = co_await api.db.read([&](storage::sql::Connection& c) { return rs::aliases_of(c, room_id); });
+  co_return http::Response::json(200, {{"aliases", aliases}});
+}
+
+Task<http::Response> public_rooms(http::Request req, ClientApi& api) {
+  std::int64_t limit = 100, offset = 0;
+  if (req.method == http::Method::post) {
+    const nlohmann::json body = json_body::parse_object_or_empty(req.body);
+    limit = json_body::optional_int(body, "limit").value_or(100);
+    if (auto since = json_body::optional_string(body, "since")) offset = std::atoll(since->c_str());
+  } else {
+    if (auto l = req.query_param("limit")) limit = std::atoll(l->c_str());
+    if (auto since = req.query_param("since")) offset = std::atoll(since->c_str());
+  }
+  limit = std::clamp<std::int64_t>(limit, 1, 500);
+  offset = std::max<std::int64_t>(offset, 0);
+  auto [rooms, total] = co_await api.db.read([&](storage::sql::Connection& c) {
+    return std::make_pair(rs::public_rooms(c, limit, offset), rs::count_public_rooms(c));
+  });
+  nlohmann::json chunk = nlohmann::json::array();
+  for (const auto& stored : rooms) {
+    auto room = co_await api.rooms.find_room(stored.room_id);
+    if (!room) continue;
+    std::shared_lock lock(room->mutex);
+    nlohmann::json entry = {{"room_id", stored.room_id},
+                            {"num_joined_members", room->joined.size()},
+                            {"world_readable", false},
+                            {"guest_can_join", false},
+                            {"join_rule", room->state.join_rule()}};
+    if (const auto* e = room->state.find("m.room.name")) entry["name"] = (*e)->content().value("name", "");
+    if (const auto* e = room->state.find("m.room.topic")) entry["topic"] = (*e)->content().value("topic", "");
+    if (const auto* e = room->state.find("m.room.canonical_alias"))
+      if (auto a = (*e)->content_string("alias")) entry["canonical_alias"] = *a;
+    if (const auto* e = room->state.find("m.room.avatar"))
+      if (auto a = (*e)->content_string("url")) entry["avatar_url"] = *a;
+    chunk.push_back(entry);
+  }
+  nlohmann::json out = {{"chunk", chunk}, {"total_room_count_estimate", total}};
+  if (offset + limit < total) out["next_batch"] = std::to_string(offset + limit);
+  if (offset > 0) out["prev_batch"] = std::to_string(std::max<std::int64_t>(0, offset - limit));
+  co_return http::Response::json(200, out);
+}
+
+}  // namespace
+
+void add_directory_routes(http::Router& router, ClientApi& api) {
+  using http::Method;
+  add_under(router, kClientPrefixesWithV1, Method::get, "/directory/room/{roomAlias}", get_alias, api);
+  add_under(router, kClientPrefixesWithV1, Method::put, "/directory/room/{roomAlias}", put_alias, api);
+  add_under(router, kClientPrefixesWithV1, Method::delete_, "/directory/room/{roomAlias}", delete_alias, api);
+  add_under(router, kClientPrefixes, Method::get, "/rooms/{roomId}/aliases", get_room_aliases, api);
+  add_under(router, kClientPrefixesWithV1, Method::get, "/publicRooms", public_rooms, api);
+  add_under(router, kClientPrefixes, Method::post, "/publicRooms", public_rooms, api);
+}
+
+}  // namespace herald::homeserver

@@ -1,0 +1,130 @@
+// invite, join (by ID and by alias), leave, forget, kick, ban, unban, knock — on v3, r0 and api/v1.
+#include <nlohmann/json.hpp>
+
+#include "core/json_body.h"
+#include "core/matrix_error.h"
+#include "core/rate_limiter.h"
+#include "homeserver/client_api/client_api.h"
+#include "homeserver/client_api/path_params.h"
+#include "homeserver/client_api/request_auth.h"
+#include "homeserver/rooms/room_service.h"
+
+namespace herald::homeserver {
+namespace {
+constexpr std::size_t kMaxReasonBytes = 2048;
+
+std::optional<std::string> reason_of(const nlohmann::json& body) {
+  auto reason = json_body::optional_string(body, "reason");
+  if (reason && reason->size() > kMaxReasonBytes) throw MatrixError(Errc::invalid_param, "'reason' is too long");
+  return reason;
+}
+
+Task<http::Response> post_invite(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  const nlohmann::json body = json_body::parse_object(req.body);
+  if (body.contains("medium") && body.contains("address")) {
+    throw MatrixError(Errc::unknown, "Inviting by third-party identifier is not supported by this server yet", 400);
+  }
+  const UserId target = parse_user_id(json_body::required_string(body, "user_id"), "user_id");
+  const std::optional<std::string> reason = reason_of(body);
+  api.limiter.take_or_throw(RateAction::invites_per_room, room_id);
+  api.limiter.take_or_throw(RateAction::invites_per_issuer, s.user_id.str());
+  api.limiter.take_or_throw(RateAction::invites_per_user, target.str());
+  co_await api.rooms.set_membership(s.user_id, room_id, target, "invite", reason, nlohmann::json::object());
+  co_return http::Response::json(200, nlohmann::json::object());
+}
+
+Task<http::Response> join_room(const Session& s, std::string room_id, const nlohmann::json& body, ClientApi& api) {
+  if (json_body::optional_object(body, "third_party_signed")) {
+    throw MatrixError(Errc::unknown, "Joining with third_party_signed is not supported by this server yet", 400);
+  }
+  const std::optional<std::string> reason = reason_of(body);
+  api.limiter.take_or_throw(RateAction::join, s.user_id.str());
+  api.limiter.take_or_throw(RateAction::joins_per_room, room_id);
+  co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, "join", reason, nlohmann::json::object());
+  co_return http::Response::json(200, {{"room_id", room_id}});
+}
+
+Task<http::Response> post_join_by_id(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  const nlohmann::json body = json_body::parse_object_or_empty(req.body);
+  co_return co_await join_room(s, room_id, body, api);
+}
+
+// A room ID, or an alias resolved through the directory (404 when unknown).
+Task<std::string> resolve_room(ClientApi& api, std::string id_or_alias) {
+  if (!id_or_alias.empty() && id_or_alias.front() == '!') co_return id_or_alias;
+  if (!is_room_alias(id_or_alias)) throw MatrixError(Errc::invalid_param, id_or_alias + " is not a valid room ID or alias");
+  auto room_id = co_await api.rooms.resolve_alias(id_or_alias);
+  if (!room_id) throw MatrixError(Errc::not_found, "Room alias " + id_or_alias + " not found");
+  co_return *room_id;
+}
+
+Task<http::Response> post_join_by_alias(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const nlohmann::json body = json_body::parse_object_or_empty(req.body);
+  // `via` and the legacy `server_name` are accepted; every room a local user can join is resident here.
+  const std::string room_id = co_await resolve_room(api, req.path_param("roomIdOrAlias"));
+  co_return co_await join_room(s, room_id, body, api);
+}
+
+Task<http::Response> post_knock(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const nlohmann::json body = json_body::parse_object_or_empty(req.body);
+  const std::string room_id = co_await resolve_room(api, req.path_param("roomIdOrAlias"));
+  const std::optional<std::string> reason = reason_of(body);
+  api.limiter.take_or_throw(RateAction::join, s.user_id.str());
+  co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, "knock", reason, nlohmann::json::object());
+  co_return http::Response::json(200, {{"room_id", room_id}});
+}
+
+Task<http::Response> post_leave(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  const nlohmann::json body = json_body::parse_object_or_empty(req.body);
+  co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, "leave", reason_of(body), nlohmann::json::object());
+  co_return http::Response::json(200, nlohmann::json::object());
+}
+
+Task<http::Response> post_forget(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  json_body::parse_object_or_empty(req.body);
+  co_await api.rooms.forget(s.user_id, room_id);
+  co_return http::Response::json(200, nlohmann::json::object());
+}
+
+// kick, ban, unban: {"user_id", "reason"}.
+Task<http::Response> moderate(http::Request req, ClientApi& api, const char* membership, bool unban) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  const nlohmann::json body = json_body::parse_object(req.body);
+  const UserId target = parse_user_id(json_body::required_string(body, "user_id"), "user_id");
+  nlohmann::json extra = nlohmann::json::object();
+  if (unban) extra["_unban"] = true;
+  co_await api.rooms.set_membership(s.user_id, room_id, target, membership, reason_of(body), extra);
+  co_return http::Response::json(200, nlohmann::json::object());
+}
+
+Task<http::Response> post_kick(http::Request req, ClientApi& api) { return moderate(std::move(req), api, "leave", false); }
+Task<http::Response> post_ban(http::Request req, ClientApi& api) { return moderate(std::move(req), api, "ban", false); }
+Task<http::Response> post_unban(http::Request req, ClientApi& api) { return moderate(std::move(req), api, "leave", true); }
+
+}  // namespace
+
+void add_membership_routes(http::Router& router, ClientApi& api) {
+  using http::Method;
+  add_under(router, kClientPrefixesWithV1, Method::post, "/rooms/{roomId}/invite", post_invite, api);
+  add_under(router, kClientPrefixesWithV1, Method::post, "/rooms/{roomId}/join", post_join_by_id, api);
+  add_under(router, kClientPrefixesWithV1, Method::post, "/join/{roomIdOrAlias}", post_join_by_alias, api);
+  add_under(router, kClientPrefixesWithV1, Method::post, "/rooms/{roomId}/leave", post_leave, api);
+  add_under(router, kClientPrefixesWithV1, Method::post, "/rooms/{roomId}/forget", post_forget, api);
+  add_under(router, kClientPrefixesWithV1, Method::post, "/rooms/{roomId}/kick", post_kick, api);
+  add_under(router, kClientPrefixesWithV1, Method::post, "/rooms/{roomId}/ban", post_ban, api);
+  add_under(router, kClientPrefixesWithV1, Method::post, "/rooms/{roomId}/unban", post_unban, api);
+  add_under(router, kClientPrefixes, Method::post, "/knock/{roomIdOrAlias}", post_knock, api);
+}
+
+}  // namespace herald::homeserver

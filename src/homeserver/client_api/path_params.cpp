@@ -1,0 +1,33 @@
+#include "homeserver/client_api/path_params.h"
+
+#include <mutex>
+
+#include "core/matrix_error.h"
+#include "homeserver/rooms/room_registry.h"
+
+namespace herald::homeserver {
+
+std::string room_id_param(const http::Request& req, const char* name) {
+  const std::string& id = req.path_param(name);
+  if (id.size() < 2 || id.front() != '!' || id.size() > 255) throw MatrixError(Errc::invalid_param, "Invalid room ID: " + id);
+  return id;
+}
+
+UserId parse_user_id(const std::string& text, const char* field) {
+  auto id = UserId::parse(text);
+  if (!id) throw MatrixError(Errc::invalid_param, std::string("'") + field + "' is not a valid user ID: it " + std::string(describe(id.error())));
+  return std::move(*id);
+}
+
+bool is_room_alias(std::string_view s) {
+  const auto colon = s.find(':');
+  return s.size() > 2 && s.size() <= 255 && s.front() == '#' && colon != std::string_view::npos && colon > 1 &&
+         colon + 1 < s.size();
+}
+
+std::string membership_in(const Room& room, const UserId& user) {
+  std::shared_lock lock(room.mutex);
+  return room.state.membership(user.str());
+}
+
+}  // namespace herald::homeserver

@@ -1,0 +1,308 @@
+// createRoom, room state, sending, messages, events, redaction, members, joined_rooms.
+#include <algorithm>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "core/json_body.h"
+#include "core/matrix_error.h"
+#include "core/rate_limiter.h"
+#include "events/room_version.h"
+#include "homeserver/client_api/client_api.h"
+#include "homeserver/client_api/path_params.h"
+#include "homeserver/client_api/request_auth.h"
+#include "homeserver/rooms/room_service.h"
+#include "homeserver/sync/sync_service.h"
+#include "storage/database.h"
+#include "storage/room_store.h"
+
+namespace herald::homeserver {
+namespace rs = storage::room_store;
+namespace {
+
+std::int64_t now_ms() { return SystemClock().now_ms(); }
+
+Task<http::Response> post_create_room(http::Request req, ClientApi& api) {
+  const Session session = co_await require_session(req, api.accounts);
+  const nlohmann::json body = json_body::parse_object(req.body);
+  CreateRoomRequest r;
+  r.visibility = json_body::optional_string(body, "visibility");
+  r.preset = json_body::optional_string(body, "preset");
+  r.room_alias_name = json_body::optional_string(body, "room_alias_name");
+  r.name = json_body::optional_string(body, "name");
+  r.topic = json_body::optional_string(body, "topic");
+  r.room_version = json_body::optional_string(body, "room_version");
+  r.is_direct = json_body::optional_bool(body, "is_direct").value_or(false);
+  if (const auto* invite = json_body::optional_array(body, "invite")) {
+    for (const auto& u : *invite) {
+      if (!u.is_string()) throw MatrixError(Errc::bad_json, "'invite' must be an array of user IDs");
+      r.invite.push_back(parse_user_id(u.get<std::string>(), "invite"));
+    }
+  }
+  if (const auto* s = json_body::optional_array(body, "initial_state")) r.initial_state = *s;
+  if (const auto* c = json_body::optional_object(body, "creation_content")) r.creation_content = *c;
+  if (const auto* p = json_body::optional_object(body, "power_level_content_override")) r.power_level_content_override = *p;
+  if (const auto* tp = json_body::optional_array(body, "invite_3pid"); tp && !tp->empty()) {
+    throw MatrixError(Errc::unknown, "Third-party invites (invite_3pid) are not supported by this server yet", 400);
+  }
+  api.limiter.take_or_throw(RateAction::room_creation, session.user_id.str());
+  const std::string room_id = co_await api.rooms.create_room(session.user_id, std::move(r));
+  co_return http::Response::json(200, {{"room_id", room_id}});
+}
+
+// Members see current state; former members see the state when they left; others get 403.
+Task<std::pair<std::shared_ptr<Room>, std::optional<storage::StoredMembership>>> visible_room(ClientApi& api, const Session& s,
+                                                                                              std::string room_id) {
+  auto room = co_await api.rooms.find_room(room_id);
+  if (!room) throw MatrixError(Errc::forbidden, "You are not allowed to view this room (unknown room " + room_id + ")");
+  if (membership_in(*room, s.user_id) == "join") co_return std::make_pair(room, std::optional<storage::StoredMembership>());
+  const std::string user = s.user_id.str();
+  auto m = co_await api.db.read([&](storage::sql::Connection& c) { return rs::membership(c, room_id, user); });
+  if (!m || m->membership == "invite" || m->membership == "knock") {
+    throw MatrixError(Errc::forbidden, "You are not a member of this room");
+  }
+  co_return std::make_pair(room, m);
+}
+
+Task<http::Response> get_state(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  auto [room, left] = co_await visible_room(api, s, room_id);
+  const std::int64_t now = now_ms();
+  auto rows = co_await api.db.read([&](storage::sql::Connection& c) {
+    return left ? rs::state_before(c, room_id, left->stream + 1) : rs::current_state(c, room_id);
+  });
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : rows) out.push_back(client_event(r, *room->version, now, true));
+  co_return http::Response::json(200, out);
+}
+
+Task<http::Response> get_state_event(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  const std::string type = req.path_param("eventType");
+  std::string key;
+  for (const auto& [k, v] : req.path_params)
+    if (k == "stateKey") key = v;
+  auto [room, left] = co_await visible_room(api, s, room_id);
+  const std::int64_t now = now_ms();
+  auto rows = co_await api.db.read([&](storage::sql::Connection& c) {
+    return left ? rs::state_before(c, room_id, left->stream + 1) : rs::current_state(c, room_id);
+  });
+  for (const auto& r : rows) {
+    nlohmann::json e = client_event(r, *room->version, now, true);
+    if (e["type"] == type && e.value("state_key", "") == key) {
+      if (req.query_param("format").value_or("content") == "event") co_return http::Response::json(200, e);
+      co_return http::Response::json(200, e["content"]);
+    }
+  }
+  throw MatrixError(Errc::not_found, "Event not found.");
+}
+
+Task<http::Response> put_state_event(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  const std::string type = req.path_param("eventType");
+  std::string key;
+  for (const auto& [k, v] : req.path_params)
+    if (k == "stateKey") key = v;
+  nlohmann::json content = json_body::parse_object(req.body);
+  std::string event_id;
+  if (type == "m.room.member") {
+    const std::string membership = json_body::required_string(content, "membership");
+    const UserId target = parse_user_id(key, "stateKey");
+    content.erase("membership");
+    content.erase("join_authorised_via_users_server");
+    std::optional<std::string> reason = json_body::optional_string(content, "reason");
+    content.erase("reason");
+    event_id = co_await api.rooms.set_membership(s.user_id, room_id, target, membership, reason, content);
+  } else {
+    if (type == "m.room.canonical_alias") {
+      for (const char* k : {"alias"}) {
+        auto a = json_body::optional_string(content, k);
+        if (a) {
+          if (!is_room_alias(*a)) throw MatrixError(Errc::invalid_param, "Invalid alias " + *a);
+          auto target = co_await api.rooms.resolve_alias(*a);
+          if (!target || *target != room_id) throw MatrixError(Errc::bad_alias, "Alias " + *a + " does not point to this room");
+        }
+      }
+    }
+    api.limiter.take_or_throw(RateAction::message, s.user_id.str());
+    events::EventDraft draft{type, key, s.user_id.str(), content, std::nullopt};
+    event_id = co_await api.rooms.send(s.user_id, s.device_id, room_id, std::move(draft), std::nullopt);
+  }
+  co_return http::Response::json(200, {{"event_id", event_id}});
+}
+
+Task<http::Response> put_send(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  const std::string type = req.path_param("eventType");
+  nlohmann::json content = json_body::parse_object(req.body);
+  std::optional<std::string> txn_key;
+  for (const auto& [k, v] : req.path_params)
+    if (k == "txnId") txn_key = "send/" + room_id + "/" + type + "/" + v;
+  events::EventDraft draft{type, std::nullopt, s.user_id.str(), content, std::nullopt};
+  if (type == "m.room.redaction") draft.redacts = json_body::optional_string(content, "redacts");
+  api.limiter.take_or_throw(RateAction::message, s.user_id.str());
+  const std::string event_id = co_await api.rooms.send(s.user_id, s.device_id, room_id, std::move(draft), txn_key);
+  co_return http::Response::json(200, {{"event_id", event_id}});
+}
+
+Task<http::Response> put_redact(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  const std::string target = req.path_param("eventId");
+  nlohmann::json content = json_body::parse_object_or_empty(req.body);
+  auto stored = co_await api.db.read([&](storage::sql::Connection& c) { return rs::find_event(c, target); });
+  if (!stored || stored->room_id != room_id) throw MatrixError(Errc::not_found, "Event not found.");
+  auto room = co_await api.rooms.require_room(room_id);
+  {
+    const auto original = nlohmann::json::parse(stored->pdu);
+    const std::string original_sender = original.value("sender", "");
+    const std::string type = original.value("type", "");
+    if (type == "m.room.create") throw MatrixError(Errc::forbidden, "You cannot redact the room's create event");
+    std::shared_lock lock(room->mutex);
+    const auto pl = room->state.power_levels();
+    if (original_sender != s.user_id.str() && room->state.user_power(s.user_id.str()) < pl.redact) {
+      throw MatrixError(Errc::forbidden, "You don't have permission to redact other users' events");
+    }
+  }
+  std::optional<std::string> txn_key = "redact/" + room_id + "/" + target + "/" + req.path_param("txnId");
+  events::EventDraft draft{"m.room.redaction", std::nullopt, s.user_id.str(), content, target};
+  api.limiter.take_or_throw(RateAction::message, s.user_id.str());
+  const std::string event_id = co_await api.rooms.send(s.user_id, s.device_id, room_id, std::move(draft), txn_key);
+  co_return http::Response::json(200, {{"event_id", event_id}});
+}
+
+Task<http::Response> get_event(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  const std::string event_id = req.path_param("eventId");
+  auto [room, left] = co_await visible_room(api, s, room_id);
+  auto stored = co_await api.db.read([&](storage::sql::Connection& c) { return rs::find_event(c, event_id); });
+  if (!stored || stored->room_id != room_id || (left && stored->stream > left->stream)) {
+    throw MatrixError(Errc::not_found, "Event not found.");
+  }
+  co_return http::Response::json(200, client_event(*stored, *room->version, now_ms(), true));
+}
+
+Task<http::Response> get_messages(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  const std::string dir = req.query_param("dir").value_or("b");
+  if (dir != "b" && dir != "f") throw MatrixError(Errc::invalid_param, "'dir' must be 'b' or 'f'");
+  std::int64_t limit = 10;
+  if (auto l = req.query_param("limit")) {
+    try {
+      limit = std::clamp<std::int64_t>(std::stoll(*l), 0, 1000);
+    } catch (...) {
+      throw MatrixError(Errc::invalid_param, "'limit' must be an integer");
+    }
+  }
+  auto parse_token = [](const std::optional<std::string>& t, const char* name) -> std::optional<std::int64_t> {
+    if (!t) return std::nullopt;
+    auto v = parse_stream_token(*t);
+    if (!v) throw MatrixError(Errc::invalid_param, std::string("Invalid '") + name + "' token");
+    return v;
+  };
+  const auto from = parse_token(req.query_param("from"), "from");
+  const auto to = parse_token(req.query_param("to"), "to");
+  auto [room, left] = co_await visible_room(api, s, room_id);
+  const std::int64_t ceiling = left ? left->stream : api.rooms.stream_position();
+  const std::int64_t now = now_ms();
+  auto rows = co_await api.db.read([&](storage::sql::Connection& c) {
+    if (dir == "b") {
+      // Tokens point just past the newest event to return: events with stream < from.
+      const std::int64_t upper = std::min(ceiling, from ? *from - 1 : ceiling);
+      const std::int64_t lower = to ? *to - 1 : 0;
+      return rs::events_between(c, room_id, lower, upper, limit, true);
+    }
+    const std::int64_t lower = from ? *from - 1 : 0;
+    const std::int64_t upper = std::min(ceiling, to ? *to - 1 : ceiling);
+    return rs::events_between(c, room_id, lower, upper, limit, false);
+  });
+  nlohmann::json chunk = nlohmann::json::array();
+  for (const auto& r : rows) chunk.push_back(client_event(r, *room->version, now, true));
+  const std::int64_t start = from.value_or(dir == "b" ? ceiling + 1 : 1);
+  nlohmann::json out = {{"chunk", chunk}, {"start", "t" + std::to_string(start)}};
+  if (static_cast<std::int64_t>(rows.size()) == limit && limit > 0) {
+    out["end"] = "t" + std::to_string(dir == "b" ? rows.back().stream : rows.back().stream + 1);
+  }
+  co_return http::Response::json(200, out);
+}
+
+Task<http::Response> get_members(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  const auto membership = req.query_param("membership");
+  const auto not_membership = req.query_param("not_membership");
+  auto [room, left] = co_await visible_room(api, s, room_id);
+  const std::int64_t now = now_ms();
+  auto rows = co_await api.db.read([&](storage::sql::Connection& c) {
+    return left ? rs::state_before(c, room_id, left->stream + 1) : rs::current_state(c, room_id);
+  });
+  nlohmann::json chunk = nlohmann::json::array();
+  for (const auto& r : rows) {
+    nlohmann::json e = client_event(r, *room->version, now, true);
+    if (e["type"] != "m.room.member") continue;
+    const std::string m = e["content"].value("membership", "");
+    if (membership || not_membership) {
+      const bool match = (membership && m == *membership) || (not_membership && m != *not_membership);
+      if (!match) continue;
+    }
+    chunk.push_back(e);
+  }
+  co_return http::Response::json(200, {{"chunk", chunk}});
+}
+
+Task<http::Response> get_joined_members(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  auto room = co_await api.rooms.find_room(room_id);
+  if (!room || membership_in(*room, s.user_id) != "join") throw MatrixError(Errc::forbidden, "You aren't a member of the room");
+  nlohmann::json joined = nlohmann::json::object();
+  {
+    std::shared_lock lock(room->mutex);
+    for (const auto& [key, e] : room->state.events()) {
+      if (key.first != "m.room.member" || e->membership() != "join") continue;
+      nlohmann::json info = nlohmann::json::object();
+      if (auto d = e->content_string("displayname")) info["display_name"] = *d;
+      if (auto a = e->content_string("avatar_url")) info["avatar_url"] = *a;
+      joined[key.second] = info;
+    }
+  }
+  co_return http::Response::json(200, {{"joined", joined}});
+}
+
+Task<http::Response> get_joined_rooms(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string user = s.user_id.str();
+  auto rows = co_await api.db.read([&](storage::sql::Connection& c) { return rs::memberships_of(c, user); });
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& m : rows)
+    if (m.membership == "join") out.push_back(m.room_id);
+  co_return http::Response::json(200, {{"joined_rooms", out}});
+}
+
+}  // namespace
+
+void add_room_routes(http::Router& router, ClientApi& api) {
+  using http::Method;
+  add_under(router, kClientPrefixesWithV1, Method::post, "/createRoom", post_create_room, api);
+  add_under(router, kClientPrefixesWithV1, Method::get, "/rooms/{roomId}/state", get_state, api);
+  add_under(router, kClientPrefixesWithV1, Method::get, "/rooms/{roomId}/state/{eventType}", get_state_event, api);
+  add_under(router, kClientPrefixesWithV1, Method::get, "/rooms/{roomId}/state/{eventType}/{stateKey}", get_state_event, api);
+  add_under(router, kClientPrefixesWithV1, Method::put, "/rooms/{roomId}/state/{eventType}", put_state_event, api);
+  add_under(router, kClientPrefixesWithV1, Method::put, "/rooms/{roomId}/state/{eventType}/{stateKey}", put_state_event, api);
+  add_under(router, kClientPrefixesWithV1, Method::put, "/rooms/{roomId}/send/{eventType}/{txnId}", put_send, api);
+  add_under(router, kClientPrefixesWithV1, Method::post, "/rooms/{roomId}/send/{eventType}", put_send, api);
+  add_under(router, kClientPrefixesWithV1, Method::put, "/rooms/{roomId}/redact/{eventId}/{txnId}", put_redact, api);
+  add_under(router, kClientPrefixesWithV1, Method::get, "/rooms/{roomId}/event/{eventId}", get_event, api);
+  add_under(router, kClientPrefixesWithV1, Method::get, "/rooms/{roomId}/messages", get_messages, api);
+  add_under(router, kClientPrefixesWithV1, Method::get, "/rooms/{roomId}/members", get_members, api);
+  add_under(router, kClientPrefixesWithV1, Method::get, "/rooms/{roomId}/joined_members", get_joined_members, api);
+  add_under(router, kClientPrefixesWithV1, Method::get, "/joined_rooms", get_joined_rooms, api);
+}
+
+}  // namespace herald::homeserver

@@ -1,0 +1,107 @@
+// /sync and filters.
+#include <nlohmann/json.hpp>
+
+#include "core/json_body.h"
+#include "core/matrix_error.h"
+#include "homeserver/client_api/client_api.h"
+#include "homeserver/client_api/path_params.h"
+#include "homeserver/client_api/request_auth.h"
+#include "homeserver/sync/sync_service.h"
+#include "storage/database.h"
+#include "storage/room_store.h"
+
+namespace herald::homeserver {
+namespace rs = storage::room_store;
+namespace {
+constexpr std::int64_t kMaxTimeoutMs = 120'000;
+
+void apply_filter(const nlohmann::json& filter, SyncRequest& r) {
+  if (!filter.is_object()) return;
+  auto room = filter.find("room");
+  if (room == filter.end() || !room->is_object()) return;
+  if (auto il = room->find("include_leave"); il != room->end() && il->is_boolean()) r.include_leave = il->get<bool>();
+  if (auto tl = room->find("timeline"); tl != room->end() && tl->is_object()) {
+    if (auto limit = tl->find("limit"); limit != tl->end() && limit->is_number_integer()) {
+      r.timeline_limit = std::clamp<std::int64_t>(limit->get<std::int64_t>(), 1, 500);
+    }
+  }
+}
+
+Task<http::Response> get_sync(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  SyncRequest r{s.user_id};
+  if (auto since = req.query_param("since")) {
+    r.since = parse_stream_token(*since);
+    if (!r.since) throw MatrixError(Errc::invalid_param, "Invalid 'since' token");
+  }
+  if (auto t = req.query_param("timeout")) {
+    try {
+      r.timeout = std::chrono::milliseconds(std::clamp<std::int64_t>(std::stoll(*t), 0, kMaxTimeoutMs));
+    } catch (...) {
+      throw MatrixError(Errc::invalid_param, "'timeout' must be an integer");
+    }
+  }
+  r.full_state = req.query_param("full_state").value_or("false") == "true";
+  if (auto f = req.query_param("filter"); f && !f->empty()) {
+    if (f->front() == '{') {
+      auto parsed = json_body::try_parse(*f);
+      if (!parsed || !parsed->is_object()) throw MatrixError(Errc::bad_json, "The inline filter is not a JSON object");
+      apply_filter(*parsed, r);
+    } else {
+      std::int64_t id = -1;
+      try {
+        id = std::stoll(*f);
+      } catch (...) {
+        throw MatrixError(Errc::invalid_param, "Invalid filter ID");
+      }
+      const std::string user = s.user_id.str();
+      auto text = co_await api.db.read([&](storage::sql::Connection& c) { return rs::find_filter(c, user, id); });
+      if (!text) throw MatrixError(Errc::not_found, "No such filter");
+      apply_filter(nlohmann::json::parse(*text), r);
+    }
+  }
+  nlohmann::json body = co_await api.sync.sync(r);
+  co_return http::Response::json(200, body);
+}
+
+void require_own_user(const Session& s, const http::Request& req, ClientApi& api) {
+  const UserId target = parse_user_id(req.path_param("userId"), "userId");
+  if (target.server_name() != api.options.server_name) throw MatrixError(Errc::forbidden, "Cannot use filters of remote users");
+  if (target != s.user_id) throw MatrixError(Errc::forbidden, "Cannot use filters of other users");
+}
+
+Task<http::Response> post_filter(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  require_own_user(s, req, api);
+  const nlohmann::json body = json_body::parse_object(req.body);
+  const std::string user = s.user_id.str();
+  const std::string text = body.dump();
+  const std::int64_t id = co_await api.db.write([&](storage::sql::Connection& c) { return rs::insert_filter(c, user, text); });
+  co_return http::Response::json(200, {{"filter_id", std::to_string(id)}});
+}
+
+Task<http::Response> get_filter(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  require_own_user(s, req, api);
+  std::int64_t id = -1;
+  try {
+    id = std::stoll(req.path_param("filterId"));
+  } catch (...) {
+    throw MatrixError(Errc::not_found, "No such filter");
+  }
+  const std::string user = s.user_id.str();
+  auto text = co_await api.db.read([&](storage::sql::Connection& c) { return rs::find_filter(c, user, id); });
+  if (!text) throw MatrixError(Errc::not_found, "No such filter");
+  co_return http::Response::json(200, nlohmann::json::parse(*text));
+}
+
+}  // namespace
+
+void add_sync_routes(http::Router& router, ClientApi& api) {
+  using http::Method;
+  add_under(router, kClientPrefixes, Method::get, "/sync", get_sync, api);
+  add_under(router, kClientPrefixes, Method::post, "/user/{userId}/filter", post_filter, api);
+  add_under(router, kClientPrefixes, Method::get, "/user/{userId}/filter/{filterId}", get_filter, api);
+}
+
+}  // namespace herald::homeserver

@@ -1,0 +1,462 @@
+#include "homeserver/rooms/room_service.h"
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+
+#include "core/canonical_json.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/matrix_error.h"
+#include "crypto/random.h"
+#include "crypto/signing_key.h"
+#include "events/room_version.h"
+#include "homeserver/sync/notifier.h"
+#include "rooms/auth/auth_rules.h"
+#include "storage/account_store.h"
+#include "storage/database.h"
+#include "storage/room_store.h"
+#include "storage/sql/connection.h"
+
+namespace herald::homeserver {
+namespace rs = storage::room_store;
+using events::EventDraft;
+using events::EventPtr;
+
+namespace {
+constexpr std::size_t kMaxEventBytes = 65536;
+
+[[noreturn]] void not_found_room() { throw MatrixError(Errc::not_found, "Unknown room"); }
+
+std::string state_key_display(const EventDraft& d) { return d.state_key ? *d.state_key : ""; }
+}  // namespace
+
+RoomService::RoomService(storage::Database& db, RoomRegistry& registry, Notifier& notifier, const crypto::SigningKey& key,
+                         const Clock& clock, RoomServiceOptions options)
+    : db_(db), registry_(registry), notifier_(notifier), key_(key), clock_(clock), options_(std::move(options)) {
+  std::int64_t max = 0;
+  db_.read_sync([&](storage::sql::Connection& c) { max = rs::max_stream(c); });
+  last_stream_ = max;
+}
+
+std::int64_t RoomService::stream_position() const { return notifier_.position(); }
+
+RoomService::Appended RoomService::append(storage::sql::Connection& c, Room& room, const EventDraft& draft,
+                                          std::int64_t now) {
+  const events::RoomVersion& version = *room.version;
+  if (version.strict_canonical_json && !is_canonical_compatible(draft.content)) {
+    throw MatrixError(Errc::bad_json, "Event content must be canonical JSON: integers within ±(2^53-1), no floats");
+  }
+  std::vector<EventPtr> auth_events;
+  for (const auto& [type, key] : rooms::auth::auth_event_keys(version, draft.type, draft.state_key ? &*draft.state_key : nullptr,
+                                                              draft.sender, draft.content)) {
+    if (const EventPtr* e = room.state.find(type, key)) {
+      if (std::find(auth_events.begin(), auth_events.end(), *e) == auth_events.end()) auth_events.push_back(*e);
+    }
+  }
+  std::vector<EventPtr> prev;
+  if (room.last_event) prev.push_back(room.last_event);
+  const std::int64_t depth = room.last_event ? room.last_event->depth() + 1 : 1;
+  const events::Signer signer{options_.server_name, key_};
+  EventPtr event = events::build_event(version, room.room_id, draft, prev, auth_events, depth, now, signer);
+  if (auto denial = rooms::auth::check_event(*event, room.state)) throw MatrixError(Errc::forbidden, denial->reason);
+  const std::string pdu = event->pdu().dump();
+  if (pdu.size() > kMaxEventBytes) throw MatrixError(Errc::too_large, "Event is larger than 65536 bytes");
+
+  nlohmann::json unsigned_data = nlohmann::json::object();
+  if (event->state_key()) {
+    if (const EventPtr* old = room.state.find(event->type(), *event->state_key())) {
+      unsigned_data["replaces_state"] = (*old)->event_id();
+      unsigned_data["prev_content"] = (*old)->content();
+      unsigned_data["prev_sender"] = (*old)->sender();
+    }
+  }
+  const std::int64_t stream = ++last_stream_;
+  rs::insert_event(c, storage::NewEventRow{
+                          stream, event->event_id(), event->room_id(), event->type(),
+                          event->state_key() ? std::optional<std::string>(*event->state_key()) : std::nullopt,
+                          event->sender(),
+                          event->type() == "m.room.member" ? std::optional<std::string>(event->membership()) : std::nullopt,
+                          pdu, unsigned_data.empty() ? std::nullopt : std::optional<std::string>(unsigned_data.dump())});
+  if (event->type() == "m.room.redaction") {
+    std::optional<std::string> target = draft.redacts;
+    if (target) rs::mark_redacted(c, *target, event->event_id());
+  }
+  {
+    std::unique_lock lock(room.mutex);
+    room.apply(event);
+  }
+  return Appended{event, stream};
+}
+
+void RoomService::notify(const std::vector<Appended>& appended, const Room& room) {
+  if (appended.empty()) return;
+  std::vector<std::string> users;
+  {
+    std::shared_lock lock(room.mutex);
+    users.assign(room.joined.begin(), room.joined.end());
+  }
+  for (const auto& a : appended) {
+    if (a.event->type() == "m.room.member" && a.event->state_key()) users.push_back(*a.event->state_key());
+  }
+  notifier_.notify(appended.back().stream, users);
+}
+
+nlohmann::json RoomService::member_content(storage::sql::Connection& c, const std::string& target,
+                                           const std::string& membership) {
+  nlohmann::json content = {{"membership", membership}};
+  if (membership == "join" || membership == "invite" || membership == "knock") {
+    if (auto user = storage::account_store::find_user(c, target)) {
+      if (user->displayname) content["displayname"] = *user->displayname;
+      if (user->avatar_url) content["avatar_url"] = *user->avatar_url;
+    }
+  }
+  return content;
+}
+
+Task<std::shared_ptr<Room>> RoomService::find_room(std::string room_id) {
+  if (auto r = registry_.cached(room_id)) co_return r;
+  co_return co_await db_.read([&](storage::sql::Connection& c) { return registry_.get(c, room_id); });
+}
+
+Task<std::shared_ptr<Room>> RoomService::require_room(std::string room_id) {
+  auto room = co_await find_room(room_id);
+  if (!room) not_found_room();
+  co_return room;
+}
+
+// createRoom -------------------------------------------------------------------------------------------
+
+namespace {
+nlohmann::json default_power_levels(const events::RoomVersion& v, const std::string& creator, const std::string& preset,
+                                    const std::vector<UserId>& invitees) {
+  nlohmann::json users = nlohmann::json::object();
+  if (!v.infinite_creator_power) users[creator] = 100;
+  if (preset == "trusted_private_chat" && !v.infinite_creator_power) {
+    for (const auto& u : invitees) users[u.str()] = 100;
+  }
+  nlohmann::json pl = {{"users", users},
+                       {"users_default", 0},
+                       {"events",
+                        {{"m.room.name", 50},
+                         {"m.room.power_levels", 100},
+                         {"m.room.history_visibility", 100},
+                         {"m.room.canonical_alias", 50},
+                         {"m.room.avatar", 50},
+                         {"m.room.tombstone", v.infinite_creator_power ? 150 : 100},
+                         {"m.room.server_acl", 100},
+                         {"m.room.encryption", 100}}},
+                       {"events_default", 0},
+                       {"state_default", 50},
+                       {"ban", 50},
+                       {"kick", 50},
+                       {"redact", 50},
+                       {"invite", 50},
+                       {"historical", 100}};
+  if (preset == "private_chat" || preset == "trusted_private_chat") pl["invite"] = 0;
+  if (preset == "public_chat") pl["events"]["m.call.invite"] = 50;
+  return pl;
+}
+}  // namespace
+
+Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req) {
+  const std::string version_id = req.room_version.value_or(options_.default_room_version);
+  const events::RoomVersion* version = events::find_room_version(version_id);
+  if (!version) {
+    throw MatrixError(Errc::unsupported_room_version, "Your homeserver does not support the room version '" + version_id + "'");
+  }
+  const std::string visibility = req.visibility.value_or("private");
+  if (visibility != "public" && visibility != "private") throw MatrixError(Errc::invalid_param, "visibility must be 'public' or 'private'");
+  const std::string preset = req.preset.value_or(visibility == "public" ? "public_chat" : "private_chat");
+  if (preset != "public_chat" && preset != "private_chat" && preset != "trusted_private_chat") {
+    throw MatrixError(Errc::invalid_param, "Unknown preset '" + preset + "'");
+  }
+  std::optional<std::string> alias;
+  if (req.room_alias_name) {
+    const std::string& local = *req.room_alias_name;
+    if (local.empty() || local.find_first_of(": \t\n#") != std::string::npos) {
+      throw MatrixError(Errc::invalid_param, "room_alias_name must be a localpart without ':' or whitespace");
+    }
+    alias = "#" + local + ":" + options_.server_name;
+    if (alias->size() > 255) throw MatrixError(Errc::invalid_param, "The room alias is too long");
+  }
+  // initial_state entries: {type, state_key (default ""), content}.
+  std::vector<EventDraft> initial;
+  std::optional<nlohmann::json> initial_power_levels;
+  std::set<std::pair<std::string, std::string>> initial_keys;
+  for (const auto& entry : req.initial_state) {
+    if (!entry.is_object() || !entry.contains("type") || !entry["type"].is_string() || !entry.contains("content") ||
+        !entry["content"].is_object() || (entry.contains("state_key") && !entry["state_key"].is_string())) {
+      throw MatrixError(Errc::bad_json, "initial_state entries need a string 'type', an object 'content' and a string 'state_key'");
+    }
+    EventDraft d{entry["type"].get<std::string>(), entry.value("state_key", std::string()), creator.str(), entry["content"],
+                 std::nullopt};
+    if (d.type == "m.room.create") throw MatrixError(Errc::invalid_room_state, "initial_state may not contain m.room.create");
+    if (d.type == "m.room.power_levels" && d.state_key->empty()) {
+      initial_power_levels = d.content;
+      continue;
+    }
+    initial_keys.emplace(d.type, *d.state_key);
+    initial.push_back(std::move(d));
+  }
+  if (!req.power_level_content_override.is_null() && !req.power_level_content_override.is_object()) {
+    throw MatrixError(Errc::bad_json, "power_level_content_override must be an object");
+  }
+  if (!version->infinite_creator_power && req.power_level_content_override.is_object() &&
+      req.power_level_content_override.contains("users")) {
+    const auto& users = req.power_level_content_override["users"];
+    if (!users.is_object() || !users.contains(creator.str())) {
+      throw MatrixError(Errc::invalid_param, "power_level_content_override.users must give the creator a power level");
+    }
+  }
+
+  const std::int64_t now = clock_.now_ms();
+  std::shared_ptr<Room> created;
+  std::vector<Appended> appended;
+  try {
+    co_await db_.write([&](storage::sql::Connection& c) {
+      appended.clear();
+      nlohmann::json create_content = req.creation_content.is_object() ? req.creation_content : nlohmann::json::object();
+      create_content["room_version"] = std::string(version->id);
+      if (version->creator_in_content) create_content["creator"] = creator.str();
+      else create_content.erase("creator");
+      if (version->infinite_creator_power && preset == "trusted_private_chat" && !req.invite.empty()) {
+        nlohmann::json extra = create_content.value("additional_creators", nlohmann::json::array());
+        if (!extra.is_array()) throw MatrixError(Errc::bad_json, "creation_content.additional_creators must be an array");
+        for (const auto& u : req.invite)
+          if (std::find(extra.begin(), extra.end(), u.str()) == extra.end()) extra.push_back(u.str());
+        create_content["additional_creators"] = extra;
+      }
+      const std::string provisional_id =
+          version->room_id_from_create ? std::string() : "!" + crypto::random_alnum(18) + ":" + options_.server_name;
+      // The create event is built first: in v12 the room ID derives from it.
+      const events::Signer signer{options_.server_name, key_};
+      const EventDraft create_draft{"m.room.create", "", creator.str(), create_content, std::nullopt};
+      EventPtr create_event = events::build_event(*version, provisional_id, create_draft, {}, {}, 1, now, signer);
+      auto room = std::make_shared<Room>(create_event->room_id(), *version);
+      if (auto denial = rooms::auth::check_event(*create_event, room->state)) throw MatrixError(Errc::bad_json, denial->reason);
+      rs::insert_room(c, storage::StoredRoom{room->room_id, std::string(version->id), creator.str(), visibility == "public"}, now);
+      if (alias && !rs::insert_alias(c, *alias, room->room_id, creator.str())) {
+        throw MatrixError(Errc::room_in_use, "Room alias already taken");
+      }
+      const std::int64_t stream = ++last_stream_;
+      rs::insert_event(c, storage::NewEventRow{stream, create_event->event_id(), room->room_id, "m.room.create", "",
+                                               creator.str(), std::nullopt, create_event->pdu().dump(), std::nullopt});
+      room->apply(create_event);
+      room->is_public = visibility == "public";
+      appended.push_back({create_event, stream});
+
+      auto add = [&](const EventDraft& d) { appended.push_back(append(c, *room, d, now)); };
+      add({"m.room.member", creator.str(), creator.str(), member_content(c, creator.str(), "join"), std::nullopt});
+      nlohmann::json pl = initial_power_levels ? *initial_power_levels
+                                               : default_power_levels(*version, creator.str(), preset, req.invite);
+      if (!initial_power_levels && req.power_level_content_override.is_object()) {
+        for (const auto& [k, v] : req.power_level_content_override.items()) pl[k] = v;
+      }
+      add({"m.room.power_levels", "", creator.str(), pl, std::nullopt});
+      if (alias) add({"m.room.canonical_alias", "", creator.str(), {{"alias", *alias}}, std::nullopt});
+      const std::string join_rule = preset == "public_chat" ? "public" : "invite";
+      if (!initial_keys.contains({"m.room.join_rules", ""}))
+        add({"m.room.join_rules", "", creator.str(), {{"join_rule", join_rule}}, std::nullopt});
+      if (!initial_keys.contains({"m.room.history_visibility", ""}))
+        add({"m.room.history_visibility", "", creator.str(), {{"history_visibility", "shared"}}, std::nullopt});
+      if (preset != "public_chat" && !initial_keys.contains({"m.room.guest_access", ""}))
+        add({"m.room.guest_access", "", creator.str(), {{"guest_access", "can_join"}}, std::nullopt});
+      for (const auto& d : initial) add(d);
+      if (req.name) add({"m.room.name", "", creator.str(), {{"name", *req.name}}, std::nullopt});
+      if (req.topic) add({"m.room.topic", "", creator.str(), {{"topic", *req.topic}}, std::nullopt});
+      for (const auto& invitee : req.invite) {
+        nlohmann::json content = member_content(c, invitee.str(), "invite");
+        if (req.is_direct) content["is_direct"] = true;
+        add({"m.room.member", invitee.str(), creator.str(), content, std::nullopt});
+      }
+      registry_.add(room);
+      created = room;
+    });
+  } catch (const MatrixError&) {
+    if (created) registry_.evict(created->room_id);
+    throw;
+  } catch (...) {
+    if (created) registry_.evict(created->room_id);
+    throw;
+  }
+  notify(appended, *created);
+  log::info("room created room={} version={} creator={} events={}", created->room_id, version->id, creator.str(),
+            appended.size());
+  co_return created->room_id;
+}
+
+// Sending ------------------------------------------------------------------------------------------------
+
+Task<std::string> RoomService::send(UserId sender, std::string device_id, std::string room_id, EventDraft draft,
+                                    std::optional<std::string> txn_key) {
+  draft.sender = sender.str();
+  if (draft.type.size() > 255) throw MatrixError(Errc::invalid_param, "Event type is longer than 255 bytes");
+  if (draft.state_key && draft.state_key->size() > 255) throw MatrixError(Errc::invalid_param, "State key is longer than 255 bytes");
+  const std::int64_t now = clock_.now_ms();
+  std::shared_ptr<Room> room;
+  std::optional<Appended> appended;
+  std::string event_id;
+  try {
+    co_await db_.write([&](storage::sql::Connection& c) {
+      if (txn_key) {
+        if (auto existing = rs::transaction_event(c, sender.str(), device_id, *txn_key)) {
+          event_id = *existing;
+          return;
+        }
+      }
+      room = registry_.get(c, room_id);
+      if (!room) not_found_room();
+      if (draft.type == "m.room.redaction" && room->version->redacts_in_content && draft.redacts) {
+        draft.content["redacts"] = *draft.redacts;
+      }
+      if (draft.type == "m.room.member") {
+        throw MatrixError(Errc::forbidden, "Use the membership endpoints (or PUT /state/m.room.member) for membership changes");
+      }
+      // A state event identical to the current one from the same sender is a no-op (as Synapse).
+      if (draft.state_key) {
+        if (const EventPtr* current = room->state.find(draft.type, *draft.state_key)) {
+          if ((*current)->sender() == draft.sender && (*current)->content() == draft.content) {
+            event_id = (*current)->event_id();
+            return;
+          }
+        }
+      }
+      appended = append(c, *room, draft, now);
+      event_id = appended->event->event_id();
+      if (txn_key) rs::insert_transaction(c, sender.str(), device_id, *txn_key, event_id);
+    });
+  } catch (const MatrixError&) {
+    throw;
+  } catch (...) {
+    registry_.evict(room_id);
+    throw;
+  }
+  if (appended) notify({*appended}, *room);
+  co_return event_id;
+}
+
+// Membership -----------------------------------------------------------------------------------------------
+
+Task<std::string> RoomService::set_membership(UserId sender, std::string room_id, UserId target, std::string membership,
+                                              std::optional<std::string> reason, nlohmann::json extra_content) {
+  const std::int64_t now = clock_.now_ms();
+  std::shared_ptr<Room> room;
+  std::optional<Appended> appended;
+  std::string event_id;
+  try {
+    co_await db_.write([&](storage::sql::Connection& c) {
+      room = registry_.get(c, room_id);
+      if (!room) not_found_room();
+      const std::string current = room->state.membership(target.str());
+      const bool self = sender == target;
+      if (membership == "invite" && current == "invite") {
+        event_id = (*room->state.find("m.room.member", target.str()))->event_id();  // already invited: 200 {}
+        return;
+      }
+      if (membership == "leave" && !self && current != "join" && current != "invite" && current != "knock" &&
+          current != "ban") {
+        throw MatrixError(Errc::forbidden, "The target user is not in the room");
+      }
+      if (membership == "leave" && !self && extra_content.value("_unban", false) && current != "ban") {
+        throw MatrixError(Errc::bad_state, "The user is not banned");
+      }
+      extra_content.erase("_unban");
+      if (membership == "leave" && self && current == "leave") {
+        throw MatrixError(Errc::forbidden, "You are not in this room, invited to it or knocking on it");
+      }
+      nlohmann::json content = member_content(c, target.str(), membership);
+      if (reason) content["reason"] = *reason;
+      for (const auto& [k, v] : extra_content.items()) content[k] = v;
+      if (membership == "join" && current == "join") {
+        const EventPtr existing = *room->state.find("m.room.member", target.str());
+        if (existing->content() == content) {
+          event_id = existing->event_id();
+          return;
+        }
+      }
+      appended = append(c, *room, EventDraft{"m.room.member", target.str(), sender.str(), content, std::nullopt}, now);
+      event_id = appended->event->event_id();
+    });
+  } catch (const MatrixError&) {
+    throw;
+  } catch (...) {
+    registry_.evict(room_id);
+    throw;
+  }
+  if (appended) {
+    notify({*appended}, *room);
+    log::info("membership room={} sender={} target={} membership={}", room_id, sender.str(), target.str(), membership);
+  }
+  co_return event_id;
+}
+
+Task<void> RoomService::forget(UserId user, std::string room_id) {
+  co_await db_.write([&](storage::sql::Connection& c) {
+    auto m = rs::membership(c, room_id, user.str());
+    if (!m) {
+      if (!rs::find_room(c, room_id)) not_found_room();
+      return;
+    }
+    if (m->membership == "join" || m->membership == "invite" || m->membership == "knock") {
+      throw MatrixError(Errc::unknown, "You must leave the room before forgetting it", 400);
+    }
+    rs::set_forgotten(c, room_id, user.str());
+  });
+}
+
+Task<void> RoomService::set_profile(UserId user, std::optional<std::string> displayname,
+                                    std::optional<std::string> avatar_url, bool set_displayname, bool set_avatar) {
+  const std::int64_t now = clock_.now_ms();
+  std::vector<std::pair<std::shared_ptr<Room>, Appended>> sent;
+  co_await db_.write([&](storage::sql::Connection& c) {
+    sent.clear();
+    if (set_displayname) c.execute("UPDATE users SET displayname = $2 WHERE user_id = $1", {user.str(), storage::sql::nullable(displayname)});
+    if (set_avatar) c.execute("UPDATE users SET avatar_url = $2 WHERE user_id = $1", {user.str(), storage::sql::nullable(avatar_url)});
+    for (const auto& m : rs::memberships_of(c, user.str())) {
+      if (m.membership != "join") continue;
+      auto room = registry_.get(c, m.room_id);
+      if (!room) continue;
+      nlohmann::json content = member_content(c, user.str(), "join");
+      sent.emplace_back(room, append(c, *room, EventDraft{"m.room.member", user.str(), user.str(), content, std::nullopt}, now));
+    }
+  });
+  for (const auto& [room, a] : sent) notify({a}, *room);
+}
+
+// Aliases ---------------------------------------------------------------------------------------------------
+
+Task<std::optional<std::string>> RoomService::resolve_alias(std::string alias) {
+  co_return co_await db_.read([&](storage::sql::Connection& c) { return rs::alias_room(c, alias); });
+}
+
+Task<void> RoomService::create_alias(UserId sender, std::string alias, std::string room_id) {
+  co_await db_.write([&](storage::sql::Connection& c) {
+    auto room = registry_.get(c, room_id);
+    if (!room) throw MatrixError(Errc::not_found, "Unknown room", 400);
+    if (room->state.membership(sender.str()) != "join") throw MatrixError(Errc::forbidden, "You are not in this room");
+    if (!rs::insert_alias(c, alias, room_id, sender.str())) {
+      throw MatrixError(Errc::unknown, "Room alias " + alias + " already exists", 409);
+    }
+  });
+}
+
+Task<void> RoomService::delete_alias(UserId sender, std::string alias) {
+  co_await db_.write([&](storage::sql::Connection& c) {
+    auto room_id = rs::alias_room(c, alias);
+    if (!room_id) throw MatrixError(Errc::not_found, "Room alias " + alias + " not found");
+    const auto creator = rs::alias_creator(c, alias);
+    bool allowed = creator && *creator == sender.str();
+    if (!allowed) {
+      if (auto room = registry_.get(c, *room_id)) {
+        const auto pl = room->state.power_levels();
+        allowed = room->state.membership(sender.str()) == "join" &&
+                  room->state.user_power(sender.str()) >= pl.event_level("m.room.canonical_alias", true);
+      }
+    }
+    if (!allowed) throw MatrixError(Errc::forbidden, "You don't have permission to delete the alias");
+    rs::delete_alias(c, alias);
+  });
+}
+
+}  // namespace herald::homeserver

@@ -1,0 +1,109 @@
+#pragma once
+// Every change to a room goes through here: lock (the single writer) -> read state -> build the event
+// -> auth rules -> append -> update memory; then the notifier wakes /sync. No network I/O inside.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/ids.h"
+#include "core/task.h"
+#include "events/event_builder.h"
+#include "homeserver/rooms/room_registry.h"
+
+namespace herald {
+class Clock;
+namespace crypto {
+class SigningKey;
+}
+namespace storage {
+class Database;
+namespace sql {
+class Connection;
+}
+}  // namespace storage
+}  // namespace herald
+
+namespace herald::homeserver {
+
+class Notifier;
+
+struct RoomServiceOptions {
+  std::string server_name;
+  std::string default_room_version = "12";
+};
+
+struct CreateRoomRequest {
+  std::optional<std::string> visibility;
+  std::optional<std::string> preset;
+  std::optional<std::string> room_alias_name;
+  std::optional<std::string> name;
+  std::optional<std::string> topic;
+  std::optional<std::string> room_version;
+  std::vector<UserId> invite;
+  nlohmann::json initial_state = nlohmann::json::array();
+  nlohmann::json creation_content = nlohmann::json::object();
+  nlohmann::json power_level_content_override;  // null when absent
+  bool is_direct = false;
+};
+
+// What /sync and other readers need of a room, copied under its lock.
+struct RoomSnapshot {
+  std::shared_ptr<Room> room;
+  std::vector<events::EventPtr> state;
+};
+
+class RoomService {
+ public:
+  RoomService(storage::Database& db, RoomRegistry& registry, Notifier& notifier, const crypto::SigningKey& key,
+              const Clock& clock, RoomServiceOptions options);
+
+  const RoomServiceOptions& options() const { return options_; }
+
+  Task<std::string> create_room(UserId creator, CreateRoomRequest request);
+  // A message or state event; idempotent per (device, txn_key) when txn_key is set. Returns the event ID.
+  Task<std::string> send(UserId sender, std::string device_id, std::string room_id, events::EventDraft draft,
+                         std::optional<std::string> txn_key);
+  // invite / join / leave / ban / knock of `target` by `sender`, with the pre-checks clients expect.
+  Task<std::string> set_membership(UserId sender, std::string room_id, UserId target, std::string membership,
+                                   std::optional<std::string> reason, nlohmann::json extra_content);
+  Task<void> forget(UserId user, std::string room_id);
+
+  Task<std::optional<std::string>> resolve_alias(std::string alias);
+  Task<void> create_alias(UserId sender, std::string alias, std::string room_id);
+  Task<void> delete_alias(UserId sender, std::string alias);
+
+  // The room (loaded through a reader when needed), or nullptr when unknown.
+  Task<std::shared_ptr<Room>> find_room(std::string room_id);
+  // The room, or 404 M_NOT_FOUND.
+  Task<std::shared_ptr<Room>> require_room(std::string room_id);
+  // Updates the user's displayname/avatar_url and sends a fresh join event into every joined room.
+  Task<void> set_profile(UserId user, std::optional<std::string> displayname, std::optional<std::string> avatar_url,
+                         bool set_displayname, bool set_avatar);
+
+  std::int64_t stream_position() const;
+
+ private:
+  struct Appended {
+    events::EventPtr event;
+    std::int64_t stream;
+  };
+  // Runs on the writer thread inside a job.
+  Appended append(storage::sql::Connection& c, Room& room, const events::EventDraft& draft, std::int64_t now);
+  nlohmann::json member_content(storage::sql::Connection& c, const std::string& target, const std::string& membership);
+  void notify(const std::vector<Appended>& appended, const Room& room);
+
+  storage::Database& db_;
+  RoomRegistry& registry_;
+  Notifier& notifier_;
+  const crypto::SigningKey& key_;
+  const Clock& clock_;
+  RoomServiceOptions options_;
+  std::atomic<std::int64_t> last_stream_;
+};
+
+}  // namespace herald::homeserver

@@ -1,0 +1,66 @@
+#pragma once
+// /sync: initial and incremental, long-polling on the Notifier; rooms.join / invite / leave / knock.
+// Tokens are stream positions ("s<N>"), so next_batch never skips or repeats an event.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/ids.h"
+#include "core/task.h"
+
+namespace herald::storage {
+class Database;
+struct StoredEvent;
+namespace sql {
+class Connection;
+}
+}  // namespace herald::storage
+namespace herald::events {
+struct RoomVersion;
+}
+
+namespace herald::homeserver {
+
+class Notifier;
+class RoomRegistry;
+}  // namespace herald::homeserver
+namespace herald {
+class Clock;
+}
+namespace herald::homeserver {
+
+struct SyncRequest {
+  UserId user;
+  std::optional<std::int64_t> since;
+  std::int64_t timeline_limit = 10;
+  bool full_state = false;
+  bool include_leave = false;
+  std::chrono::milliseconds timeout{0};
+};
+
+class SyncService {
+ public:
+  SyncService(storage::Database& db, RoomRegistry& registry, Notifier& notifier, const Clock& clock)
+      : db_(db), registry_(registry), notifier_(notifier), clock_(clock) {}
+
+  Task<nlohmann::json> sync(SyncRequest request);
+
+ private:
+  nlohmann::json build(storage::sql::Connection& c, const SyncRequest& request, std::int64_t since, std::int64_t to);
+
+  storage::Database& db_;
+  RoomRegistry& registry_;
+  Notifier& notifier_;
+  const Clock& clock_;
+};
+
+// "s<N>" / "t<N>" -> N; nullopt when malformed.
+std::optional<std::int64_t> parse_stream_token(std::string_view token);
+// A stored event in the client format (redacted when it was redacted), with unsigned.age.
+nlohmann::json client_event(const storage::StoredEvent& e, const events::RoomVersion& version, std::int64_t now_ms,
+                            bool with_room_id);
+
+}  // namespace herald::homeserver
