@@ -1,12 +1,14 @@
 #pragma once
 // Prometheus counters: requests by route and status, a latency histogram, open connections.
+// Recording takes a shared lock and atomic increments, so io threads do not serialise on it.
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <map>
-#include <mutex>
+#include <memory>
+#include <shared_mutex>
 #include <string>
-#include <utility>
+#include <string_view>
+#include <unordered_map>
 
 namespace herald::http {
 
@@ -21,11 +23,16 @@ class Metrics {
  private:
   static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                       0.05,   0.1,   0.25,   0.5,   1.0,  5.0};
-  mutable std::mutex mutex_;
-  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
-  std::array<std::uint64_t, kBuckets.size() + 1> latency_buckets_{};
-  double latency_sum_ = 0;
-  std::uint64_t latency_count_ = 0;
+  struct RouteCounters {
+    std::array<std::atomic<std::uint64_t>, 500> by_status{};  // index = status - 100
+  };
+  RouteCounters& counters_for(const std::string& key);
+
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, std::unique_ptr<RouteCounters>> routes_;  // key: method + ' ' + route
+  std::array<std::atomic<std::uint64_t>, kBuckets.size() + 1> latency_buckets_{};
+  std::atomic<std::uint64_t> latency_sum_us_{0};
+  std::atomic<std::uint64_t> latency_count_{0};
   std::atomic<std::int64_t> open_connections_{0};
 };
 

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -43,7 +44,14 @@ struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
   bool busy = false;
+  // Milliseconds on the steady clock after which the sweeper closes the connection; 0 = no deadline.
+  // A sweep once a second replaces per-operation timers, which cost a timer update on every read and write.
+  std::atomic<std::int64_t> deadline_ms{0};
 };
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
@@ -116,19 +124,19 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(options.body_limit);
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
-      conn->stream.expires_after(options.read_timeout);
+      conn->deadline_ms = steady_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(options.read_timeout).count();
       co_await bhttp::async_read(conn->stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      conn->deadline_ms = 0;
       if (ec == bhttp::error::body_limit) {
         const MatrixError too_large(Errc::too_large, "Request body too large");
         auto out = to_beast(Response::error(too_large), 11, false);
-        conn->stream.expires_after(std::chrono::seconds(5));
+        conn->deadline_ms = steady_ms() + 5000;
         co_await bhttp::async_write(conn->stream, out, asio::redirect_error(asio::use_awaitable, ec));
         metrics.record("too_large", "?", 413, 0);
         break;
       }
       if (ec) break;  // EOF, timeout or garbage: close this connection and nothing else
       conn->busy = true;
-      conn->stream.expires_never();
       const auto started = std::chrono::steady_clock::now();
       auto& msg = parser.get();
       Request req;
@@ -145,8 +153,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       Response res = co_await dispatch(req);
       const int status = res.status;
       auto out = to_beast(std::move(res), msg.version(), keep_alive);
-      conn->stream.expires_after(options.read_timeout);
+      conn->deadline_ms = steady_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(options.read_timeout).count();
       co_await bhttp::async_write(conn->stream, out, asio::redirect_error(asio::use_awaitable, ec));
+      conn->deadline_ms = 0;
       conn->busy = false;
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       metrics.record(req.route, name_of(req.method), status, seconds);
@@ -161,6 +170,28 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       connections.erase(conn);
     }
     metrics.connection_closed();
+  }
+
+  // Closes connections whose read or write deadline has passed.
+  asio::awaitable<void> sweep_loop() {
+    auto self = shared_from_this();
+    asio::steady_timer timer(io);
+    while (!stopping) {
+      timer.expires_after(std::chrono::milliseconds(500));
+      beast::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      const std::int64_t now = steady_ms();
+      std::lock_guard lock(mutex);
+      for (const auto& conn : connections) {
+        const std::int64_t deadline = conn->deadline_ms.load();
+        if (deadline != 0 && deadline < now) {
+          asio::post(conn->stream.get_executor(), [conn] {
+            beast::error_code ignored;
+            conn->stream.socket().close(ignored);
+          });
+        }
+      }
+    }
   }
 
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
@@ -204,6 +235,7 @@ std::uint16_t Server::listen(const std::string& address, std::uint16_t port) {
 }
 
 void Server::start() {
+  asio::co_spawn(asio::make_strand(impl_->io), impl_->sweep_loop(), asio::detached);
   for (auto& acceptor : impl_->acceptors) {
     tcp::acceptor& a = *acceptor;
     asio::co_spawn(a.get_executor(), impl_->accept_loop(a), asio::detached);

@@ -55,8 +55,11 @@ Task<http::Response> put_profile_field(http::Request req, ClientApi& api) {
   }
   if (value && value->empty()) value.reset();
   const bool displayname = field == "displayname";
-  co_await api.rooms.set_profile(s.user_id, displayname ? value : std::nullopt, displayname ? std::nullopt : value,
-                                 displayname, !displayname);
+  // Locals, not ?: temporaries, inside co_await: GCC 12 double-frees those (toolchain.md).
+  std::optional<std::string> new_displayname, new_avatar;
+  if (displayname) new_displayname = value;
+  else new_avatar = value;
+  co_await api.rooms.set_profile(s.user_id, new_displayname, new_avatar, displayname, !displayname);
   co_return http::Response::json(200, nlohmann::json::object());
 }
 

@@ -354,14 +354,12 @@ Task<std::string> RoomService::set_membership(UserId sender, std::string room_id
         event_id = (*room->state.find("m.room.member", target.str()))->event_id();  // already invited: 200 {}
         return;
       }
-      if (membership == "leave" && !self && current != "join" && current != "invite" && current != "knock" &&
-          current != "ban") {
+      const bool unban = extra_content.value("_unban", false);
+      extra_content.erase("_unban");
+      if (unban && current != "ban") throw MatrixError(Errc::bad_state, "The user is not banned");
+      if (membership == "leave" && !self && !unban && current != "join" && current != "invite" && current != "knock") {
         throw MatrixError(Errc::forbidden, "The target user is not in the room");
       }
-      if (membership == "leave" && !self && extra_content.value("_unban", false) && current != "ban") {
-        throw MatrixError(Errc::bad_state, "The user is not banned");
-      }
-      extra_content.erase("_unban");
       if (membership == "leave" && self && current == "leave") {
         throw MatrixError(Errc::forbidden, "You are not in this room, invited to it or knocking on it");
       }
