@@ -121,6 +121,7 @@ int run_homeserver(const HomeserverConfig& config, const RunOptions& options) {
     if (ec) return;
     log::info("signal={} received: finishing in-flight requests", signal);
     server.stop();
+    notifier.shutdown();
     wait_for_drain(io, server, std::chrono::steady_clock::now() + kShutdownGrace);
   });
 

@@ -16,6 +16,7 @@ void add_client_routes(http::Router& router, ClientApi& api) {
   add_directory_routes(router, api);
   add_sync_routes(router, api);
   add_profile_routes(router, api);
+  add_push_rules_routes(router, api);
 }
 
 }  // namespace herald::homeserver

@@ -67,5 +67,6 @@ void add_membership_routes(http::Router& router, ClientApi& api);
 void add_directory_routes(http::Router& router, ClientApi& api);
 void add_sync_routes(http::Router& router, ClientApi& api);
 void add_profile_routes(http::Router& router, ClientApi& api);
+void add_push_rules_routes(http::Router& router, ClientApi& api);
 
 }  // namespace herald::homeserver

@@ -266,7 +266,8 @@ Task<http::Response> get_joined_members(http::Request req, ClientApi& api) {
     std::shared_lock lock(room->mutex);
     for (const auto& [key, e] : room->state.events()) {
       if (key.first != "m.room.member" || e->membership() != "join") continue;
-      nlohmann::json info = nlohmann::json::object();
+      // Both keys always present, null when unset (as Synapse; matrix-nio requires display_name).
+      nlohmann::json info = {{"display_name", nullptr}, {"avatar_url", nullptr}};
       if (auto d = e->content_string("displayname")) info["display_name"] = *d;
       if (auto a = e->content_string("avatar_url")) info["avatar_url"] = *a;
       joined[key.second] = info;

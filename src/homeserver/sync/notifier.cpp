@@ -30,11 +30,22 @@ void Notifier::notify(std::int64_t position, const std::vector<std::string>& use
   }
 }
 
+void Notifier::shutdown() {
+  std::lock_guard lock(mutex_);
+  shutting_down_ = true;
+  for (auto& [user, waiter] : waiters_) {
+    auto w = waiter;
+    boost::asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+  }
+  waiters_.clear();
+}
+
 Task<void> Notifier::wait(std::string user, std::int64_t since, std::chrono::milliseconds timeout) {
   auto ex = co_await boost::asio::this_coro::executor;
   auto waiter = std::make_shared<Waiter>(ex);
   {
     std::lock_guard lock(mutex_);
+    if (shutting_down_) co_return;
     auto it = last_position_for_user_.find(user);
     if (it != last_position_for_user_.end() && it->second > since) co_return;
     waiter->timer.expires_after(timeout);

@@ -24,10 +24,13 @@ class Notifier {
   // Waits until something for `user` happens after `since`, or the timeout passes.
   // Returns at once when the position is already past `since` for this user.
   Task<void> wait(std::string user, std::int64_t since, std::chrono::milliseconds timeout);
+  // Wakes every waiter and makes later waits return at once (shutdown: long-polls answer now).
+  void shutdown();
 
  private:
   struct Waiter;
   std::atomic<std::int64_t> position_;
+  bool shutting_down_ = false;
   std::mutex mutex_;
   std::unordered_map<std::string, std::int64_t> last_position_for_user_;
   std::unordered_multimap<std::string, std::shared_ptr<Waiter>> waiters_;

@@ -162,7 +162,7 @@ Task<nlohmann::json> SyncService::sync(SyncRequest req) {
     const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (!empty || since == 0 || req.full_state || remaining.count() <= 0) co_return result;
     co_await notifier_.wait(req.user.str(), std::max(since, to), remaining);
-    if (notifier_.position() == to && std::chrono::steady_clock::now() >= deadline) co_return result;
+    if (notifier_.position() == to) co_return result;  // timed out, or the server is shutting down
   }
 }
 
