@@ -93,6 +93,7 @@ int run_homeserver(const HomeserverConfig& config, const RunOptions& options) {
       .rooms = rooms,
       .sync = sync,
       .db = *db,
+      .notifier = notifier,
   };
   homeserver::add_client_routes(router, client_api);
 

@@ -340,6 +340,33 @@ class RoomsTest(unittest.TestCase):
             self.assertEqual(back["chunk"][0]["content"]["body"], "3")
         self.err(self.call("alice", "GET", "/sync", query={"since": "garbage"}), 400, "M_INVALID_PARAM")
 
+    def test_legacy_initial_sync_and_events(self):
+        room = self.create(name="Old school")
+        self.ok(self.call("alice", "PUT", f"/rooms/{q(room)}/send/m.room.message/old1", body={"body": "hello"}))
+        v1 = "/_matrix/client/api/v1"
+        init = self.ok(self.call("alice", "GET", "/initialSync", prefix=v1, query={"limit": 5}))
+        mine = [r for r in init["rooms"] if r["room_id"] == room][0]
+        self.assertEqual(mine["membership"], "join")
+        self.assertEqual(mine["messages"]["chunk"][-1]["content"]["body"], "hello")
+        self.assertIn("m.room.name", [e["type"] for e in mine["state"]])
+        one = self.ok(self.call("alice", "GET", f"/rooms/{q(room)}/initialSync", prefix=v1))
+        self.assertEqual(one["room_id"], room)
+        self.err(self.call("carol", "GET", f"/rooms/{q(room)}/initialSync", prefix=v1), 403, "M_FORBIDDEN")
+        result = {}
+
+        def poll():
+            result["events"] = self.call("alice", "GET", "/events", prefix=v1,
+                                         query={"from": init["end"], "timeout": 10000})
+
+        t = threading.Thread(target=poll)
+        t.start()
+        time.sleep(0.3)
+        self.ok(self.call("alice", "PUT", f"/rooms/{q(room)}/send/m.room.message/old2", body={"body": "stream"}))
+        t.join(15)
+        events = self.ok(result["events"])
+        self.assertEqual(events["chunk"][-1]["content"]["body"], "stream")
+        self.assertEqual(events["start"], init["end"])
+
 
 class RoomRateLimitTest(unittest.TestCase):
     def test_invites_and_room_creation_are_limited(self):

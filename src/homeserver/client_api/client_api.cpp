@@ -17,6 +17,7 @@ void add_client_routes(http::Router& router, ClientApi& api) {
   add_sync_routes(router, api);
   add_profile_routes(router, api);
   add_push_rules_routes(router, api);
+  add_legacy_sync_routes(router, api);
 }
 
 }  // namespace herald::homeserver

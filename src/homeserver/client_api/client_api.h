@@ -24,6 +24,7 @@ class AccountService;
 class UserInteractiveAuth;
 class RoomService;
 class SyncService;
+class Notifier;
 
 struct ClientApiOptions {
   std::string server_name;
@@ -42,6 +43,7 @@ struct ClientApi {
   RoomService& rooms;
   SyncService& sync;
   storage::Database& db;
+  Notifier& notifier;
 };
 
 // Current and r0 prefixes serve every endpoint; api/v1 only those that existed in 2014-15.
@@ -68,5 +70,6 @@ void add_directory_routes(http::Router& router, ClientApi& api);
 void add_sync_routes(http::Router& router, ClientApi& api);
 void add_profile_routes(http::Router& router, ClientApi& api);
 void add_push_rules_routes(http::Router& router, ClientApi& api);
+void add_legacy_sync_routes(http::Router& router, ClientApi& api);
 
 }  // namespace herald::homeserver

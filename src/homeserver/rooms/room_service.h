@@ -63,6 +63,7 @@ class RoomService {
               const Clock& clock, RoomServiceOptions options);
 
   const RoomServiceOptions& options() const { return options_; }
+  RoomRegistry& registry() { return registry_; }
 
   Task<std::string> create_room(UserId creator, CreateRoomRequest request);
   // A message or state event; idempotent per (device, txn_key) when txn_key is set. Returns the event ID.

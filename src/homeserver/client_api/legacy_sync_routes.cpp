@@ -1,0 +1,148 @@
+// The pre-/sync API that older clients and test suites still call (api/v1, r0):
+// GET /initialSync, GET /rooms/{roomId}/initialSync and GET /events (a long-poll event stream).
+#include <algorithm>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "core/matrix_error.h"
+#include "homeserver/client_api/client_api.h"
+#include "homeserver/client_api/path_params.h"
+#include "homeserver/client_api/request_auth.h"
+#include "homeserver/rooms/room_service.h"
+#include "homeserver/sync/notifier.h"
+#include "homeserver/sync/sync_service.h"
+#include "storage/database.h"
+#include "storage/room_store.h"
+
+namespace herald::homeserver {
+namespace rs = storage::room_store;
+namespace {
+constexpr std::int64_t kMaxTimeoutMs = 120'000;
+
+std::int64_t int_param(const http::Request& req, const char* name, std::int64_t fallback, std::int64_t lo, std::int64_t hi) {
+  auto v = req.query_param(name);
+  if (!v) return fallback;
+  try {
+    return std::clamp<std::int64_t>(std::stoll(*v), lo, hi);
+  } catch (...) {
+    throw MatrixError(Errc::invalid_param, std::string("'") + name + "' must be an integer");
+  }
+}
+
+// One room in the legacy initialSync shape: membership, messages (oldest first) and state.
+nlohmann::json room_snapshot(storage::sql::Connection& c, const Room& room, const storage::StoredMembership& m,
+                             std::int64_t to, std::int64_t limit, std::int64_t now) {
+  const std::int64_t upto = m.membership == "join" ? to : m.stream;
+  auto rows = rs::events_between(c, room.room_id, 0, upto, limit, true);
+  std::reverse(rows.begin(), rows.end());
+  nlohmann::json chunk = nlohmann::json::array();
+  for (const auto& r : rows) chunk.push_back(client_event(r, *room.version, now, true));
+  nlohmann::json state = nlohmann::json::array();
+  for (const auto& r : rs::state_before(c, room.room_id, upto + 1)) state.push_back(client_event(r, *room.version, now, true));
+  const std::int64_t first = rows.empty() ? upto + 1 : rows.front().stream;
+  nlohmann::json out = {{"room_id", room.room_id},
+                        {"membership", m.membership},
+                        {"messages", {{"chunk", chunk}, {"start", "t" + std::to_string(first)}, {"end", "s" + std::to_string(upto)}}},
+                        {"state", state},
+                        {"presence", nlohmann::json::array()},
+                        {"account_data", nlohmann::json::array()}};
+  {
+    std::shared_lock lock(room.mutex);
+    out["visibility"] = room.is_public ? "public" : "private";
+  }
+  if (m.membership == "invite") {
+    if (auto own = rs::find_event(c, m.event_id)) out["inviter"] = nlohmann::json::parse(own->pdu).value("sender", "");
+  }
+  return out;
+}
+
+Task<http::Response> get_initial_sync(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::int64_t limit = int_param(req, "limit", 10, 0, 500);
+  const std::int64_t to = api.rooms.stream_position();
+  const std::int64_t now = SystemClock().now_ms();
+  const std::string user = s.user_id.str();
+  auto rooms = co_await api.db.read([&](storage::sql::Connection& c) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& m : rs::memberships_of(c, user)) {
+      if (m.forgotten || m.stream > to || m.membership == "leave") continue;
+      auto room = api.rooms.registry().get(c, m.room_id);
+      if (room) out.push_back(room_snapshot(c, *room, m, to, limit, now));
+    }
+    return out;
+  });
+  co_return http::Response::json(200, {{"end", "s" + std::to_string(to)}, {"rooms", rooms},
+                                       {"presence", nlohmann::json::array()}, {"account_data", nlohmann::json::array()}});
+}
+
+Task<http::Response> get_room_initial_sync(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  const std::int64_t limit = int_param(req, "limit", 10, 0, 500);
+  const std::int64_t to = api.rooms.stream_position();
+  const std::int64_t now = SystemClock().now_ms();
+  const std::string user = s.user_id.str();
+  auto room = co_await api.rooms.find_room(room_id);
+  if (!room) throw MatrixError(Errc::forbidden, "You are not a member of this room");
+  auto snapshot = co_await api.db.read([&](storage::sql::Connection& c) -> std::optional<nlohmann::json> {
+    auto m = rs::membership(c, room_id, user);
+    if (!m || m->membership == "invite" || m->membership == "knock") return std::nullopt;
+    return room_snapshot(c, *room, *m, to, limit, now);
+  });
+  if (!snapshot) throw MatrixError(Errc::forbidden, "You are not a member of this room");
+  co_return http::Response::json(200, *snapshot);
+}
+
+// The events after `from` in rooms the user is joined to (or whose membership changed), oldest first.
+Task<http::Response> get_events(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  std::int64_t from = api.rooms.stream_position();
+  if (auto f = req.query_param("from")) {
+    auto v = parse_stream_token(*f);
+    if (!v) throw MatrixError(Errc::invalid_param, "Invalid 'from' token");
+    from = *v;
+  }
+  const auto timeout = std::chrono::milliseconds(int_param(req, "timeout", 30'000, 0, kMaxTimeoutMs));
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const std::string user = s.user_id.str();
+  const std::int64_t now = SystemClock().now_ms();
+  for (;;) {
+    const std::int64_t to = api.rooms.stream_position();
+    auto chunk = co_await api.db.read([&](storage::sql::Connection& c) {
+      std::vector<std::pair<std::int64_t, nlohmann::json>> found;
+      for (const auto& m : rs::memberships_of(c, user)) {
+        if (m.stream <= from && m.membership != "join") continue;
+        auto room = api.rooms.registry().get(c, m.room_id);
+        if (!room) continue;
+        const std::int64_t upto = m.membership == "join" ? to : std::min(to, m.stream);
+        for (const auto& r : rs::events_between(c, m.room_id, from, upto, 100, false))
+          found.emplace_back(r.stream, client_event(r, *room->version, now, true));
+      }
+      std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      nlohmann::json out = nlohmann::json::array();
+      for (auto& [stream, e] : found) out.push_back(std::move(e));
+      return out;
+    });
+    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (!chunk.empty() || remaining.count() <= 0) {
+      co_return http::Response::json(200, {{"chunk", chunk}, {"start", "s" + std::to_string(from)}, {"end", "s" + std::to_string(to)}});
+    }
+    co_await api.notifier.wait(user, to, remaining);
+    if (api.rooms.stream_position() == to) {
+      co_return http::Response::json(200, {{"chunk", nlohmann::json::array()}, {"start", "s" + std::to_string(from)},
+                                           {"end", "s" + std::to_string(to)}});
+    }
+  }
+}
+
+}  // namespace
+
+void add_legacy_sync_routes(http::Router& router, ClientApi& api) {
+  using http::Method;
+  add_under(router, kClientPrefixesWithV1, Method::get, "/initialSync", get_initial_sync, api);
+  add_under(router, kClientPrefixesWithV1, Method::get, "/rooms/{roomId}/initialSync", get_room_initial_sync, api);
+  add_under(router, kClientPrefixesWithV1, Method::get, "/events", get_events, api);
+}
+
+}  // namespace herald::homeserver
