@@ -64,9 +64,9 @@ Task<std::pair<std::shared_ptr<Room>, std::optional<storage::StoredMembership>>>
   co_return std::make_pair(room, m);
 }
 
-Task<http::Response> get_state(http::Request req, ClientApi& api) {
-  const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+// The state the requester may see, in client format: current state for members, the state at the
+// time they left for former members.
+Task<nlohmann::json> visible_state(ClientApi& api, const Session& s, std::string room_id) {
   auto [room, left] = co_await visible_room(api, s, room_id);
   const std::int64_t now = now_ms();
   auto rows = co_await api.db.read([&](storage::sql::Connection& c) {
@@ -74,7 +74,13 @@ Task<http::Response> get_state(http::Request req, ClientApi& api) {
   });
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : rows) out.push_back(client_event(r, *room->version, now, true));
-  co_return http::Response::json(200, out);
+  co_return out;
+}
+
+Task<http::Response> get_state(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const nlohmann::json state = co_await visible_state(api, s, room_id_param(req));
+  co_return http::Response::json(200, state);
 }
 
 Task<http::Response> get_state_event(http::Request req, ClientApi& api) {
@@ -84,13 +90,8 @@ Task<http::Response> get_state_event(http::Request req, ClientApi& api) {
   std::string key;
   for (const auto& [k, v] : req.path_params)
     if (k == "stateKey") key = v;
-  auto [room, left] = co_await visible_room(api, s, room_id);
-  const std::int64_t now = now_ms();
-  auto rows = co_await api.db.read([&](storage::sql::Connection& c) {
-    return left ? rs::state_before(c, room_id, left->stream + 1) : rs::current_state(c, room_id);
-  });
-  for (const auto& r : rows) {
-    nlohmann::json e = client_event(r, *room->version, now, true);
+  const nlohmann::json state = co_await visible_state(api, s, room_id);
+  for (const auto& e : state) {
     if (e["type"] == type && e.value("state_key", "") == key) {
       if (req.query_param("format").value_or("content") == "event") co_return http::Response::json(200, e);
       co_return http::Response::json(200, e["content"]);
@@ -237,14 +238,9 @@ Task<http::Response> get_members(http::Request req, ClientApi& api) {
   const std::string room_id = room_id_param(req);
   const auto membership = req.query_param("membership");
   const auto not_membership = req.query_param("not_membership");
-  auto [room, left] = co_await visible_room(api, s, room_id);
-  const std::int64_t now = now_ms();
-  auto rows = co_await api.db.read([&](storage::sql::Connection& c) {
-    return left ? rs::state_before(c, room_id, left->stream + 1) : rs::current_state(c, room_id);
-  });
+  const nlohmann::json state = co_await visible_state(api, s, room_id);
   nlohmann::json chunk = nlohmann::json::array();
-  for (const auto& r : rows) {
-    nlohmann::json e = client_event(r, *room->version, now, true);
+  for (const auto& e : state) {
     if (e["type"] != "m.room.member") continue;
     const std::string m = e["content"].value("membership", "");
     if (membership || not_membership) {
