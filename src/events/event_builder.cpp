@@ -93,9 +93,9 @@ EventPtr build_event(const RoomVersion& version, const std::string& room_id, con
   return std::make_shared<const Event>(std::move(event_id), final_room_id, std::move(pdu), ref);
 }
 
-EventPtr event_from_pdu(const RoomVersion& version, std::string event_id, std::string room_id, nlohmann::json pdu) {
-  std::string ref = reference_hash(pdu, version);
-  return std::make_shared<const Event>(std::move(event_id), std::move(room_id), std::move(pdu), std::move(ref));
+EventPtr event_from_pdu(const RoomVersion& version, std::string event_id, std::string room_id, std::string pdu_text) {
+  std::string ref = reference_hash(nlohmann::json::parse(pdu_text), version);
+  return Event::from_text(std::move(event_id), std::move(room_id), std::move(pdu_text), std::move(ref));
 }
 
 }  // namespace herald::events

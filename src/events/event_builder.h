@@ -43,7 +43,7 @@ std::string reference_hash(const nlohmann::json& pdu, const RoomVersion& version
 // The event ID a v3+ PDU has ($ + reference hash in the version's alphabet).
 std::string event_id_from_reference_hash(const std::string& reference_hash_b64, const RoomVersion& version);
 
-// Re-creates an Event from a stored PDU (computing its reference hash).
-EventPtr event_from_pdu(const RoomVersion& version, std::string event_id, std::string room_id, nlohmann::json pdu);
+// Re-creates an Event from a stored PDU's text (computing its reference hash).
+EventPtr event_from_pdu(const RoomVersion& version, std::string event_id, std::string room_id, std::string pdu_text);
 
 }  // namespace herald::events

@@ -109,9 +109,11 @@ Task<http::Response> get_events(http::Request req, ClientApi& api) {
   const std::int64_t now = SystemClock().now_ms();
   for (;;) {
     const std::int64_t to = api.rooms.stream_position();
+    std::vector<std::string> joined_rooms;
     auto chunk = co_await api.db.read([&](storage::sql::Connection& c) {
       std::vector<std::pair<std::int64_t, nlohmann::json>> found;
       for (const auto& m : rs::memberships_of(c, user)) {
+        if (m.membership == "join") joined_rooms.push_back(m.room_id);
         if (m.stream <= from && m.membership != "join") continue;
         auto room = api.rooms.registry().get(c, m.room_id);
         if (!room) continue;
@@ -128,7 +130,7 @@ Task<http::Response> get_events(http::Request req, ClientApi& api) {
     if (!chunk.empty() || remaining.count() <= 0) {
       co_return http::Response::json(200, {{"chunk", chunk}, {"start", "s" + std::to_string(from)}, {"end", "s" + std::to_string(to)}});
     }
-    co_await api.notifier.wait(user, to, remaining);
+    co_await api.notifier.wait(user, joined_rooms, to, remaining);
     if (api.rooms.stream_position() == to) {
       co_return http::Response::json(200, {{"chunk", nlohmann::json::array()}, {"start", "s" + std::to_string(from)},
                                            {"end", "s" + std::to_string(to)}});

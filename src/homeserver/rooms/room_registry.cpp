@@ -20,7 +20,7 @@ void Room::apply(const events::EventPtr& event) {
 
 events::EventPtr load_event(const events::RoomVersion& version, const std::string& event_id, const std::string& room_id,
                             const std::string& pdu_json) {
-  return events::event_from_pdu(version, event_id, room_id, nlohmann::json::parse(pdu_json));
+  return events::event_from_pdu(version, event_id, room_id, pdu_json);
 }
 
 std::shared_ptr<Room> RoomRegistry::get(storage::sql::Connection& c, const std::string& room_id) {

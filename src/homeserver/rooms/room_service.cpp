@@ -60,7 +60,7 @@ RoomService::Appended RoomService::append(storage::sql::Connection& c, Room& roo
   const events::Signer signer{options_.server_name, key_};
   EventPtr event = events::build_event(version, room.room_id, draft, prev, auth_events, depth, now, signer);
   if (auto denial = rooms::auth::check_event(*event, room.state)) throw MatrixError(Errc::forbidden, denial->reason);
-  const std::string pdu = event->pdu().dump();
+  const std::string& pdu = event->pdu_text();
   if (pdu.size() > kMaxEventBytes) throw MatrixError(Errc::too_large, "Event is larger than 65536 bytes");
 
   nlohmann::json unsigned_data = nlohmann::json::object();
@@ -91,15 +91,12 @@ RoomService::Appended RoomService::append(storage::sql::Connection& c, Room& roo
 
 void RoomService::notify(const std::vector<Appended>& appended, const Room& room) {
   if (appended.empty()) return;
+  // Joined members listen on the room; a membership target (invited, kicked...) is woken directly.
   std::vector<std::string> users;
-  {
-    std::shared_lock lock(room.mutex);
-    users.assign(room.joined.begin(), room.joined.end());
-  }
   for (const auto& a : appended) {
     if (a.event->type() == "m.room.member" && a.event->state_key()) users.push_back(*a.event->state_key());
   }
-  notifier_.notify(appended.back().stream, users);
+  notifier_.notify(appended.back().stream, room.room_id, users);
 }
 
 nlohmann::json RoomService::member_content(storage::sql::Connection& c, const std::string& target,
@@ -241,7 +238,7 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
       }
       const std::int64_t stream = ++last_stream_;
       rs::insert_event(c, storage::NewEventRow{stream, create_event->event_id(), room->room_id, "m.room.create", "",
-                                               creator.str(), std::nullopt, create_event->pdu().dump(), std::nullopt});
+                                               creator.str(), std::nullopt, create_event->pdu_text(), std::nullopt});
       room->apply(create_event);
       room->is_public = visibility == "public";
       appended.push_back({create_event, stream});

@@ -1,5 +1,6 @@
 #include "homeserver/sync/notifier.h"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -10,57 +11,79 @@ namespace herald::homeserver {
 struct Notifier::Waiter {
   explicit Waiter(boost::asio::any_io_executor ex) : timer(ex) {}
   boost::asio::steady_timer timer;
+  bool woken = false;
 };
 
-void Notifier::notify(std::int64_t position, const std::vector<std::string>& users) {
+void Notifier::wake(std::unordered_multimap<std::string, std::shared_ptr<Waiter>>& map, const std::string& key) {
+  auto [begin, end] = map.equal_range(key);
+  for (auto it = begin; it != end; ++it) {
+    auto waiter = it->second;
+    if (waiter->woken) continue;
+    waiter->woken = true;
+    // cancel() must run on the timer's executor; post keeps it thread-safe.
+    boost::asio::post(waiter->timer.get_executor(), [waiter] { waiter->timer.cancel(); });
+  }
+}
+
+void Notifier::notify(std::int64_t position, const std::string& room_id, const std::vector<std::string>& users) {
   std::int64_t current = position_.load();
   while (current < position && !position_.compare_exchange_weak(current, position)) {
   }
   std::lock_guard lock(mutex_);
+  auto& room_last = last_for_room_[room_id];
+  room_last = std::max(room_last, position);
+  wake(room_waiters_, room_id);
   for (const auto& user : users) {
-    auto& last = last_position_for_user_[user];
+    auto& last = last_for_user_[user];
     last = std::max(last, position);
-    auto [begin, end] = waiters_.equal_range(user);
-    for (auto it = begin; it != end; ++it) {
-      auto waiter = it->second;
-      // cancel() must run on the timer's executor; post keeps it thread-safe.
-      boost::asio::post(waiter->timer.get_executor(), [waiter] { waiter->timer.cancel(); });
-    }
-    waiters_.erase(begin, end);
+    wake(user_waiters_, user);
   }
 }
 
 void Notifier::shutdown() {
   std::lock_guard lock(mutex_);
   shutting_down_ = true;
-  for (auto& [user, waiter] : waiters_) {
-    auto w = waiter;
-    boost::asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+  for (auto* map : {&user_waiters_, &room_waiters_}) {
+    for (auto& [key, waiter] : *map) {
+      if (waiter->woken) continue;
+      waiter->woken = true;
+      auto w = waiter;
+      boost::asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+    }
   }
-  waiters_.clear();
 }
 
-Task<void> Notifier::wait(std::string user, std::int64_t since, std::chrono::milliseconds timeout) {
+Task<void> Notifier::wait(std::string user, std::vector<std::string> rooms, std::int64_t since,
+                          std::chrono::milliseconds timeout) {
   auto ex = co_await boost::asio::this_coro::executor;
   auto waiter = std::make_shared<Waiter>(ex);
+  auto newer = [since](const std::unordered_map<std::string, std::int64_t>& m, const std::string& key) {
+    auto it = m.find(key);
+    return it != m.end() && it->second > since;
+  };
   {
     std::lock_guard lock(mutex_);
-    if (shutting_down_) co_return;
-    auto it = last_position_for_user_.find(user);
-    if (it != last_position_for_user_.end() && it->second > since) co_return;
+    if (shutting_down_ || newer(last_for_user_, user)) co_return;
+    for (const auto& room : rooms)
+      if (newer(last_for_room_, room)) co_return;
     waiter->timer.expires_after(timeout);
-    waiters_.emplace(user, waiter);
+    user_waiters_.emplace(user, waiter);
+    for (const auto& room : rooms) room_waiters_.emplace(room, waiter);
   }
   boost::system::error_code ec;
   co_await waiter->timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
   std::lock_guard lock(mutex_);
-  auto [begin, end] = waiters_.equal_range(user);
-  for (auto it = begin; it != end; ++it) {
-    if (it->second == waiter) {
-      waiters_.erase(it);
-      break;
+  auto remove = [&](std::unordered_multimap<std::string, std::shared_ptr<Waiter>>& map, const std::string& key) {
+    auto [begin, end] = map.equal_range(key);
+    for (auto it = begin; it != end; ++it) {
+      if (it->second == waiter) {
+        map.erase(it);
+        return;
+      }
     }
-  }
+  };
+  remove(user_waiters_, user);
+  for (const auto& room : rooms) remove(room_waiters_, room);
 }
 
 }  // namespace herald::homeserver

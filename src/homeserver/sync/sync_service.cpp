@@ -30,7 +30,7 @@ nlohmann::json client_event(const storage::StoredEvent& e, const events::RoomVer
                             bool with_room_id) {
   nlohmann::json pdu = nlohmann::json::parse(e.pdu);
   if (e.redacted_by) pdu = events::redact(pdu, version);
-  const events::Event event(e.event_id, e.room_id, std::move(pdu), "");
+  const events::Event event(e.event_id, e.room_id, pdu, "");
   nlohmann::json out = event.client_format(with_room_id);
   nlohmann::json unsigned_data = e.unsigned_json ? nlohmann::json::parse(*e.unsigned_json) : nlohmann::json::object();
   unsigned_data["age"] = std::max<std::int64_t>(0, now_ms - event.origin_server_ts());
@@ -74,7 +74,9 @@ nlohmann::json stripped_state(storage::sql::Connection& c, const Room& room, con
 }
 }  // namespace
 
-nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest& req, std::int64_t since, std::int64_t to) {
+nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest& req, std::int64_t since, std::int64_t to,
+                                  std::vector<std::string>& joined_rooms) {
+  joined_rooms.clear();
   const std::int64_t now = clock_.now_ms();
   const bool initial = since == 0 || req.full_state;
   nlohmann::json join = nlohmann::json::object(), invite = nlohmann::json::object(), leave = nlohmann::json::object(),
@@ -87,6 +89,7 @@ nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest
       const events::RoomVersion& v = *room->version;
       const bool changed = m.stream > since;
       if (m.membership == "join") {
+        joined_rooms.push_back(m.room_id);
         const bool fresh = initial || changed;
         auto rows = rs::events_between(c, m.room_id, fresh ? 0 : since, to, req.timeline_limit + 1, true);
         if (rows.empty() && !fresh) continue;
@@ -157,11 +160,13 @@ Task<nlohmann::json> SyncService::sync(SyncRequest req) {
   const auto deadline = std::chrono::steady_clock::now() + req.timeout;
   for (;;) {
     const std::int64_t to = notifier_.position();
-    nlohmann::json result = co_await db_.read([&](storage::sql::Connection& c) { return build(c, req, since, to); });
+    std::vector<std::string> joined_rooms;
+    nlohmann::json result =
+        co_await db_.read([&](storage::sql::Connection& c) { return build(c, req, since, to, joined_rooms); });
     const bool empty = !result.contains("rooms");
     const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (!empty || since == 0 || req.full_state || remaining.count() <= 0) co_return result;
-    co_await notifier_.wait(req.user.str(), std::max(since, to), remaining);
+    co_await notifier_.wait(req.user.str(), joined_rooms, std::max(since, to), remaining);
     if (notifier_.position() == to) co_return result;  // timed out, or the server is shutting down
   }
 }

@@ -49,7 +49,9 @@ class SyncService {
   Task<nlohmann::json> sync(SyncRequest request);
 
  private:
-  nlohmann::json build(storage::sql::Connection& c, const SyncRequest& request, std::int64_t since, std::int64_t to);
+  // Also returns the rooms the user is joined to (what a long-poll listens on).
+  nlohmann::json build(storage::sql::Connection& c, const SyncRequest& request, std::int64_t since, std::int64_t to,
+                       std::vector<std::string>& joined_rooms);
 
   storage::Database& db_;
   RoomRegistry& registry_;

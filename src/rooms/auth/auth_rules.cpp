@@ -25,10 +25,9 @@ std::string level_text(std::int64_t level) { return level >= kInfinitePower ? "c
 
 // Rule 1: m.room.create.
 std::optional<Denial> check_create(const Event& e, const RoomVersion& v) {
-  const auto prev = e.pdu().find("prev_events");
-  if (prev != e.pdu().end() && prev->is_array() && !prev->empty()) return deny("m.room.create must have no prev_events");
+  if (!e.prev_event_ids().empty()) return deny("m.room.create must have no prev_events");
   if (v.room_id_from_create) {
-    if (e.pdu().contains("room_id")) return deny("m.room.create must not have a room_id in this room version");
+    if (e.has_room_id_field()) return deny("m.room.create must not have a room_id in this room version");
   } else if (domain_of(e.room_id()) != domain_of(e.sender())) {
     return deny("The room ID's server does not match the creator's server");
   }
@@ -88,12 +87,8 @@ std::optional<Denial> check_member(const Event& e, const RoomState& state) {
   if (membership == "join") {
     // 6.3.1: the creator's own first join, right after the create event.
     const Event* create = state.create();
-    const auto prev = e.pdu().find("prev_events");
-    if (create && prev != e.pdu().end() && prev->is_array() && prev->size() == 1) {
-      const auto& p = (*prev)[0];
-      const std::string prev_id = p.is_array() && !p.empty() && p[0].is_string() ? p[0].get<std::string>()
-                                  : p.is_string()                               ? p.get<std::string>()
-                                                                                : std::string();
+    if (create && e.prev_event_ids().size() == 1) {
+      const std::string& prev_id = e.prev_event_ids().front();
       const std::string creator = v.creator_in_content ? create->content_string("creator").value_or("") : create->sender();
       if (prev_id == create->event_id() && target == creator) return std::nullopt;
     }
@@ -320,9 +315,8 @@ std::optional<Denial> check_event(const Event& e, const RoomState& state) {
   // Rule 12: v1-2 redactions.
   if (v.redaction_auth_rule && e.type() == "m.room.redaction") {
     if (sender_level >= pl.redact) return std::nullopt;
-    const auto redacts = e.pdu().find("redacts");
-    if (redacts != e.pdu().end() && redacts->is_string() &&
-        domain_of(redacts->get<std::string>()) == domain_of(e.event_id())) {
+    const auto& redacts = e.top_level_redacts();
+    if (redacts && domain_of(*redacts) == domain_of(e.event_id())) {
       return std::nullopt;
     }
     return deny("You don't have permission to redact this event");
