@@ -84,10 +84,13 @@ EventPtr build_event(const RoomVersion& version, const std::string& room_id, con
   nlohmann::json redacted = redact(pdu, version);
   redacted.erase("signatures");
   redacted.erase("unsigned");
-  const std::string signature = crypto::base64_encode(signer.key.sign(canonical_or_throw(redacted)));
+  const std::string signing_input = canonical_or_throw(redacted);
+  const std::string signature = crypto::base64_encode(signer.key.sign(signing_input));
   pdu["signatures"] = {{signer.server_name, {{signer.key.key_id(), signature}}}};
 
-  const std::string ref = reference_hash(pdu, version);
+  // The reference hash covers the redacted event without signatures and unsigned: exactly the bytes
+  // just signed, so hash them instead of redacting and serialising a second time.
+  const std::string ref = crypto::base64_encode(crypto::sha256(signing_input));
   if (version.event_ids != EventIdFormat::server_assigned) event_id = event_id_from_reference_hash(ref, version);
   const std::string final_room_id = is_v12_create ? "!" + event_id.substr(1) : room_id;
   return std::make_shared<const Event>(std::move(event_id), final_room_id, std::move(pdu), ref);

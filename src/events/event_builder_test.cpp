@@ -69,6 +69,7 @@ TEST(EventBuilder, EventIdFormatsPerVersion) {
     nlohmann::json redacted = redact(e->pdu(), v);
     EXPECT_TRUE(crypto::verify_json(redacted, "hs.test", key.key_id(), key.public_key())) << v.id;
     EXPECT_EQ(e->pdu()["hashes"]["sha256"], content_hash(e->pdu()));
+    EXPECT_EQ(e->reference_hash(), reference_hash(e->pdu(), v)) << v.id;
   }
 }
 
