@@ -59,18 +59,20 @@ struct Database::Impl {
     std::vector<std::exception_ptr> errors(group.size());
     std::exception_ptr commit_error;
     try {
-      writer->execute_script("BEGIN IMMEDIATE");
+      // Prepared (cached) statements rather than scripts: these run for every job.
+      writer->execute("BEGIN IMMEDIATE");
       for (std::size_t i = 0; i < group.size(); ++i) {
-        writer->execute_script("SAVEPOINT job");
+        writer->execute("SAVEPOINT job");
         try {
           (*group[i].work)(*writer);
-          writer->execute_script("RELEASE job");
+          writer->execute("RELEASE job");
         } catch (...) {
           errors[i] = std::current_exception();
-          writer->execute_script("ROLLBACK TO job; RELEASE job");
+          writer->execute("ROLLBACK TO job");
+          writer->execute("RELEASE job");
         }
       }
-      writer->execute_script("COMMIT");
+      writer->execute("COMMIT");
     } catch (...) {
       commit_error = std::current_exception();
       try {

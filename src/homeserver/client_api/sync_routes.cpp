@@ -29,7 +29,7 @@ void apply_filter(const nlohmann::json& filter, SyncRequest& r) {
 
 Task<http::Response> get_sync(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  SyncRequest r{s.user_id};
+  SyncRequest r{.user = s.user_id};
   if (auto since = req.query_param("since")) {
     r.since = parse_stream_token(*since);
     if (!r.since) throw MatrixError(Errc::invalid_param, "Invalid 'since' token");

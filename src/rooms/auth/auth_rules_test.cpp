@@ -128,7 +128,9 @@ TEST(AuthRules, MemberRulesTable) {
       for (const auto& [user, membership] : c.setup) room.member(user, membership);
       const auto denial = room.check(member_event(c.sender, c.target, c.membership));
       EXPECT_EQ(!denial, c.allowed) << "v" << version << " " << c.rule << (denial ? ": " + denial->reason : "");
-      if (denial) EXPECT_FALSE(denial->reason.empty());
+      if (denial) {
+        EXPECT_FALSE(denial->reason.empty());
+      }
     }
   }
 }

@@ -24,7 +24,8 @@ class SqliteConnection final : public sql::Connection {
       throw std::runtime_error("cannot open SQLite database " + path + ": " + msg);
     }
     sqlite3_busy_timeout(db_, 10000);
-    if (!read_only) execute_script("PRAGMA journal_mode=WAL;");
+    // The writer keeps more pages cached (16 MiB): every event touches several indexes.
+    if (!read_only) execute_script("PRAGMA journal_mode=WAL; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;");
     execute_script("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
   }
 
