@@ -24,8 +24,7 @@ class SqliteConnection final : public sql::Connection {
       throw std::runtime_error("cannot open SQLite database " + path + ": " + msg);
     }
     sqlite3_busy_timeout(db_, 10000);
-    // The writer keeps more pages cached (16 MiB): every event touches several indexes.
-    if (!read_only) execute_script("PRAGMA journal_mode=WAL; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;");
+    if (!read_only) execute_script("PRAGMA journal_mode=WAL;");
     execute_script("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
   }
 
