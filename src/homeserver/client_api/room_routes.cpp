@@ -100,6 +100,14 @@ Task<http::Response> get_state_event(http::Request req, ClientApi& api) {
   throw MatrixError(Errc::not_found, "Event not found.");
 }
 
+// Sends a message or state event as the requester (rate limited like messages) and answers its ID.
+Task<http::Response> send_as(ClientApi& api, const Session& s, std::string room_id, events::EventDraft draft,
+                             std::optional<std::string> txn_key) {
+  api.limiter.take_or_throw(RateAction::message, s.user_id.str());
+  const std::string event_id = co_await api.rooms.send(s.user_id, s.device_id, room_id, std::move(draft), txn_key);
+  co_return http::Response::json(200, {{"event_id", event_id}});
+}
+
 Task<http::Response> put_state_event(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const std::string room_id = room_id_param(req);
@@ -128,9 +136,8 @@ Task<http::Response> put_state_event(http::Request req, ClientApi& api) {
         }
       }
     }
-    api.limiter.take_or_throw(RateAction::message, s.user_id.str());
     events::EventDraft draft{type, key, s.user_id.str(), content, std::nullopt};
-    event_id = co_await api.rooms.send(s.user_id, s.device_id, room_id, std::move(draft), std::nullopt);
+    co_return co_await send_as(api, s, room_id, std::move(draft), std::nullopt);
   }
   co_return http::Response::json(200, {{"event_id", event_id}});
 }
@@ -145,9 +152,7 @@ Task<http::Response> put_send(http::Request req, ClientApi& api) {
     if (k == "txnId") txn_key = "send/" + room_id + "/" + type + "/" + v;
   events::EventDraft draft{type, std::nullopt, s.user_id.str(), content, std::nullopt};
   if (type == "m.room.redaction") draft.redacts = json_body::optional_string(content, "redacts");
-  api.limiter.take_or_throw(RateAction::message, s.user_id.str());
-  const std::string event_id = co_await api.rooms.send(s.user_id, s.device_id, room_id, std::move(draft), txn_key);
-  co_return http::Response::json(200, {{"event_id", event_id}});
+  co_return co_await send_as(api, s, room_id, std::move(draft), txn_key);
 }
 
 Task<http::Response> put_redact(http::Request req, ClientApi& api) {
@@ -171,9 +176,7 @@ Task<http::Response> put_redact(http::Request req, ClientApi& api) {
   }
   std::optional<std::string> txn_key = "redact/" + room_id + "/" + target + "/" + req.path_param("txnId");
   events::EventDraft draft{"m.room.redaction", std::nullopt, s.user_id.str(), content, target};
-  api.limiter.take_or_throw(RateAction::message, s.user_id.str());
-  const std::string event_id = co_await api.rooms.send(s.user_id, s.device_id, room_id, std::move(draft), txn_key);
-  co_return http::Response::json(200, {{"event_id", event_id}});
+  co_return co_await send_as(api, s, room_id, std::move(draft), txn_key);
 }
 
 Task<http::Response> get_event(http::Request req, ClientApi& api) {

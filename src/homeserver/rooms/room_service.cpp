@@ -270,10 +270,8 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
       registry_.add(room);
       created = room;
     });
-  } catch (const MatrixError&) {
-    if (created) registry_.evict(created->room_id);
-    throw;
   } catch (...) {
+    // The room was registered inside the job; if its transaction did not commit, forget it.
     if (created) registry_.evict(created->room_id);
     throw;
   }
