@@ -1,5 +1,7 @@
 #include "storage/room_store.h"
 
+#include <nlohmann/json.hpp>
+
 #include "storage/sql/connection.h"
 
 namespace herald::storage::room_store {
@@ -112,6 +114,26 @@ std::vector<StoredEvent> events_between(sql::Connection& c, const std::string& r
                           "ORDER BY stream_ordering " +
                           (newest_first ? "DESC" : "ASC") + " LIMIT $4";
   return to_events(c.query(sql, {room_id, from, to, limit}));
+}
+
+rooms::HistoryVisibility history_visibility_for(sql::Connection& c, const std::string& room_id, const std::string& user_id,
+                                                const std::string& current_membership) {
+  rooms::Timeline visibility, membership;
+  for (const auto& r : c.query("SELECT stream_ordering, pdu FROM events WHERE room_id = $1 AND type = 'm.room.history_visibility' "
+                               "AND state_key = '' ORDER BY stream_ordering",
+                               {room_id})) {
+    const auto pdu = nlohmann::json::parse(r.get_text(1), nullptr, false);
+    std::string value = "shared";
+    if (pdu.is_object() && pdu.contains("content") && pdu["content"].is_object()) {
+      value = pdu["content"].value("history_visibility", "shared");
+    }
+    visibility.emplace_back(r.get_int(0), value);
+  }
+  for (const auto& r : c.query("SELECT stream_ordering, membership FROM events WHERE room_id = $1 AND type = 'm.room.member' "
+                               "AND state_key = $2 ORDER BY stream_ordering",
+                               {room_id, user_id}))
+    membership.emplace_back(r.get_int(0), r.get_text(1));
+  return rooms::HistoryVisibility(std::move(visibility), std::move(membership), current_membership);
 }
 
 std::vector<StoredMembership> memberships_of(sql::Connection& c, const std::string& user_id) {

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "rooms/history_visibility.h"
+
 namespace herald::storage {
 
 namespace sql {
@@ -68,6 +70,10 @@ std::optional<StoredEvent> find_event(sql::Connection& c, const std::string& eve
 // Events with from < stream <= to, newest first, at most limit.
 std::vector<StoredEvent> events_between(sql::Connection& c, const std::string& room_id, std::int64_t from,
                                         std::int64_t to, std::int64_t limit, bool newest_first);
+
+// Who may see which event of the room: its history_visibility changes and the user's memberships.
+rooms::HistoryVisibility history_visibility_for(sql::Connection& c, const std::string& room_id, const std::string& user_id,
+                                                const std::string& current_membership);
 
 std::vector<StoredMembership> memberships_of(sql::Connection& c, const std::string& user_id);
 std::optional<StoredMembership> membership(sql::Connection& c, const std::string& room_id, const std::string& user_id);

@@ -340,6 +340,26 @@ class RoomsTest(unittest.TestCase):
             self.assertEqual(back["chunk"][0]["content"]["body"], "3")
         self.err(self.call("alice", "GET", "/sync", query={"since": "garbage"}), 400, "M_INVALID_PARAM")
 
+    def test_history_visibility(self):
+        for visibility, bob_sees_secret in [("joined", False), ("invited", False), ("shared", True)]:
+            room = self.create(initial_state=[{"type": "m.room.history_visibility",
+                                               "content": {"history_visibility": visibility}}])
+            secret = self.ok(self.call("alice", "PUT", f"/rooms/{q(room)}/send/m.room.message/s-{visibility}",
+                                       body={"body": "before bob"}))["event_id"]
+            self.ok(self.call("alice", "POST", f"/rooms/{q(room)}/invite", body={"user_id": self.uid("bob")}))
+            self.ok(self.call("bob", "POST", f"/rooms/{q(room)}/join", body={}))
+            self.ok(self.call("alice", "PUT", f"/rooms/{q(room)}/send/m.room.message/a-{visibility}",
+                              body={"body": "after bob"}))
+            page = self.ok(self.call("bob", "GET", f"/rooms/{q(room)}/messages", query={"dir": "b", "limit": 50}))
+            bodies = [e["content"].get("body") for e in page["chunk"]]
+            self.assertIn("after bob", bodies)
+            self.assertEqual("before bob" in bodies, bob_sees_secret, visibility)
+            got = self.call("bob", "GET", f"/rooms/{q(room)}/event/{q(secret)}")
+            self.assertEqual(got[0], 200 if bob_sees_secret else 404, visibility)
+            sync = self.ok(self.call("bob", "GET", "/sync", query={"filter": '{"room":{"timeline":{"limit":50}}}'}))
+            timeline = [e["content"].get("body") for e in sync["rooms"]["join"][room]["timeline"]["events"]]
+            self.assertEqual("before bob" in timeline, bob_sees_secret, visibility)
+
     def test_legacy_initial_sync_and_events(self):
         room = self.create(name="Old school")
         self.ok(self.call("alice", "PUT", f"/rooms/{q(room)}/send/m.room.message/old1", body={"body": "hello"}))

@@ -22,6 +22,10 @@ namespace {
 
 std::int64_t now_ms() { return SystemClock().now_ms(); }
 
+bool is_own_member_event(const nlohmann::json& e, const std::string& user) {
+  return e.value("type", "") == "m.room.member" && e.value("state_key", "") == user;
+}
+
 Task<http::Response> post_create_room(http::Request req, ClientApi& api) {
   const Session session = co_await require_session(req, api.accounts);
   const nlohmann::json body = json_body::parse_object(req.body);
@@ -184,11 +188,17 @@ Task<http::Response> get_event(http::Request req, ClientApi& api) {
   const std::string room_id = room_id_param(req);
   const std::string event_id = req.path_param("eventId");
   auto [room, left] = co_await visible_room(api, s, room_id);
-  auto stored = co_await api.db.read([&](storage::sql::Connection& c) { return rs::find_event(c, event_id); });
+  const std::string user = s.user_id.str();
+  const std::string current = membership_in(*room, s.user_id);
+  auto [stored, history] = co_await api.db.read([&](storage::sql::Connection& c) {
+    return std::make_pair(rs::find_event(c, event_id), rs::history_visibility_for(c, room_id, user, current));
+  });
   if (!stored || stored->room_id != room_id || (left && stored->stream > left->stream)) {
     throw MatrixError(Errc::not_found, "Event not found.");
   }
-  co_return http::Response::json(200, client_event(*stored, *room->version, now_ms(), true));
+  nlohmann::json event = client_event(*stored, *room->version, now_ms(), true);
+  if (!history.visible(stored->stream, is_own_member_event(event, user))) throw MatrixError(Errc::not_found, "Event not found.");
+  co_return http::Response::json(200, event);
 }
 
 Task<http::Response> get_messages(http::Request req, ClientApi& api) {
@@ -215,19 +225,25 @@ Task<http::Response> get_messages(http::Request req, ClientApi& api) {
   auto [room, left] = co_await visible_room(api, s, room_id);
   const std::int64_t ceiling = left ? left->stream : api.rooms.stream_position();
   const std::int64_t now = now_ms();
-  auto rows = co_await api.db.read([&](storage::sql::Connection& c) {
+  const std::string user = s.user_id.str();
+  const std::string current = membership_in(*room, s.user_id);
+  auto [rows, history] = co_await api.db.read([&](storage::sql::Connection& c) {
+    auto hv = rs::history_visibility_for(c, room_id, user, current);
     if (dir == "b") {
       // Tokens point just past the newest event to return: events with stream < from.
       const std::int64_t upper = std::min(ceiling, from ? *from - 1 : ceiling);
       const std::int64_t lower = to ? *to - 1 : 0;
-      return rs::events_between(c, room_id, lower, upper, limit, true);
+      return std::make_pair(rs::events_between(c, room_id, lower, upper, limit, true), std::move(hv));
     }
     const std::int64_t lower = from ? *from - 1 : 0;
     const std::int64_t upper = std::min(ceiling, to ? *to - 1 : ceiling);
-    return rs::events_between(c, room_id, lower, upper, limit, false);
+    return std::make_pair(rs::events_between(c, room_id, lower, upper, limit, false), std::move(hv));
   });
   nlohmann::json chunk = nlohmann::json::array();
-  for (const auto& r : rows) chunk.push_back(client_event(r, *room->version, now, true));
+  for (const auto& r : rows) {
+    nlohmann::json e = client_event(r, *room->version, now, true);
+    if (history.visible(r.stream, is_own_member_event(e, user))) chunk.push_back(std::move(e));
+  }
   const std::int64_t start = from.value_or(dir == "b" ? ceiling + 1 : 1);
   nlohmann::json out = {{"chunk", chunk}, {"start", "t" + std::to_string(start)}};
   if (static_cast<std::int64_t>(rows.size()) == limit && limit > 0) {

@@ -49,6 +49,18 @@ nlohmann::json events_json(const std::vector<storage::StoredEvent>& rows, const 
   return out;
 }
 
+// Timeline events the user may see under the room's history visibility.
+nlohmann::json visible_events_json(const std::vector<storage::StoredEvent>& rows, const events::RoomVersion& v,
+                                   std::int64_t now, const rooms::HistoryVisibility& history, const std::string& user) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : rows) {
+    nlohmann::json e = client_event(r, v, now, false);
+    const bool own = e.value("type", "") == "m.room.member" && e.value("state_key", "") == user;
+    if (history.visible(r.stream, own)) out.push_back(std::move(e));
+  }
+  return out;
+}
+
 // Stripped state for an invite or knock (client-server.md §6): the room's public face, the inviter's
 // member event, and the user's own member event in full.
 nlohmann::json stripped_state(storage::sql::Connection& c, const Room& room, const storage::StoredMembership& m,
@@ -106,8 +118,12 @@ nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest
           for (const auto& [key, e] : room->state.events())
             if (key.first == "m.room.member" && e->membership() == "invite") ++invited;
         }
+        // A fresh view (initial sync or a new join) reaches back before the join: filter it by visibility.
+        const nlohmann::json timeline =
+            fresh ? visible_events_json(rows, v, now, rs::history_visibility_for(c, m.room_id, req.user.str(), "join"), req.user.str())
+                  : events_json(rows, v, now);
         join[m.room_id] = {
-            {"timeline", {{"events", events_json(rows, v, now)}, {"limited", limited}, {"prev_batch", "t" + std::to_string(first)}}},
+            {"timeline", {{"events", timeline}, {"limited", limited}, {"prev_batch", "t" + std::to_string(first)}}},
             {"state", {{"events", state}}},
             {"summary", {{"m.joined_member_count", joined}, {"m.invited_member_count", invited}}},
             {"ephemeral", {{"events", nlohmann::json::array()}}},
@@ -132,8 +148,10 @@ nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest
         if (limited) rows.pop_back();
         std::reverse(rows.begin(), rows.end());
         const std::int64_t first = rows.empty() ? m.stream : rows.front().stream;
+        const auto history = rs::history_visibility_for(c, m.room_id, req.user.str(), m.membership);
         leave[m.room_id] = {
-            {"timeline", {{"events", events_json(rows, v, now)}, {"limited", limited}, {"prev_batch", "t" + std::to_string(first)}}},
+            {"timeline", {{"events", visible_events_json(rows, v, now, history, req.user.str())}, {"limited", limited},
+                          {"prev_batch", "t" + std::to_string(first)}}},
             {"state", {{"events", events_json(rs::state_before(c, m.room_id, first), v, now)}}},
             {"account_data", {{"events", nlohmann::json::array()}}}};
       }
