@@ -360,6 +360,17 @@ class RoomsTest(unittest.TestCase):
             timeline = [e["content"].get("body") for e in sync["rooms"]["join"][room]["timeline"]["events"]]
             self.assertEqual("before bob" in timeline, bob_sees_secret, visibility)
 
+    def test_restricted_join(self):
+        space = self.create(preset="public_chat")
+        self.ok(self.call("erin", "POST", f"/rooms/{q(space)}/join", body={}))
+        room = self.create(room_version="10", initial_state=[{"type": "m.room.join_rules", "content": {
+            "join_rule": "restricted", "allow": [{"type": "m.room_membership", "room_id": space}]}}])
+        self.ok(self.call("erin", "POST", f"/rooms/{q(room)}/join", body={}))
+        member = self.ok(self.state("alice", room, "m.room.member", self.uid("erin")))
+        self.assertEqual(member["join_authorised_via_users_server"], self.uid("alice"))
+        body = self.err(self.call("dan", "POST", f"/rooms/{q(room)}/join", body={}), 403, "M_FORBIDDEN")
+        self.assertIn("restricted", body["error"])
+
     def test_legacy_initial_sync_and_events(self):
         room = self.create(name="Old school")
         self.ok(self.call("alice", "PUT", f"/rooms/{q(room)}/send/m.room.message/old1", body={"body": "hello"}))

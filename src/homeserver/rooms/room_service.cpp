@@ -361,6 +361,9 @@ Task<std::string> RoomService::set_membership(UserId sender, std::string room_id
       nlohmann::json content = member_content(c, target.str(), membership);
       if (reason) content["reason"] = *reason;
       for (const auto& [k, v] : extra_content.items()) content[k] = v;
+      if (membership == "join" && current != "join" && current != "invite") {
+        if (auto via = restricted_join_authoriser(c, *room, target.str())) content["join_authorised_via_users_server"] = *via;
+      }
       if (membership == "join" && current == "join") {
         const EventPtr existing = *room->state.find("m.room.member", target.str());
         if (existing->content() == content) {
@@ -382,6 +385,42 @@ Task<std::string> RoomService::set_membership(UserId sender, std::string room_id
     log::info("membership room={} sender={} target={} membership={}", room_id, sender.str(), target.str(), membership);
   }
   co_return event_id;
+}
+
+std::optional<std::string> RoomService::restricted_join_authoriser(storage::sql::Connection& c, const Room& room,
+                                                                   const std::string& user) {
+  const events::RoomVersion& v = *room.version;
+  const std::string rule = room.state.join_rule();
+  if (!((v.restricted && rule == "restricted") || (v.knock_restricted && rule == "knock_restricted"))) return std::nullopt;
+  const EventPtr* join_rules = room.state.find("m.room.join_rules");
+  if (!join_rules) return std::nullopt;
+  const auto allow = (*join_rules)->content().find("allow");
+  if (allow == (*join_rules)->content().end() || !allow->is_array()) return std::nullopt;
+  // The user qualifies by being joined to one of the listed rooms (m.room_membership).
+  bool qualifies = false;
+  for (const auto& condition : *allow) {
+    if (!condition.is_object() || condition.value("type", "") != "m.room_membership") continue;
+    const std::string other = condition.value("room_id", "");
+    if (other.empty() || other == room.room_id) continue;
+    auto other_room = registry_.get(c, other);
+    if (!other_room) continue;
+    std::shared_lock lock(other_room->mutex);
+    if (other_room->state.membership(user) == "join") {
+      qualifies = true;
+      break;
+    }
+  }
+  if (!qualifies) return std::nullopt;
+  // A joined local user who may invite vouches for the join (rooms-and-auth.md §10, rule 6.3.5).
+  const std::int64_t invite_level = room.state.power_levels().invite;
+  const std::string suffix = ":" + options_.server_name;
+  for (const auto& member : room.joined) {
+    if (member.size() > suffix.size() && member.compare(member.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        room.state.user_power(member) >= invite_level) {
+      return member;
+    }
+  }
+  return std::nullopt;
 }
 
 Task<void> RoomService::forget(UserId user, std::string room_id) {

@@ -96,6 +96,9 @@ class RoomService {
   // Runs on the writer thread inside a job.
   Appended append(storage::sql::Connection& c, Room& room, const events::EventDraft& draft, std::int64_t now);
   nlohmann::json member_content(storage::sql::Connection& c, const std::string& target, const std::string& membership);
+  // For a restricted room: a local joined user who may invite, when `user` meets an `allow` condition.
+  std::optional<std::string> restricted_join_authoriser(storage::sql::Connection& c, const Room& room,
+                                                        const std::string& user);
   void notify(const std::vector<Appended>& appended, const Room& room);
 
   storage::Database& db_;
