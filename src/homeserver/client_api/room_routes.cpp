@@ -22,6 +22,13 @@ namespace {
 
 std::int64_t now_ms() { return SystemClock().now_ms(); }
 
+// The {stateKey} path parameter; routes without it (".../state/{eventType}") mean the empty key.
+std::string state_key_param(const http::Request& req) {
+  for (const auto& [k, v] : req.path_params)
+    if (k == "stateKey") return v;
+  return "";
+}
+
 bool is_own_member_event(const nlohmann::json& e, const std::string& user) {
   return e.value("type", "") == "m.room.member" && e.value("state_key", "") == user;
 }
@@ -91,9 +98,7 @@ Task<http::Response> get_state_event(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const std::string room_id = room_id_param(req);
   const std::string type = req.path_param("eventType");
-  std::string key;
-  for (const auto& [k, v] : req.path_params)
-    if (k == "stateKey") key = v;
+  const std::string key = state_key_param(req);
   const nlohmann::json state = co_await visible_state(api, s, room_id);
   for (const auto& e : state) {
     if (e["type"] == type && e.value("state_key", "") == key) {
@@ -116,9 +121,7 @@ Task<http::Response> put_state_event(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const std::string room_id = room_id_param(req);
   const std::string type = req.path_param("eventType");
-  std::string key;
-  for (const auto& [k, v] : req.path_params)
-    if (k == "stateKey") key = v;
+  const std::string key = state_key_param(req);
   nlohmann::json content = json_body::parse_object(req.body);
   std::string event_id;
   if (type == "m.room.member") {

@@ -281,6 +281,18 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
   co_return created->room_id;
 }
 
+Task<void> RoomService::write_room(std::string room_id, std::function<void(storage::sql::Connection&)>& job) {
+  try {
+    co_await db_.write_erased(job);
+  } catch (const MatrixError&) {
+    throw;  // a refusal: thrown before the room's memory was touched
+  } catch (...) {
+    // Infrastructure failure: the in-memory room may hold changes whose transaction did not commit.
+    registry_.evict(room_id);
+    throw;
+  }
+}
+
 // Sending ------------------------------------------------------------------------------------------------
 
 Task<std::string> RoomService::send(UserId sender, std::string device_id, std::string room_id, EventDraft draft,
@@ -292,41 +304,35 @@ Task<std::string> RoomService::send(UserId sender, std::string device_id, std::s
   std::shared_ptr<Room> room;
   std::optional<Appended> appended;
   std::string event_id;
-  try {
-    co_await db_.write([&](storage::sql::Connection& c) {
-      if (txn_key) {
-        if (auto existing = rs::transaction_event(c, sender.str(), device_id, *txn_key)) {
-          event_id = *existing;
+  std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
+    if (txn_key) {
+      if (auto existing = rs::transaction_event(c, sender.str(), device_id, *txn_key)) {
+        event_id = *existing;
+        return;
+      }
+    }
+    room = registry_.get(c, room_id);
+    if (!room) not_found_room();
+    if (draft.type == "m.room.redaction" && room->version->redacts_in_content && draft.redacts) {
+      draft.content["redacts"] = *draft.redacts;
+    }
+    if (draft.type == "m.room.member") {
+      throw MatrixError(Errc::forbidden, "Use the membership endpoints (or PUT /state/m.room.member) for membership changes");
+    }
+    // A state event identical to the current one from the same sender is a no-op (as Synapse).
+    if (draft.state_key) {
+      if (const EventPtr* current = room->state.find(draft.type, *draft.state_key)) {
+        if ((*current)->sender() == draft.sender && (*current)->content() == draft.content) {
+          event_id = (*current)->event_id();
           return;
         }
       }
-      room = registry_.get(c, room_id);
-      if (!room) not_found_room();
-      if (draft.type == "m.room.redaction" && room->version->redacts_in_content && draft.redacts) {
-        draft.content["redacts"] = *draft.redacts;
-      }
-      if (draft.type == "m.room.member") {
-        throw MatrixError(Errc::forbidden, "Use the membership endpoints (or PUT /state/m.room.member) for membership changes");
-      }
-      // A state event identical to the current one from the same sender is a no-op (as Synapse).
-      if (draft.state_key) {
-        if (const EventPtr* current = room->state.find(draft.type, *draft.state_key)) {
-          if ((*current)->sender() == draft.sender && (*current)->content() == draft.content) {
-            event_id = (*current)->event_id();
-            return;
-          }
-        }
-      }
-      appended = append(c, *room, draft, now);
-      event_id = appended->event->event_id();
-      if (txn_key) rs::insert_transaction(c, sender.str(), device_id, *txn_key, event_id);
-    });
-  } catch (const MatrixError&) {
-    throw;
-  } catch (...) {
-    registry_.evict(room_id);
-    throw;
-  }
+    }
+    appended = append(c, *room, draft, now);
+    event_id = appended->event->event_id();
+    if (txn_key) rs::insert_transaction(c, sender.str(), device_id, *txn_key, event_id);
+  };
+  co_await write_room(room_id, job);
   if (appended) notify({*appended}, *room);
   co_return event_id;
 }
@@ -339,47 +345,41 @@ Task<std::string> RoomService::set_membership(UserId sender, std::string room_id
   std::shared_ptr<Room> room;
   std::optional<Appended> appended;
   std::string event_id;
-  try {
-    co_await db_.write([&](storage::sql::Connection& c) {
-      room = registry_.get(c, room_id);
-      if (!room) not_found_room();
-      const std::string current = room->state.membership(target.str());
-      const bool self = sender == target;
-      if (membership == "invite" && current == "invite") {
-        event_id = (*room->state.find("m.room.member", target.str()))->event_id();  // already invited: 200 {}
+  std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
+    room = registry_.get(c, room_id);
+    if (!room) not_found_room();
+    const std::string current = room->state.membership(target.str());
+    const bool self = sender == target;
+    if (membership == "invite" && current == "invite") {
+      event_id = (*room->state.find("m.room.member", target.str()))->event_id();  // already invited: 200 {}
+      return;
+    }
+    const bool unban = extra_content.value("_unban", false);
+    extra_content.erase("_unban");
+    if (unban && current != "ban") throw MatrixError(Errc::bad_state, "The user is not banned");
+    if (membership == "leave" && !self && !unban && current != "join" && current != "invite" && current != "knock") {
+      throw MatrixError(Errc::forbidden, "The target user is not in the room");
+    }
+    if (membership == "leave" && self && current == "leave") {
+      throw MatrixError(Errc::forbidden, "You are not in this room, invited to it or knocking on it");
+    }
+    nlohmann::json content = member_content(c, target.str(), membership);
+    if (reason) content["reason"] = *reason;
+    for (const auto& [k, v] : extra_content.items()) content[k] = v;
+    if (membership == "join" && current != "join" && current != "invite") {
+      if (auto via = restricted_join_authoriser(c, *room, target.str())) content["join_authorised_via_users_server"] = *via;
+    }
+    if (membership == "join" && current == "join") {
+      const EventPtr existing = *room->state.find("m.room.member", target.str());
+      if (existing->content() == content) {
+        event_id = existing->event_id();
         return;
       }
-      const bool unban = extra_content.value("_unban", false);
-      extra_content.erase("_unban");
-      if (unban && current != "ban") throw MatrixError(Errc::bad_state, "The user is not banned");
-      if (membership == "leave" && !self && !unban && current != "join" && current != "invite" && current != "knock") {
-        throw MatrixError(Errc::forbidden, "The target user is not in the room");
-      }
-      if (membership == "leave" && self && current == "leave") {
-        throw MatrixError(Errc::forbidden, "You are not in this room, invited to it or knocking on it");
-      }
-      nlohmann::json content = member_content(c, target.str(), membership);
-      if (reason) content["reason"] = *reason;
-      for (const auto& [k, v] : extra_content.items()) content[k] = v;
-      if (membership == "join" && current != "join" && current != "invite") {
-        if (auto via = restricted_join_authoriser(c, *room, target.str())) content["join_authorised_via_users_server"] = *via;
-      }
-      if (membership == "join" && current == "join") {
-        const EventPtr existing = *room->state.find("m.room.member", target.str());
-        if (existing->content() == content) {
-          event_id = existing->event_id();
-          return;
-        }
-      }
-      appended = append(c, *room, EventDraft{"m.room.member", target.str(), sender.str(), content, std::nullopt}, now);
-      event_id = appended->event->event_id();
-    });
-  } catch (const MatrixError&) {
-    throw;
-  } catch (...) {
-    registry_.evict(room_id);
-    throw;
-  }
+    }
+    appended = append(c, *room, EventDraft{"m.room.member", target.str(), sender.str(), content, std::nullopt}, now);
+    event_id = appended->event->event_id();
+  };
+  co_await write_room(room_id, job);
   if (appended) {
     notify({*appended}, *room);
     log::info("membership room={} sender={} target={} membership={}", room_id, sender.str(), target.str(), membership);

@@ -3,6 +3,7 @@
 // -> auth rules -> append -> update memory; then the notifier wakes /sync. No network I/O inside.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,6 +94,9 @@ class RoomService {
     events::EventPtr event;
     std::int64_t stream;
   };
+  // Runs a write job that changes a room; forgets the room's memory when the write fails for other
+  // reasons than a refusal. `job` must outlive the await (the caller's local).
+  Task<void> write_room(std::string room_id, std::function<void(storage::sql::Connection&)>& job);
   // Runs on the writer thread inside a job.
   Appended append(storage::sql::Connection& c, Room& room, const events::EventDraft& draft, std::int64_t now);
   nlohmann::json member_content(storage::sql::Connection& c, const std::string& target, const std::string& membership);
