@@ -66,7 +66,7 @@ std::string Metrics::render() const {
       }
     }
   }
-  out += "# HELP herald_http_request_duration_seconds Time from request read to response written.\n";
+  out += "# HELP herald_http_request_duration_seconds Time from request read to response ready.\n";
   out += "# TYPE herald_http_request_duration_seconds histogram\n";
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {

@@ -153,12 +153,13 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       Response res = co_await dispatch(req);
       const int status = res.status;
       auto out = to_beast(std::move(res), msg.version(), keep_alive);
+      // Counted before the answer leaves, so a client that has its answer also sees it in /metrics.
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      metrics.record(req.route, name_of(req.method), status, seconds);
       conn->deadline_ms = steady_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(options.read_timeout).count();
       co_await bhttp::async_write(conn->stream, out, asio::redirect_error(asio::use_awaitable, ec));
       conn->deadline_ms = 0;
       conn->busy = false;
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      metrics.record(req.route, name_of(req.method), status, seconds);
       log::info("request id={} method={} route={} status={} ms={:.2f} ip={}", req.request_id, name_of(req.method),
                 req.route, status, seconds * 1000, remote);
       if (ec || !keep_alive) break;

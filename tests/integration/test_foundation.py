@@ -268,21 +268,30 @@ class LifecycleTest(unittest.TestCase):
         hs = HeraldServer()
         try:
             hs.start()
-            hs.register("slowpoke", password="pw")
+            token = hs.register("slowpoke", password="pw")["access_token"]
+            since = hs.client("GET", "/sync", token=token)[2]["next_batch"]
             results = []
 
-            def login():
-                results.append(hs.login("slowpoke", password="pw"))
+            def long_poll():  # in flight for up to 20 s unless shutdown answers it
+                start = time.time()
+                results.append((hs.client("GET", "/sync", token=token, query={"since": since, "timeout": 20000}),
+                                time.time() - start))
 
-            threads = [threading.Thread(target=login) for _ in range(4)]
+            def login():  # argon2id verification on the worker pool
+                results.append((hs.login("slowpoke", password="pw"), 0))
+
+            threads = [threading.Thread(target=long_poll)] + [threading.Thread(target=login) for _ in range(2)]
             for t in threads:
                 t.start()
-            time.sleep(0.05)  # argon2id verification is in flight
+            time.sleep(0.5)  # the long-poll is surely waiting by now
             hs.proc.send_signal(signal.SIGTERM)
             for t in threads:
-                t.join()
+                t.join(30)
             self.assertEqual(hs.proc.wait(15), 0)
-            self.assertTrue(all(r[0] == 200 for r in results), results)
+            self.assertEqual(len(results), 3)
+            self.assertTrue(all(r[0][0] == 200 for r in results), results)
+            poll_time = [elapsed for (status, _, body), elapsed in results if "next_batch" in body][0]
+            self.assertLess(poll_time, 10, "shutdown answers waiting long-polls at once")
         finally:
             hs.cleanup()
 
