@@ -147,14 +147,23 @@ Task<std::optional<Session>> AccountService::session_for_token(std::string token
     std::shared_lock lock(sessions_mutex_);
     if (auto it = sessions_.find(token_hash); it != sessions_.end()) co_return it->second;
   }
-  const auto stored =
-      co_await db_.read([&](storage::sql::Connection& c) { return storage::account_store::find_session(c, token_hash); });
-  if (!stored) co_return std::nullopt;
-  auto user_id = UserId::parse(stored->user_id);
-  if (!user_id) co_return std::nullopt;
-  Session session{std::move(*user_id), stored->device_id};
-  remember(token_hash, session);
-  co_return session;
+  // A logout that lands while this read is in flight must not be undone by caching what it read: when any
+  // logout happened meanwhile, read again (the logout's delete has committed by then).
+  for (int attempt = 0;; ++attempt) {
+    const std::uint64_t generation = logout_generation_.load();
+    const auto stored =
+        co_await db_.read([&](storage::sql::Connection& c) { return storage::account_store::find_session(c, token_hash); });
+    if (!stored) co_return std::nullopt;
+    auto user_id = UserId::parse(stored->user_id);
+    if (!user_id) co_return std::nullopt;
+    Session session{std::move(*user_id), stored->device_id};
+    std::unique_lock lock(sessions_mutex_);
+    if (logout_generation_.load() == generation) {
+      sessions_.insert_or_assign(token_hash, session);
+      co_return session;
+    }
+    if (attempt == 3) co_return session;  // valid when read; just not cached
+  }
 }
 
 Task<void> AccountService::logout(Session session) {
@@ -174,6 +183,7 @@ Task<void> AccountService::logout_all(UserId user_id) {
 
 void AccountService::forget_tokens(const std::vector<std::string>& hashes) {
   std::unique_lock lock(sessions_mutex_);
+  ++logout_generation_;
   for (const auto& h : hashes) sessions_.erase(h);
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Accounts, devices and access tokens: registration, password login, logout, token lookup.
 // Token lookups are served from memory after the first use; argon2id runs on the worker pool.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -84,6 +85,7 @@ class AccountService {
   // Sessions by SHA-256(token), hex: the raw token is never stored, even in memory.
   std::shared_mutex sessions_mutex_;
   std::unordered_map<std::string, Session> sessions_;
+  std::atomic<std::uint64_t> logout_generation_{0};  // bumped by every logout (see session_for_token)
 };
 
 }  // namespace herald::homeserver
