@@ -324,6 +324,39 @@ std::optional<Denial> check_event(const Event& e, const RoomState& state) {
   return std::nullopt;
 }
 
+std::optional<Denial> check_auth_events(const Event& e, const std::vector<events::EventPtr>& auth_events,
+                                        const RoomVersion& version) {
+  const std::vector<StateKey> allowed =
+      auth_event_keys(version, e.type(), e.state_key(), e.sender(), e.content());
+  std::vector<StateKey> seen;
+  bool has_create = false;
+  for (const auto& a : auth_events) {
+    if (!a->state_key()) return deny("auth event " + a->event_id() + " is not a state event");
+    const StateKey key{a->type(), *a->state_key()};
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      return deny("auth_events lists " + key.first + " '" + key.second + "' twice");
+    }
+    seen.push_back(key);
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return deny("auth_events may not include " + key.first + " '" + key.second + "' for this event");
+    }
+    if (a->room_id() != e.room_id()) return deny("auth event " + a->event_id() + " belongs to another room");
+    if (a->type() == "m.room.create") has_create = true;
+  }
+  if (version.create_in_auth_events && e.type() != "m.room.create" && !has_create) {
+    return deny("auth_events must include the room's m.room.create event");
+  }
+  return std::nullopt;
+}
+
+RoomState auth_state(const RoomVersion& version, const std::vector<events::EventPtr>& auth_events,
+                     const events::EventPtr& create_event) {
+  RoomState state(version);
+  if (create_event) state.apply(create_event);
+  for (const auto& a : auth_events) state.apply(a);
+  return state;
+}
+
 std::vector<StateKey> auth_event_keys(const RoomVersion& version, const std::string& type, const std::string* state_key,
                                       const std::string& sender, const nlohmann::json& content) {
   std::vector<StateKey> keys;

@@ -56,6 +56,7 @@ class RoomBuilder {
     force({"m.room.member", user, sender, {{"membership", membership}}, std::nullopt});
   }
   std::optional<Denial> check(EventDraft d) { return check_event(*make(std::move(d)), state_); }
+  const RoomState& state() const { return state_; }
   const events::RoomVersion& version() const { return version_; }
 
  private:
@@ -235,6 +236,35 @@ TEST(AuthRules, CreateEventRules) {
   RoomBuilder room("11");
   EXPECT_TRUE(room.check({"m.room.create", "", "@alice:hs", {{"room_version", "99"}}, std::nullopt}))
       << "prev_events present and unknown version";
+}
+
+TEST(AuthRules, Rule3AuthEventsOfReceivedEvents) {
+  for (std::string_view version : {"6", "11", "12"}) {
+    RoomBuilder room(version);
+    const auto& v = room.version();
+    // Build a "received" invite with hand-picked auth events.
+    const EventPtr invite = room.make(member_event("@alice:hs", "@bob:hs", "invite"));
+    const RoomState& current = room.state();
+    auto pick = [&](const char* type, const std::string& key = "") { return *current.find(type, key); };
+    std::vector<EventPtr> good = {pick("m.room.power_levels"), pick("m.room.member", "@alice:hs"), pick("m.room.join_rules")};
+    if (v.create_in_auth_events) good.push_back(pick("m.room.create"));
+    EXPECT_FALSE(check_auth_events(*invite, good, v)) << "v" << version;
+    // 3.1 duplicates.
+    auto dup = good;
+    dup.push_back(pick("m.room.power_levels"));
+    EXPECT_TRUE(check_auth_events(*invite, dup, v)) << "v" << version;
+    // 3.2 an event outside the selection (m.room.history_visibility is never an auth event).
+    room.force({"m.room.history_visibility", "", "@alice:hs", {{"history_visibility", "shared"}}, std::nullopt});
+    auto extra = good;
+    extra.push_back(*room.state().find("m.room.history_visibility"));
+    EXPECT_TRUE(check_auth_events(*invite, extra, v)) << "v" << version;
+    // 3.4 (v1-11) no create event.
+    std::vector<EventPtr> no_create = {pick("m.room.power_levels"), pick("m.room.member", "@alice:hs")};
+    EXPECT_EQ(check_auth_events(*invite, no_create, v).has_value(), v.create_in_auth_events) << "v" << version;
+    // The event passes the rules against the state its auth events make.
+    const RoomState from_auth = auth_state(v, good, v.create_in_auth_events ? nullptr : pick("m.room.create"));
+    EXPECT_FALSE(check_event(*invite, from_auth)) << "v" << version;
+  }
 }
 
 TEST(AuthRules, AuthEventSelection) {
