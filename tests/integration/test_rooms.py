@@ -281,6 +281,7 @@ class RoomsTest(unittest.TestCase):
         self.assertEqual(own["content"]["reason"], "hi")
         self.assertEqual(own["sender"], self.uid("alice"))
         self.assertIn("event_id", own)
+        self.assertIn("m.room.create", [e["type"] for e in own["unsigned"]["invite_room_state"]])
         self.ok(self.call("dan", "POST", f"/rooms/{q(room)}/join", body={}))
         inc2 = self.ok(self.call("dan", "GET", "/sync", query={"since": inc["next_batch"]}))
         joined = inc2["rooms"]["join"][room]

@@ -80,6 +80,8 @@ nlohmann::json stripped_state(storage::sql::Connection& c, const Room& room, con
       const auto* e = room.state.find("m.room.member", inviter);
       if (e && (*e)->event_id() != own->event_id) out.push_back((*e)->stripped());
     }
+    // The user's own invite (or knock) event also carries the stripped state in its unsigned section.
+    full["unsigned"][m.membership == "knock" ? "knock_room_state" : "invite_room_state"] = out;
     out.push_back(full);
   }
   return out;
