@@ -85,16 +85,20 @@ std::string create_room(Client& c, const User& u, const nlohmann::json& body) {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// Runs fn(t) on `threads` threads, each with its own connection, and waits for all of them.
+template <class F>
+void run_threads(int threads, F fn) {
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back([&fn, t] { fn(t); });
+  for (auto& th : pool) th.join();
+}
+
 std::vector<User> register_many(unsigned short port, const std::string& prefix, int n, int threads) {
   std::vector<User> users(static_cast<std::size_t>(n));
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      Client c(port);
-      for (int i = t; i < n; i += threads) users[static_cast<std::size_t>(i)] = register_user(c, prefix + std::to_string(i));
-    });
-  }
-  for (auto& th : pool) th.join();
+  run_threads(threads, [&](int t) {
+    Client c(port);
+    for (int i = t; i < n; i += threads) users[static_cast<std::size_t>(i)] = register_user(c, prefix + std::to_string(i));
+  });
   return users;
 }
 
@@ -107,21 +111,17 @@ int pairs(unsigned short port, int n_users, int n_rooms, int threads) {
   for (int r = 0; r < n_rooms; ++r) rooms.push_back(create_room(setup, alice, private_room));
   std::atomic<int> failures{0};
   const auto start = Clock::now();
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      Client c(port);
-      const nlohmann::json empty = nlohmann::json::object();
-      for (int i = t; i < n_users; i += threads) {
-        const User& u = users[static_cast<std::size_t>(i)];
-        const std::string& room = rooms[static_cast<std::size_t>(i % n_rooms)];
-        const nlohmann::json invite = {{"user_id", u.id}};
-        if (c.call(http::verb::post, kApi + "/rooms/" + escape(room) + "/invite", &invite, alice.token).first != 200) ++failures;
-        if (c.call(http::verb::post, kApi + "/rooms/" + escape(room) + "/join", &empty, u.token).first != 200) ++failures;
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
+  run_threads(threads, [&](int t) {
+    Client c(port);
+    const nlohmann::json empty = nlohmann::json::object();
+    for (int i = t; i < n_users; i += threads) {
+      const User& u = users[static_cast<std::size_t>(i)];
+      const std::string& room = rooms[static_cast<std::size_t>(i % n_rooms)];
+      const nlohmann::json invite = {{"user_id", u.id}};
+      if (c.call(http::verb::post, kApi + "/rooms/" + escape(room) + "/invite", &invite, alice.token).first != 200) ++failures;
+      if (c.call(http::verb::post, kApi + "/rooms/" + escape(room) + "/join", &empty, u.token).first != 200) ++failures;
+    }
+  });
   const double s = seconds_since(start);
   std::printf("invite+join pairs: %d users into %d room(s), %d threads: %.2f s, %.0f pairs/s, failures %d\n", n_users,
               n_rooms, threads, s, n_users / s, failures.load());
@@ -132,17 +132,13 @@ int create(unsigned short port, int count, int threads) {
   const auto users = register_many(port, "c" + std::to_string(std::time(nullptr)) + "_", threads, threads);
   std::atomic<int> failures{0};
   const auto start = Clock::now();
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      Client c(port);
-      const nlohmann::json body = {{"preset", "private_chat"}, {"name", "bench"}};
-      for (int i = t; i < count; i += threads) {
-        if (c.call(http::verb::post, kApi + "/createRoom", &body, users[static_cast<std::size_t>(t)].token).first != 200) ++failures;
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
+  run_threads(threads, [&](int t) {
+    Client c(port);
+    const nlohmann::json body = {{"preset", "private_chat"}, {"name", "bench"}};
+    for (int i = t; i < count; i += threads) {
+      if (c.call(http::verb::post, kApi + "/createRoom", &body, users[static_cast<std::size_t>(t)].token).first != 200) ++failures;
+    }
+  });
   const double s = seconds_since(start);
   std::printf("createRoom: %d rooms, %d threads: %.2f s, %.0f rooms/s, failures %d\n", count, threads, s, count / s,
               failures.load());

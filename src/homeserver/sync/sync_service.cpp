@@ -28,12 +28,14 @@ std::optional<std::int64_t> parse_stream_token(std::string_view token) {
 
 nlohmann::json client_event(const storage::StoredEvent& e, const events::RoomVersion& version, std::int64_t now_ms,
                             bool with_room_id) {
-  nlohmann::json pdu = nlohmann::json::parse(e.pdu);
-  if (e.redacted_by) pdu = events::redact(pdu, version);
-  const events::Event event(e.event_id, e.room_id, pdu, "");
-  nlohmann::json out = event.client_format(with_room_id);
+  // Parsed once from the stored text; only a redacted event is re-serialised (in its redacted form).
+  const events::EventPtr event =
+      e.redacted_by ? std::make_shared<const events::Event>(
+                          e.event_id, e.room_id, events::redact(nlohmann::json::parse(e.pdu), version), "")
+                    : events::Event::from_text(e.event_id, e.room_id, e.pdu, "");
+  nlohmann::json out = event->client_format(with_room_id);
   nlohmann::json unsigned_data = e.unsigned_json ? nlohmann::json::parse(*e.unsigned_json) : nlohmann::json::object();
-  unsigned_data["age"] = std::max<std::int64_t>(0, now_ms - event.origin_server_ts());
+  unsigned_data["age"] = std::max<std::int64_t>(0, now_ms - event->origin_server_ts());
   if (e.redacted_by) unsigned_data["redacted_because"] = {{"event_id", *e.redacted_by}};
   out["unsigned"] = unsigned_data;
   return out;
