@@ -8,10 +8,12 @@ packages=(
   libboost1.81-dev nlohmann-json3-dev libsodium-dev libsqlite3-dev libpq-dev
   libcurl4-openssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  wrk curl python3 python3-matrix-nio
+  wrk curl python3
 )
-if [[ "${HERALD_SKIP_CLIENT_DEPS:-}" == 1 ]]; then
-  packages=("${packages[@]/python3-matrix-nio}")
+# What only the tests need: the nio client, an SMTP receiver, a browser for the emailed pages.
+test_packages=(python3-matrix-nio python3-aiosmtpd chromium)
+if [[ "${HERALD_SKIP_CLIENT_DEPS:-}" != 1 ]]; then
+  packages+=("${test_packages[@]}")
 fi
 
 missing=()

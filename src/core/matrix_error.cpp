@@ -52,6 +52,10 @@ ErrcInfo info_of(Errc errc) noexcept {
     case Errc::no_valid_session: return {"M_NO_VALID_SESSION", 400};
     case Errc::session_expired: return {"M_SESSION_EXPIRED", 400};
     case Errc::threepid_medium_not_supported: return {"M_THREEPID_MEDIUM_NOT_SUPPORTED", 400};
+    case Errc::token_incorrect: return {"M_TOKEN_INCORRECT", 400};
+    case Errc::invalid_pepper: return {"M_INVALID_PEPPER", 400};
+    case Errc::email_send_error: return {"M_EMAIL_SEND_ERROR", 500};
+    case Errc::invalid_address: return {"M_INVALID_ADDRESS", 400};
   }
   return {"M_UNKNOWN", 500};
 }

@@ -50,6 +50,10 @@ enum class Errc : std::uint8_t {
   no_valid_session,
   session_expired,
   threepid_medium_not_supported,
+  token_incorrect,
+  invalid_pepper,
+  email_send_error,
+  invalid_address,
 };
 
 class MatrixError : public std::exception {

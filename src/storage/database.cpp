@@ -101,10 +101,10 @@ struct Database::Impl {
   }
 };
 
-Database::Database(ConnectionFactory factory, int readers) : impl_(std::make_unique<Impl>()) {
+Database::Database(ConnectionFactory factory, int readers, std::string_view schema) : impl_(std::make_unique<Impl>()) {
   impl_->factory = std::move(factory);
   impl_->writer = impl_->factory(false);
-  apply_migrations(*impl_->writer);
+  apply_migrations(*impl_->writer, schema);
   impl_->reader_pool = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(std::max(1, readers)));
   impl_->writer_thread = std::thread([impl = impl_.get()] { impl->writer_loop(); });
 }

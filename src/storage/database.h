@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "core/task.h"
@@ -16,8 +17,9 @@ using ConnectionFactory = std::function<std::unique_ptr<sql::Connection>(bool re
 
 class Database {
  public:
-  // Opens the writer, applies pending migrations, then starts the writer and `readers` reader threads.
-  Database(ConnectionFactory factory, int readers = 2);
+  // Opens the writer, applies the schema's pending migrations ("homeserver" or "identity"), then starts the
+  // writer and `readers` reader threads.
+  Database(ConnectionFactory factory, int readers = 2, std::string_view schema = "homeserver");
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -74,13 +74,16 @@ TEST(Database, ExceptionsReachTheCaller) {
                std::runtime_error);
 }
 
-TEST(Migrations, EveryBackendHasTheSameNumbers) {
-  std::map<std::string, std::vector<int>> by_backend;
-  for (const auto& m : embedded_migrations()) by_backend[m.backend].push_back(m.version);
-  ASSERT_FALSE(by_backend["sqlite"].empty());
-  for (const auto& [backend, versions] : by_backend) {
-    for (std::size_t i = 0; i < versions.size(); ++i) EXPECT_EQ(versions[i], static_cast<int>(i + 1)) << backend;
-    EXPECT_EQ(versions, by_backend["sqlite"]) << backend;
+TEST(Migrations, EveryBackendHasTheSameNumbersPerSchema) {
+  std::map<std::string, std::map<std::string, std::vector<int>>> by_schema;  // schema -> backend -> versions
+  for (const auto& m : embedded_migrations()) by_schema[m.schema][m.backend].push_back(m.version);
+  ASSERT_FALSE(by_schema["homeserver"]["sqlite"].empty());
+  ASSERT_FALSE(by_schema["identity"]["sqlite"].empty());
+  for (const auto& [schema, by_backend] : by_schema) {
+    for (const auto& [backend, versions] : by_backend) {
+      for (std::size_t i = 0; i < versions.size(); ++i) EXPECT_EQ(versions[i], static_cast<int>(i + 1)) << schema << backend;
+      EXPECT_EQ(versions, by_backend.at("sqlite")) << schema << " " << backend;
+    }
   }
 }
 

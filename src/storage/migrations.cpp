@@ -13,11 +13,11 @@ int schema_version(sql::Connection& conn) {
   return row ? static_cast<int>(row->get_int(0)) : 0;
 }
 
-int apply_migrations(sql::Connection& conn) {
+int apply_migrations(sql::Connection& conn, std::string_view schema) {
   const int current = schema_version(conn);
   int applied = 0;
   for (const Migration& m : embedded_migrations()) {
-    if (m.backend != conn.backend() || m.version <= current) continue;
+    if (m.backend != conn.backend() || m.schema != schema || m.version <= current) continue;
     conn.execute_script("BEGIN");
     try {
       conn.execute_script(m.sql);
@@ -30,7 +30,7 @@ int apply_migrations(sql::Connection& conn) {
       conn.execute_script("ROLLBACK");
       throw;
     }
-    log::info("migration applied version={} name={}", m.version, m.name);
+    log::info("migration applied schema={} version={} name={}", m.schema, m.version, m.name);
     ++applied;
   }
   return applied;

@@ -1,7 +1,9 @@
 #pragma once
-// Forward-only schema migrations, embedded at build time from migrations/<backend>/NNNN_name.sql and
-// tracked in schema_version; each applies in its own transaction.
+// Forward-only schema migrations, embedded at build time from migrations/<backend>/<schema>/NNNN_name.sql
+// and tracked in schema_version; each applies in its own transaction. A schema is the set of tables of one
+// kind of database: "homeserver" or "identity".
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace herald::storage {
@@ -12,6 +14,7 @@ class Connection;
 
 struct Migration {
   std::string backend;
+  std::string schema;
   int version;
   std::string name;
   std::string sql;
@@ -19,7 +22,7 @@ struct Migration {
 
 const std::vector<Migration>& embedded_migrations();
 // Applies every migration newer than the database's schema_version; returns how many ran.
-int apply_migrations(sql::Connection& conn);
+int apply_migrations(sql::Connection& conn, std::string_view schema);
 int schema_version(sql::Connection& conn);
 
 }  // namespace herald::storage

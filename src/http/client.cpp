@@ -1,0 +1,191 @@
+#include "http/client.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/version.hpp>
+
+namespace herald::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+bhttp::verb verb_of(Method m) {
+  switch (m) {
+    case Method::get: return bhttp::verb::get;
+    case Method::post: return bhttp::verb::post;
+    case Method::put: return bhttp::verb::put;
+    case Method::delete_: return bhttp::verb::delete_;
+    case Method::head: return bhttp::verb::head;
+    case Method::options: return bhttp::verb::options;
+    case Method::other: break;
+  }
+  return bhttp::verb::get;
+}
+
+bool is_private_v4(const asio::ip::address_v4& a) {
+  const auto b = a.to_bytes();
+  return a.is_loopback() || a.is_unspecified() || a.is_multicast() || b[0] == 10 || b[0] == 0 ||
+         (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254) ||
+         (b[0] == 100 && (b[1] & 0xc0) == 64) || b[0] >= 240;
+}
+
+bool is_private_ip(const asio::ip::address& a) {
+  if (a.is_v4()) return is_private_v4(a.to_v4());
+  const auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) return is_private_v4(asio::ip::make_address_v4(asio::ip::v4_mapped, v6));
+  const auto b = v6.to_bytes();
+  return v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || v6.is_link_local() || v6.is_site_local() ||
+         (b[0] & 0xfe) == 0xfc;
+}
+
+template <class Stream>
+Task<ClientResponse> exchange(Stream& stream, const ClientRequest& req, const Url& url) {
+  bhttp::request<bhttp::string_body> out{verb_of(req.method), url.target, 11};
+  const bool default_port = (url.scheme == "http" && url.port == 80) || (url.scheme == "https" && url.port == 443);
+  out.set(bhttp::field::host, default_port ? url.host : url.host + ":" + std::to_string(url.port));
+  out.set(bhttp::field::user_agent, std::string("Herald/") + HERALD_VERSION);
+  out.set(bhttp::field::connection, "close");
+  for (const auto& [k, v] : req.headers) out.set(k, v);
+  if (!req.body.empty() || req.method == Method::post || req.method == Method::put) {
+    out.set(bhttp::field::content_type, req.content_type);
+    out.body() = req.body;
+    out.prepare_payload();
+  }
+  co_await bhttp::async_write(stream, out, asio::use_awaitable);
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(req.response_limit);
+  co_await bhttp::async_read(stream, buffer, parser, asio::use_awaitable);
+  auto& res = parser.get();
+  ClientResponse answer;
+  answer.status = res.result_int();
+  answer.body = std::move(res.body());
+  answer.content_type = std::string(res[bhttp::field::content_type]);
+  co_return answer;
+}
+
+}  // namespace
+
+bool is_private_address(std::string_view ip) {
+  boost::system::error_code ec;
+  const auto a = asio::ip::make_address(std::string(ip), ec);
+  return ec || is_private_ip(a);
+}
+
+std::optional<Url> Url::parse(std::string_view text) {
+  Url u;
+  std::string_view rest;
+  if (text.starts_with("http://")) {
+    u.scheme = "http";
+    u.port = 80;
+    rest = text.substr(7);
+  } else if (text.starts_with("https://")) {
+    u.scheme = "https";
+    u.port = 443;
+    rest = text.substr(8);
+  } else {
+    return std::nullopt;
+  }
+  const auto slash = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, slash);
+  u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  if (u.target.front() == '?') u.target.insert(0, "/");
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+  std::string_view port_text;
+  if (authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    u.host = std::string(authority.substr(1, close - 1));
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return std::nullopt;
+      port_text = authority.substr(close + 2);
+    }
+  } else {
+    const auto colon = authority.rfind(':');
+    u.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+  }
+  if (u.host.empty()) return std::nullopt;
+  for (char c : u.host)
+    if (static_cast<unsigned char>(c) <= ' ' || c == '/' || c == '\\') return std::nullopt;
+  if (!port_text.empty() || (authority.back() == ':')) {
+    if (port_text.empty() || port_text.size() > 5) return std::nullopt;
+    unsigned port = 0;
+    for (char c : port_text) {
+      if (c < '0' || c > '9') return std::nullopt;
+      port = port * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (port == 0 || port > 65535) return std::nullopt;
+    u.port = static_cast<std::uint16_t>(port);
+  }
+  return u;
+}
+
+struct Client::Impl {
+  explicit Impl(asio::io_context& io) : io(io), tls(asio::ssl::context::tls_client) {
+    tls.set_default_verify_paths();
+    tls.set_verify_mode(asio::ssl::verify_peer);
+  }
+  asio::io_context& io;
+  asio::ssl::context tls;
+
+  Task<ClientResponse> run(ClientRequest req) {
+    const auto url = Url::parse(req.url);
+    if (!url) throw ClientError("not an http(s) URL: " + req.url);
+    tcp::resolver resolver(io);
+    boost::system::error_code ec;
+    auto results = co_await resolver.async_resolve(url->host, std::to_string(url->port),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) throw ClientError("cannot resolve " + url->host + ": " + ec.message());
+    std::vector<tcp::endpoint> endpoints;
+    for (const auto& entry : results) {
+      if (req.allow_private_addresses || !is_private_ip(entry.endpoint().address())) endpoints.push_back(entry.endpoint());
+    }
+    if (endpoints.empty()) throw ClientError("refusing to connect to " + url->host + ": it resolves to a private address");
+
+    try {
+      if (url->scheme == "http") {
+        beast::tcp_stream stream(io);
+        stream.expires_after(req.timeout);
+        co_await stream.async_connect(endpoints, asio::use_awaitable);
+        stream.expires_after(req.timeout);
+        auto answer = co_await exchange(stream, req, *url);
+        stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+        co_return answer;
+      }
+      beast::ssl_stream<beast::tcp_stream> stream(io, tls);
+      if (!SSL_set_tlsext_host_name(stream.native_handle(), url->host.c_str())) throw ClientError("cannot set TLS SNI");
+      stream.set_verify_callback(asio::ssl::host_name_verification(url->host));
+      beast::get_lowest_layer(stream).expires_after(req.timeout);
+      co_await beast::get_lowest_layer(stream).async_connect(endpoints, asio::use_awaitable);
+      co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
+      auto answer = co_await exchange(stream, req, *url);
+      co_return answer;
+    } catch (const boost::system::system_error& e) {
+      throw ClientError(url->host + ": " + e.code().message());
+    }
+  }
+};
+
+Client::Client(asio::io_context& io) : impl_(std::make_shared<Impl>(io)) {}
+Client::~Client() = default;
+
+Task<ClientResponse> Client::send(ClientRequest request) {
+  auto impl = impl_;
+  auto operation = impl->run(std::move(request));
+  auto answer = co_await asio::co_spawn(impl->io, std::move(operation), asio::use_awaitable);
+  co_return answer;
+}
+
+}  // namespace herald::http

@@ -1,0 +1,58 @@
+#pragma once
+// What the identity server's services share, built by app/ with constructor injection: the options, the
+// database, the long-term key, the outbound HTTP client, mail, templates and the onbind queue.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace herald {
+class Clock;
+class RateLimiter;
+class WorkerPool;
+}  // namespace herald
+namespace herald::crypto {
+class SigningKey;
+}
+namespace herald::storage {
+class Database;
+}
+namespace herald::http {
+class Client;
+}
+namespace herald::mail {
+class Sender;
+}
+
+namespace herald::identity {
+
+class Templates;
+class HomeserverLocator;
+class OnbindDelivery;
+
+struct IdentityOptions {
+  std::string server_name = "127.0.0.1:8090";
+  std::string public_baseurl = "http://127.0.0.1:8090/";  // ends with '/'
+  std::string web_client_location = "https://app.element.io";
+  std::string mail_from = "Herald Identity <noreply@localhost>";
+  nlohmann::json terms_policies = nlohmann::json::object();  // {"<id>": {"version": ..., "<lang>": {name, url}}}
+  std::size_t lookup_limit = 10000;
+  std::int64_t session_lifetime_ms = 24LL * 3600 * 1000;
+  bool log_email_links = false;  // `herald dev` without SMTP: put the links in the log as well
+};
+
+struct IdentityContext {
+  IdentityOptions options;
+  storage::Database& db;
+  WorkerPool& workers;
+  const Clock& clock;
+  RateLimiter& limiter;
+  const crypto::SigningKey& key;  // long-term key, ed25519:0
+  http::Client& client;
+  mail::Sender& mail;
+  const Templates& templates;
+  HomeserverLocator& homeservers;
+  OnbindDelivery& onbind;
+  std::string lookup_pepper;  // generated once, stored in the database
+};
+
+}  // namespace herald::identity

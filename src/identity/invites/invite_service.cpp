@@ -1,0 +1,177 @@
+#include "identity/invites/invite_service.h"
+
+#include "core/clock.h"
+#include "core/ids.h"
+#include "core/json_body.h"
+#include "core/log.h"
+#include "core/matrix_error.h"
+#include "core/rate_limiter.h"
+#include "core/worker_pool.h"
+#include "crypto/base64.h"
+#include "crypto/random.h"
+#include "crypto/signed_json.h"
+#include "crypto/signing_key.h"
+#include "identity/associations/association_service.h"
+#include "identity/context.h"
+#include "identity/invites/invite_store.h"
+#include "identity/invites/redacted_address.h"
+#include "identity/keys/ephemeral_key.h"
+#include "identity/templates.h"
+#include "identity/url_encoding.h"
+#include "identity/validation/email_address.h"
+#include "mail/sender.h"
+#include "mail/template.h"
+#include "storage/database.h"
+
+namespace herald::identity {
+namespace {
+
+constexpr std::size_t kInviteTokenLength = 128;
+constexpr std::size_t kMaxFieldBytes = 2048;
+
+void require_params(const nlohmann::json& params, std::initializer_list<const char*> keys) {
+  std::string missing;
+  for (const char* key : keys) {
+    if (!params.contains(key)) missing += (missing.empty() ? "" : ", ") + std::string(key);
+  }
+  if (!missing.empty()) throw MatrixError(Errc::missing_params, "Missing parameters: " + missing);
+}
+
+// UTF-8-safe truncation with an ellipsis, as the mail templates show long names (identity.md §6).
+std::string shorten(const std::string& s, std::size_t max_chars, std::size_t keep_chars) {
+  std::size_t chars = 0;
+  for (unsigned char c : s) chars += (c & 0xc0) != 0x80;
+  if (chars <= max_chars) return s;
+  std::size_t i = 0, n = 0;
+  while (i < s.size() && n < keep_chars) {
+    ++i;
+    while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xc0) == 0x80) ++i;
+    ++n;
+  }
+  return s.substr(0, i) + "…";
+}
+
+mail::Message invite_email(const IdentityContext& ctx, const nlohmann::json& params, const std::string& to,
+                           const std::string& token, const EphemeralKey& key, ApiVersion version) {
+  mail::TemplateVars vars;
+  for (const auto& [k, v] : params.items()) {
+    if (v.is_string()) vars[k] = v.get<std::string>();
+  }
+  const std::string sender = vars["sender"];
+  const std::string display = vars.contains("sender_display_name") && !vars["sender_display_name"].empty()
+                                  ? shorten(vars["sender_display_name"], 20, 19)
+                                  : sender;
+  const std::string room_name = vars.contains("room_name") ? shorten(vars["room_name"], 30, 25) : "";
+  vars["sender_display_name"] = display;
+  vars["room_name"] = room_name;
+  vars["bracketed_room_name"] = room_name.empty() ? "" : "(" + room_name + ") ";
+  vars["bracketed_verified_sender"] = version == ApiVersion::v2 && display != sender ? "(" + sender + ") " : "";
+  vars["token"] = token;
+  vars["ephemeral_private_key"] = key.private_key;
+  vars["to"] = to;
+  vars["identity_server"] = ctx.options.server_name;
+  const std::string web = vars.contains("org.matrix.web_client_location") ? vars["org.matrix.web_client_location"]
+                                                                         : ctx.options.web_client_location;
+  vars["web_client_location"] = web;
+  // The link carries what the invitee's client needs to join without the onbind path: the room, and a
+  // URL at which /sign-ed25519 signs with the ephemeral private key.
+  const std::string sign_url = ctx.options.public_baseurl + "_matrix/identity/api/v1/sign-ed25519?token=" +
+                               url_encode(token) + "&private_key=" + url_encode(key.private_key);
+  vars["link"] = web + "/#/room/" + url_encode(vars["room_id"]) + "?email=" + url_encode(to) +
+                 "&signurl=" + url_encode(sign_url) + "&room_name=" + url_encode(room_name) +
+                 "&room_avatar_url=" + url_encode(vars["room_avatar_url"]) + "&inviter_name=" + url_encode(display) +
+                 "&guest_access_token=" + url_encode(vars["guest_access_token"]) +
+                 "&guest_user_id=" + url_encode(vars["guest_user_id"]) + "&room_type=" + url_encode(vars["room_type"]);
+  const auto text = split_subject(mail::render_template(ctx.templates.get("invite_email.txt"), vars, mail::Escape::none));
+  return {ctx.options.mail_from, to, text.subject, text.body,
+          mail::render_template(ctx.templates.get("invite_email.html"), vars, mail::Escape::html)};
+}
+
+}  // namespace
+
+Task<nlohmann::json> store_invite(IdentityContext& ctx, const nlohmann::json& params, std::optional<std::string> owner,
+                                  ApiVersion version) {
+  // The order of the checks is Sydent's (identity.md §6), which clients and homeservers have come to expect.
+  require_params(params, {"medium", "address", "room_id", "sender"});
+  for (const auto& [k, v] : params.items()) {
+    if (!v.is_string()) continue;
+    if (v.get_ref<const std::string&>().size() > kMaxFieldBytes) throw MatrixError(Errc::invalid_param, "'" + k + "' is too long");
+  }
+  const std::string medium = json_body::required_string(params, "medium");
+  const std::string address = json_body::required_string(params, "address");
+  const std::string room_id = json_body::required_string(params, "room_id");
+  const std::string sender = json_body::required_string(params, "sender");
+  if (owner && *owner != sender) throw MatrixError(Errc::unauthorized, "'sender' doesn't match the token's owner", 403);
+  if (!UserId::parse(sender)) throw MatrixError(Errc::invalid_param, "'sender' is not a Matrix user ID");
+  if (room_id.empty() || room_id.front() != '!') throw MatrixError(Errc::invalid_param, "'room_id' is not a room ID");
+  ctx.limiter.take_or_throw(RateAction::store_invite, sender);
+
+  const auto canonical = canonical_address(medium, address);
+  if (canonical) {
+    const auto bound = co_await ctx.db.read([&](storage::sql::Connection& c) {
+      return association_store::find(c, medium, *canonical);
+    });
+    if (bound) {
+      throw std::move(MatrixError(Errc::threepid_in_use, "Binding already known").with("mxid", bound->mxid));
+    }
+  }
+  if (medium != "email") throw MatrixError(Errc::unrecognized, "Didn't understand medium '" + medium + "'");
+  if (address.empty() || address.size() > kMaxEmailLength) throw MatrixError(Errc::invalid_param, "Invalid email address length");
+  if (!canonical) throw MatrixError(Errc::invalid_email, "Invalid email address");
+
+  const EphemeralKey key = generate_ephemeral_key();
+  StoredInvite invite{crypto::random_alnum(kInviteTokenLength), medium, *canonical, room_id, sender, key.public_key,
+                      ctx.clock.now_ms()};
+  co_await ctx.db.write([&](storage::sql::Connection& c) { invite_store::insert(c, invite); });
+
+  const mail::Message message = invite_email(ctx, params, *canonical, invite.token, key, version);
+  auto send_fn = [&ctx, &message] { ctx.mail.send(message); };
+  std::optional<MatrixError> failure;
+  try {
+    co_await ctx.workers.run(std::move(send_fn));
+  } catch (const mail::SendError& e) {
+    log::warn("invite email not sent room={} sender={} error={}", room_id, sender, e.what());
+    failure = e.permanent ? MatrixError(Errc::invalid_email, "The mail server refused this address")
+                          : MatrixError(Errc::email_send_error, "Could not send the invitation email; try again later");
+  }
+  if (failure) {
+    // No email, no invite: the inviter sees the error and the stored rows go, so nothing is half-made.
+    const std::string token = invite.token;
+    co_await ctx.db.write([&](storage::sql::Connection& c) { invite_store::remove(c, token); });
+    throw *failure;
+  }
+  if (ctx.options.log_email_links) log::info("invite email for a third-party invite to room {} written (see the outbox)", room_id);
+  log::info("invite stored room={} sender={}", room_id, sender);
+
+  const std::string prefix =
+      ctx.options.public_baseurl + (version == ApiVersion::v2 ? "_matrix/identity/v2" : "_matrix/identity/api/v1");
+  const std::string long_term = crypto::base64_encode(ctx.key.public_key());
+  nlohmann::json keys = nlohmann::json::array();
+  keys.push_back({{"public_key", long_term}, {"key_validity_url", prefix + "/pubkey/isvalid"}});
+  keys.push_back({{"public_key", key.public_key}, {"key_validity_url", prefix + "/pubkey/ephemeral/isvalid"}});
+  co_return nlohmann::json{{"token", invite.token},
+                           {"public_keys", std::move(keys)},
+                           {"public_key", long_term},
+                           {"display_name", redact_address(address)}};
+}
+
+Task<nlohmann::json> sign_ed25519(IdentityContext& ctx, const nlohmann::json& params) {
+  require_params(params, {"mxid", "token", "private_key"});
+  const std::string mxid = json_body::required_string(params, "mxid");
+  const std::string token = json_body::required_string(params, "token");
+  const std::string private_key = json_body::required_string(params, "private_key");
+  if (!UserId::parse(mxid)) throw MatrixError(Errc::invalid_param, "'mxid' is not a Matrix user ID");
+  if (token.size() > kMaxFieldBytes) throw MatrixError(Errc::unrecognized, "Didn't recognize token", 404);
+  const auto invite = co_await ctx.db.read([&](storage::sql::Connection& c) { return invite_store::find(c, token); });
+  if (!invite) throw MatrixError(Errc::unrecognized, "Didn't recognize token", 404);
+  // Only the private key mailed with this invite may sign for it.
+  const auto seed = crypto::base64_decode(private_key);
+  if (!seed || seed->size() != 32 || ephemeral_public_key_of(private_key) != invite->ephemeral_public_key) {
+    throw MatrixError(Errc::invalid_param, "private_key is not the key of this invitation");
+  }
+  nlohmann::json signed_object = {{"mxid", mxid}, {"sender", invite->sender}, {"token", token}};
+  crypto::sign_json(signed_object, ctx.options.server_name, crypto::SigningKey::from_seed(*seed, "0"));
+  co_return signed_object;
+}
+
+}  // namespace herald::identity
