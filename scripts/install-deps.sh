@@ -11,7 +11,7 @@ packages=(
   wrk curl python3
 )
 # What only the tests need: the nio client, an SMTP receiver, a browser for the emailed pages.
-test_packages=(python3-matrix-nio python3-aiosmtpd chromium)
+test_packages=(python3-matrix-nio python3-aiosmtpd python3-nacl chromium)
 if [[ "${HERALD_SKIP_CLIENT_DEPS:-}" != 1 ]]; then
   packages+=("${test_packages[@]}")
 fi

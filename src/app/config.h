@@ -2,6 +2,8 @@
 // The homeserver's configuration, filled from YAML by config_yaml.cpp (the only file that sees yaml-cpp).
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -43,8 +45,40 @@ struct HomeserverConfig {
   std::string log_level = "info";
 };
 
+struct EmailConfig {
+  std::string smtp_url = "smtp://127.0.0.1:25";
+  std::string from = "Herald Identity <noreply@localhost>";
+  bool starttls = false;
+  std::string username;
+  std::string password;
+  std::string templates_dir;  // empty: the templates shipped in the binary
+  std::string web_client_location = "https://app.element.io";
+};
+
+struct IdentityConfig {
+  std::string server_name = "127.0.0.1:8090";
+  std::string public_baseurl = "http://127.0.0.1:8090/";
+  std::vector<ListenerConfig> listeners = {ListenerConfig{.port = 8090, .resources = {"identity"}}};
+  DatabaseConfig database{.path = "./herald-data/identity.db"};
+  std::string signing_key_path = "./herald-data/identity_signing.key";
+  std::optional<EmailConfig> email;  // none: messages go to outbox_dir as .eml files
+  std::string outbox_dir = "./herald-data/outbox";
+  std::map<std::string, std::string> homeservers;  // server name -> base URL
+  RateLimitOptions rate_limits;
+  std::string terms_json = "{}";  // the policies object of GET /terms
+  std::size_t lookup_limit = 10000;
+  int io_threads = 1;
+  std::size_t max_request_body_bytes = 65536;
+  int request_read_timeout_seconds = 30;
+  std::string log_level = "info";
+};
+
 // Throws ConfigError naming the key for unknown keys and bad values.
 HomeserverConfig parse_homeserver_config(std::string_view yaml_text);
+IdentityConfig parse_identity_config(std::string_view yaml_text);
+IdentityConfig load_identity_config(const std::filesystem::path& path);
+// `herald dev`: http://127.0.0.1:8090, mail to <data_dir>/outbox, the dev homeserver trusted for OpenID/onbind.
+IdentityConfig dev_identity_config(const std::filesystem::path& data_dir);
 HomeserverConfig load_homeserver_config(const std::filesystem::path& path);
 // `herald dev`: everything under data_dir, 127.0.0.1:8008, open registration.
 HomeserverConfig dev_homeserver_config(const std::filesystem::path& data_dir);
@@ -53,4 +87,5 @@ HomeserverConfig dev_homeserver_config(const std::filesystem::path& data_dir);
 
 namespace herald::embedded {
 std::string_view homeserver_example_yaml();
+std::string_view identity_example_yaml();
 }

@@ -1,5 +1,7 @@
 #include <yaml-cpp/yaml.h>
 
+#include <nlohmann/json.hpp>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -88,8 +90,8 @@ ListenerConfig parse_listener(const YAML::Node& node, const std::string& path) {
     l.resources.clear();
     for (const auto& item : res) {
       const std::string v = item.as<std::string>();
-      if (v != "client" && v != "federation") {
-        throw ConfigError("'" + path + ".resources' has unknown resource '" + v + "' (client, federation)");
+      if (v != "client" && v != "federation" && v != "identity") {
+        throw ConfigError("'" + path + ".resources' has unknown resource '" + v + "' (client, federation, identity)");
       }
       l.resources.push_back(v);
     }
@@ -120,7 +122,159 @@ void parse_rate_limits(const YAML::Node& node, RateLimitOptions& out) {
   r.finish();
 }
 
+YAML::Node load_yaml(std::string_view yaml_text) {
+  try {
+    return YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(std::string("configuration is not valid YAML: ") + e.what());
+  }
+}
+
+std::vector<ListenerConfig> parse_listeners(const YAML::Node& listeners) {
+  if (!listeners.IsSequence() || listeners.size() == 0) throw ConfigError("'listeners' must be a non-empty list");
+  std::vector<ListenerConfig> out;
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    out.push_back(parse_listener(listeners[i], "listeners[" + std::to_string(i) + "]"));
+  }
+  return out;
+}
+
+void parse_database(const YAML::Node& db, DatabaseConfig& out) {
+  MapReader d(db, "database");
+  d.read("backend", out.backend);
+  d.read("path", out.path);
+  d.read("readers", out.readers);
+  d.finish();
+  if (out.backend != "sqlite") throw ConfigError("'database.backend': '" + out.backend + "' is not supported (sqlite)");
+  if (out.readers < 1 || out.readers > 64) throw ConfigError("'database.readers' must be 1..64");
+}
+
+void check_common(const std::string& server_name, std::string& public_baseurl, int io_threads, std::size_t body_bytes,
+                  int read_timeout, const std::string& log_level) {
+  if (!is_valid_server_name(server_name)) throw ConfigError("'server_name': '" + server_name + "' is not a valid server name");
+  if (public_baseurl.rfind("http://", 0) != 0 && public_baseurl.rfind("https://", 0) != 0) {
+    throw ConfigError("'public_baseurl' must start with http:// or https://");
+  }
+  if (public_baseurl.back() != '/') public_baseurl += '/';
+  if (io_threads < 1 || io_threads > 64) throw ConfigError("'io_threads' must be 1..64");
+  if (body_bytes < 1024) throw ConfigError("'max_request_body_bytes' must be at least 1024");
+  if (read_timeout < 1) throw ConfigError("'request_read_timeout_seconds' must be at least 1");
+  if (log_level != "debug" && log_level != "info" && log_level != "warn" && log_level != "error" && log_level != "off") {
+    throw ConfigError("'log_level' must be one of debug, info, warn, error, off");
+  }
+}
+
+// Terms policies are free-form YAML (name, url and version per language); they become the JSON of GET /terms.
+nlohmann::json yaml_to_json(const YAML::Node& node) {
+  if (node.IsMap()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& kv : node) out[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+    return out;
+  }
+  if (node.IsSequence()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& item : node) out.push_back(yaml_to_json(item));
+    return out;
+  }
+  if (node.IsNull()) return nullptr;
+  return node.as<std::string>();
+}
+
+nlohmann::json parse_terms(const YAML::Node& node) {
+  if (!node.IsMap()) throw ConfigError("'terms' must be a mapping of policy names to policies");
+  nlohmann::json policies = yaml_to_json(node);
+  for (const auto& [id, policy] : policies.items()) {
+    if (!policy.is_object() || !policy.contains("version") || !policy["version"].is_string()) {
+      throw ConfigError("'terms." + id + "' needs a version and at least one language with name and url");
+    }
+    int languages = 0;
+    for (const auto& [lang, doc] : policy.items()) {
+      if (lang == "version") continue;
+      if (!doc.is_object() || !doc.contains("name") || !doc.contains("url") || !doc["url"].is_string() ||
+          !(doc["url"].get<std::string>().starts_with("https://") || doc["url"].get<std::string>().starts_with("http://"))) {
+        throw ConfigError("'terms." + id + "." + lang + "' needs a name and an http(s) url");
+      }
+      ++languages;
+    }
+    if (languages == 0) throw ConfigError("'terms." + id + "' needs at least one language with name and url");
+  }
+  return policies;
+}
+
 }  // namespace
+
+IdentityConfig parse_identity_config(std::string_view yaml_text) {
+  const YAML::Node root = load_yaml(yaml_text);
+  IdentityConfig c;
+  if (!root || root.IsNull()) return c;
+  MapReader r(root, "");
+  r.read("server_name", c.server_name);
+  r.read("public_baseurl", c.public_baseurl);
+  if (YAML::Node listeners = r.take("listeners")) c.listeners = parse_listeners(listeners);
+  if (YAML::Node db = r.take("database")) parse_database(db, c.database);
+  r.read("signing_key_path", c.signing_key_path);
+  if (YAML::Node email = r.take("email"); email && !email.IsNull()) {
+    EmailConfig e;
+    MapReader m(email, "email");
+    m.read("smtp_url", e.smtp_url);
+    m.read("from", e.from);
+    m.read("starttls", e.starttls);
+    m.read("username", e.username);
+    m.read("password", e.password);
+    m.read("templates_dir", e.templates_dir);
+    m.read("web_client_location", e.web_client_location);
+    m.finish();
+    if (e.smtp_url.rfind("smtp://", 0) != 0 && e.smtp_url.rfind("smtps://", 0) != 0) {
+      throw ConfigError("'email.smtp_url' must start with smtp:// or smtps://");
+    }
+    if (e.from.find('@') == std::string::npos || e.from.find_first_of("\r\n") != std::string::npos) {
+      throw ConfigError("'email.from' must be an address such as \"Herald <noreply@example.org>\"");
+    }
+    c.email = e;
+  }
+  r.read("outbox_dir", c.outbox_dir);
+  if (YAML::Node hs = r.take("homeservers"); hs && !hs.IsNull()) {
+    if (!hs.IsMap()) throw ConfigError("'homeservers' must map server names to base URLs");
+    for (const auto& kv : hs) {
+      const std::string name = kv.first.as<std::string>();
+      const std::string url = kv.second.IsScalar() ? kv.second.as<std::string>() : "";
+      if (!is_valid_server_name(name)) throw ConfigError("'homeservers': '" + name + "' is not a valid server name");
+      if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+        throw ConfigError("'homeservers." + name + "' must be an http(s) base URL");
+      }
+      c.homeservers[name] = url;
+    }
+  }
+  if (YAML::Node rl = r.take("rate_limits")) parse_rate_limits(rl, c.rate_limits);
+  if (YAML::Node terms = r.take("terms"); terms && !terms.IsNull()) c.terms_json = parse_terms(terms).dump();
+  r.read("lookup_limit", c.lookup_limit);
+  r.read("io_threads", c.io_threads);
+  r.read("max_request_body_bytes", c.max_request_body_bytes);
+  r.read("request_read_timeout_seconds", c.request_read_timeout_seconds);
+  r.read("log_level", c.log_level);
+  r.finish();
+  check_common(c.server_name, c.public_baseurl, c.io_threads, c.max_request_body_bytes, c.request_read_timeout_seconds,
+               c.log_level);
+  if (c.lookup_limit < 1) throw ConfigError("'lookup_limit' must be at least 1");
+  return c;
+}
+
+IdentityConfig load_identity_config(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot read configuration file " + path.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_identity_config(text.str());
+}
+
+IdentityConfig dev_identity_config(const std::filesystem::path& data_dir) {
+  IdentityConfig c;
+  c.database.path = (data_dir / "identity.db").string();
+  c.signing_key_path = (data_dir / "identity_signing.key").string();
+  c.outbox_dir = (data_dir / "outbox").string();
+  c.homeservers = {{"localhost:8008", "http://127.0.0.1:8008"}};
+  return c;
+}
 
 HomeserverConfig parse_homeserver_config(std::string_view yaml_text) {
   YAML::Node root;

@@ -68,4 +68,55 @@ TEST(Config, UnknownKeysAndBadValuesAreNamed) {
   EXPECT_NE(error_of("{{{").find("YAML"), std::string::npos);
 }
 
+TEST(IdentityConfig, ExampleFileLoadsAndMatchesDefaults) {
+  const IdentityConfig c = load_identity_config(std::string(HERALD_SOURCE_DIR) + "/config/identity.example.yaml");
+  EXPECT_EQ(c.server_name, "127.0.0.1:8090");
+  ASSERT_EQ(c.listeners.size(), 1u);
+  EXPECT_EQ(c.listeners[0].port, 8090);
+  EXPECT_FALSE(c.email);
+  EXPECT_EQ(c.homeservers.at("localhost:8008"), "http://127.0.0.1:8008");
+  EXPECT_EQ(c.terms_json, "{}");
+  const IdentityConfig embedded = parse_identity_config(embedded::identity_example_yaml());
+  EXPECT_EQ(embedded.public_baseurl, c.public_baseurl);
+}
+
+TEST(IdentityConfig, ContractKeys) {
+  const IdentityConfig c = parse_identity_config(R"(
+server_name: is.example.org
+public_baseurl: https://is.example.org
+listeners: [{bind_address: 127.0.0.1, port: 0, resources: [identity]}]
+database: {backend: sqlite, path: /tmp/is.db}
+signing_key_path: /tmp/is.key
+email: {smtp_url: "smtp://127.0.0.1:2525", from: "Herald <noreply@example.org>", starttls: false, templates_dir: /tmp/t}
+homeservers: {"hs.example.org": "http://10.0.0.5:8008"}
+rate_limits: {enabled: false}
+terms:
+  privacy:
+    version: "1.0"
+    en: {name: Privacy, url: "https://example.org/privacy"}
+)");
+  EXPECT_EQ(c.public_baseurl, "https://is.example.org/");
+  ASSERT_TRUE(c.email);
+  EXPECT_EQ(c.email->smtp_url, "smtp://127.0.0.1:2525");
+  EXPECT_EQ(c.email->templates_dir, "/tmp/t");
+  EXPECT_EQ(c.homeservers.at("hs.example.org"), "http://10.0.0.5:8008");
+  EXPECT_NE(c.terms_json.find("https://example.org/privacy"), std::string::npos);
+}
+
+TEST(IdentityConfig, BadValuesAreNamed) {
+  auto error = [](const char* yaml) {
+    try {
+      parse_identity_config(yaml);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error("email: {smtp_url: 'http://x'}").find("email.smtp_url"), std::string::npos);
+  EXPECT_NE(error("email: {smtp_url: 'smtp://x', form: a}").find("email.form"), std::string::npos);
+  EXPECT_NE(error("homeservers: {'hs': 'ftp://x'}").find("homeservers.hs"), std::string::npos);
+  EXPECT_NE(error("terms: {p: {version: '1', en: {name: x}}}").find("terms.p.en"), std::string::npos);
+  EXPECT_NE(error("colour: red").find("colour"), std::string::npos);
+}
+
 }  // namespace herald::app

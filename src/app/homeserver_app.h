@@ -1,5 +1,5 @@
 #pragma once
-// Wires the homeserver together from its configuration (constructor injection, no globals) and runs it.
+// Runs the servers the command line asked for (homeserver, identity server, or both for `herald dev`).
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -12,8 +12,11 @@ struct RunOptions {
   std::optional<std::filesystem::path> port_file;  // receives the bound ports, one per listener
 };
 
-// Runs until SIGINT/SIGTERM; in-flight requests finish first. Returns the process exit code.
+// Each runs until SIGINT/SIGTERM; in-flight requests finish first. Return the process exit code.
 int run_homeserver(const HomeserverConfig& config, const RunOptions& options);
+int run_identity_server(const IdentityConfig& config, const RunOptions& options);
+// `herald dev`: both, in one process.
+int run_dev(const HomeserverConfig& homeserver, const IdentityConfig& identity, const RunOptions& options);
 
 // `herald register-user`: creates an account straight in the database (the server may be running).
 int register_user_offline(const HomeserverConfig& config, const std::string& username, const std::string& password,

@@ -1,5 +1,5 @@
-// herald: the command line (CLI11). `herald homeserver --config FILE`, `herald dev`, `herald generate-config`,
-// `herald register-user`, `herald --version`.
+// herald: the command line (CLI11). `herald homeserver --config FILE`, `herald identity --config FILE`,
+// `herald dev`, `herald generate-config [--identity]`, `herald register-user`, `herald --version`.
 #include <malloc.h>
 
 #include <CLI/CLI.hpp>
@@ -35,12 +35,21 @@ int main(int argc, char** argv) {
   hs->add_option("--config,-c", config_path, "YAML configuration file")->required();
   hs->add_option("--port-file", port_file, "Write the bound ports here, one per listener");
 
+  std::string identity_config_path;
+  auto* is = cli.add_subcommand("identity", "Run the identity server from a configuration file");
+  is->add_option("--config,-c", identity_config_path, "YAML configuration file")->required();
+  is->add_option("--port-file", port_file, "Write the bound ports here, one per listener");
+
   std::string data_dir = "./herald-data";
-  auto* dev = cli.add_subcommand("dev", "Run on the embedded defaults: SQLite under --data, http://127.0.0.1:8008");
+  auto* dev = cli.add_subcommand(
+      "dev", "Run on the embedded defaults: SQLite under --data, homeserver on http://127.0.0.1:8008, identity server "
+             "on http://127.0.0.1:8090 (mail written to <data>/outbox)");
   dev->add_option("--data", data_dir, "Data directory")->capture_default_str();
   dev->add_option("--port-file", port_file, "Write the bound ports here, one per listener");
 
-  cli.add_subcommand("generate-config", "Print a commented configuration with every key");
+  bool identity_example = false;
+  auto* gen = cli.add_subcommand("generate-config", "Print a commented configuration with every key");
+  gen->add_flag("--identity", identity_example, "The identity server's configuration instead of the homeserver's");
 
   std::string username, password;
   bool admin = false;
@@ -60,13 +69,19 @@ int main(int argc, char** argv) {
       if (!port_file.empty()) run.port_file = port_file;
       return run_homeserver(config, run);
     }
+    if (is->parsed()) {
+      const IdentityConfig config = load_identity_config(identity_config_path);
+      RunOptions run;
+      if (!port_file.empty()) run.port_file = port_file;
+      return run_identity_server(config, run);
+    }
     if (dev->parsed()) {
       RunOptions run;
       if (!port_file.empty()) run.port_file = port_file;
-      return run_homeserver(dev_homeserver_config(data_dir), run);
+      return run_dev(dev_homeserver_config(data_dir), dev_identity_config(data_dir), run);
     }
-    if (cli.got_subcommand("generate-config")) {
-      std::cout << herald::embedded::homeserver_example_yaml();
+    if (gen->parsed()) {
+      std::cout << (identity_example ? herald::embedded::identity_example_yaml() : herald::embedded::homeserver_example_yaml());
       return 0;
     }
     if (reg->parsed()) {

@@ -42,11 +42,11 @@ std::string SigningKey::to_file_line() const {
   return "ed25519 " + version_ + " " + base64_encode(std::string_view(secret_).substr(0, crypto_sign_SEEDBYTES)) + "\n";
 }
 
-SigningKey SigningKey::load_or_create(const std::filesystem::path& path) {
+SigningKey SigningKey::load_or_create(const std::filesystem::path& path, const std::string& new_version) {
   std::ifstream in(path);
   if (!in) {
     if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-    SigningKey key = generate("a_" + random_alnum(4));
+    SigningKey key = generate(new_version.empty() ? "a_" + random_alnum(4) : new_version);
     const std::string tmp = path.string() + ".tmp";
     {
       std::ofstream out(tmp, std::ios::trunc);

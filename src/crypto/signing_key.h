@@ -11,8 +11,9 @@ class SigningKey {
  public:
   static SigningKey generate(std::string version);
   static SigningKey from_seed(std::string_view seed32, std::string version);
-  // Reads the key file; creates it (mode 0600) with a fresh key when missing. Throws on a malformed file.
-  static SigningKey load_or_create(const std::filesystem::path& path);
+  // Reads the key file; creates it (mode 0600) with a fresh key when missing, named `new_version` or, when
+  // that is empty, a random "a_XXXX". Throws on a malformed file.
+  static SigningKey load_or_create(const std::filesystem::path& path, const std::string& new_version = "");
 
   std::string key_id() const { return "ed25519:" + version_; }
   const std::string& version() const { return version_; }

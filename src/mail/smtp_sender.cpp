@@ -58,8 +58,8 @@ class SmtpSender final : public Sender {
     curl_slist_free_all(recipients);
     curl_easy_cleanup(curl);
     if (rc != CURLE_OK) {
-      // 5xx on RCPT TO: the server will never take this address.
-      const bool permanent = rc == CURLE_SEND_ERROR ? false : (smtp_code >= 500 && smtp_code < 600);
+      // A 5xx reply (typically to RCPT TO): the server will never take this message for this address.
+      const bool permanent = smtp_code >= 500 && smtp_code < 600;
       throw SendError(std::string("SMTP: ") + (error[0] ? error : curl_easy_strerror(rc)), permanent);
     }
   }

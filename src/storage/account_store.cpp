@@ -81,3 +81,17 @@ std::int64_t count_users(sql::Connection& c) {
 }
 
 }  // namespace herald::storage::account_store
+
+namespace herald::storage::account_store {
+
+void insert_openid_token(sql::Connection& c, const std::string& token_hash, const std::string& user_id, std::int64_t expires_ms) {
+  c.execute("INSERT INTO openid_tokens (token_hash, user_id, expires_ts) VALUES ($1, $2, $3)", {token_hash, user_id, expires_ms});
+}
+
+std::optional<std::string> find_openid_user(sql::Connection& c, const std::string& token_hash, std::int64_t now_ms) {
+  auto row = c.query_one("SELECT user_id FROM openid_tokens WHERE token_hash = $1 AND expires_ts > $2", {token_hash, now_ms});
+  if (!row) return std::nullopt;
+  return row->get_text(0);
+}
+
+}  // namespace herald::storage::account_store

@@ -47,3 +47,10 @@ std::int64_t count_users(sql::Connection& c);
 
 }  // namespace account_store
 }  // namespace herald::storage
+
+namespace herald::storage::account_store {
+// OpenID tokens a user hands to an identity server (stored as SHA-256).
+void insert_openid_token(sql::Connection& c, const std::string& token_hash, const std::string& user_id, std::int64_t expires_ms);
+// The user of an unexpired token; expired tokens are deleted on the way.
+std::optional<std::string> find_openid_user(sql::Connection& c, const std::string& token_hash, std::int64_t now_ms);
+}  // namespace herald::storage::account_store

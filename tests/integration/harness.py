@@ -21,6 +21,8 @@ def yaml_value(v):
 
 
 class HeraldServer:
+    subcommand = "homeserver"
+
     def __init__(self, server_name="localhost", rate_limits_enabled=False, extra_yaml="", rate_limits_yaml=""):
         self.dir = tempfile.mkdtemp(prefix="herald-it-")
         self.server_name = server_name
@@ -48,7 +50,7 @@ log_level: info
         if os.path.exists(self.port_file):
             os.remove(self.port_file)
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([HERALD_BIN, "homeserver", "--config", self.config_path, "--port-file",
+        self.proc = subprocess.Popen([HERALD_BIN, self.subcommand, "--config", self.config_path, "--port-file",
                                       self.port_file], stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -143,3 +145,130 @@ def raw_exchange(port, data, timeout=5):
         return b"".join(chunks)
     finally:
         s.close()
+
+
+class IdentityServer(HeraldServer):
+    """`herald identity` with its own temp dir; `homeservers` maps server names to base URLs."""
+    subcommand = "identity"
+
+    def __init__(self, homeservers=None, smtp_port=None, server_name="127.0.0.1:8090", rate_limits_enabled=False,
+                 extra_yaml=""):
+        self.dir = tempfile.mkdtemp(prefix="herald-is-")
+        self.server_name = server_name
+        self.config_path = os.path.join(self.dir, "identity.yaml")
+        self.port_file = os.path.join(self.dir, "ports")
+        self.log_path = os.path.join(self.dir, "identity.log")
+        self.outbox = os.path.join(self.dir, "outbox")
+        email = ""
+        if smtp_port:
+            email = f'email: {{smtp_url: "smtp://127.0.0.1:{smtp_port}", from: "Herald Identity <noreply@is.test>", ' \
+                    f'web_client_location: "https://app.element.test"}}'
+        with open(self.config_path, "w") as f:
+            f.write(f"""server_name: {yaml_value(server_name)}
+public_baseurl: "http://127.0.0.1:0/"
+listeners:
+  - {{bind_address: 127.0.0.1, port: 0, resources: [identity]}}
+database: {{backend: sqlite, path: {yaml_value(os.path.join(self.dir, "identity.db"))}}}
+signing_key_path: {yaml_value(os.path.join(self.dir, "identity.key"))}
+outbox_dir: {yaml_value(self.outbox)}
+homeservers: {yaml_value(homeservers or {})}
+rate_limits: {{enabled: {"true" if rate_limits_enabled else "false"}}}
+{email}
+log_level: info
+{extra_yaml}
+""")
+        self.proc = None
+        self.port = None
+        self.log = None
+
+    def v2(self, method, path, **kw):
+        return self.request(method, "/_matrix/identity/v2" + path, **kw)
+
+    def v1(self, method, path, **kw):
+        return self.request(method, "/_matrix/identity/api/v1" + path, **kw)
+
+
+class SmtpReceiver:
+    """A real SMTP server (Debian's python3-aiosmtpd) on a free port that keeps every message it accepts."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+        import email
+        import email.policy
+        import queue
+        self.messages = queue.Queue()
+        receiver = self
+
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if address.endswith("@bounce.test"):
+                    return "550 5.1.1 No such user"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server, session, envelope):
+                msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+                receiver.messages.put({"from": envelope.mail_from, "to": envelope.rcpt_tos, "message": msg,
+                                       "raw": envelope.content})
+                return "250 Message accepted"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=free_port())
+        self.controller.start()
+        self.port = self.controller.port
+
+    def next(self, timeout=10):
+        return self.messages.get(timeout=timeout)
+
+    def stop(self):
+        self.controller.stop()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class RecordingHomeserver:
+    """Stands in for a homeserver at /_matrix/federation/v1/3pid/onbind: records each call and answers with
+    `status` (settable, to make the identity server retry)."""
+
+    def __init__(self):
+        import http.server
+        import queue
+        self.calls = queue.Queue()
+        self.status = 200
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.calls.put({"method": "POST", "path": self.path, "body": json.loads(body or b"{}")})
+                status = outer.status
+                payload = b"{}" if status == 200 else b'{"errcode":"M_UNKNOWN","error":"try later"}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_PUT = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        import threading
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def next_call(self, timeout=15):
+        return self.calls.get(timeout=timeout)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

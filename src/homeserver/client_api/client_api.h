@@ -71,5 +71,6 @@ void add_sync_routes(http::Router& router, ClientApi& api);
 void add_profile_routes(http::Router& router, ClientApi& api);
 void add_push_rules_routes(http::Router& router, ClientApi& api);
 void add_legacy_sync_routes(http::Router& router, ClientApi& api);
+void add_openid_routes(http::Router& router, ClientApi& api);
 
 }  // namespace herald::homeserver

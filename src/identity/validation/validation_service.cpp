@@ -102,11 +102,11 @@ Task<ValidationSession> submit_email_token(IdentityContext& ctx, std::string sid
   // A read first, so that wrong guesses never take the writer.
   auto session = co_await ctx.db.read([&](storage::sql::Connection& c) { return session_store::find_by_sid(c, sid); });
   check_session_secret(session, client_secret);
-  if (session->validated_ts) co_return *session;  // following the link twice is fine
-  if (now - session->modified_ts > lifetime) throw MatrixError(Errc::session_expired, "This validation session has expired");
   if (!crypto::equal_constant_time(session->token, token)) {
     throw MatrixError(Errc::token_incorrect, "The validation token is incorrect");
   }
+  if (session->validated_ts) co_return *session;  // following the link twice is fine
+  if (now - session->modified_ts > lifetime) throw MatrixError(Errc::session_expired, "This validation session has expired");
   co_await ctx.db.write([&](storage::sql::Connection& c) { session_store::mark_validated(c, sid, now); });
   session->validated_ts = now;
   session->modified_ts = now;

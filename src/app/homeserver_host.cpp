@@ -1,0 +1,119 @@
+// The homeserver's wiring: constructor injection, no globals (STYLE.md §1).
+#include <boost/asio/io_context.hpp>
+
+#include "app/service_host.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/rate_limiter.h"
+#include "core/worker_pool.h"
+#include "crypto/signing_key.h"
+#include "homeserver/accounts/account_service.h"
+#include "homeserver/accounts/user_interactive_auth.h"
+#include "homeserver/client_api/client_api.h"
+#include "homeserver/rooms/room_registry.h"
+#include "homeserver/rooms/room_service.h"
+#include "homeserver/sync/notifier.h"
+#include "homeserver/sync/sync_service.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "storage/database.h"
+#include "storage/room_store.h"
+#include "storage/sqlite/sqlite_connection.h"
+
+namespace herald::app {
+namespace {
+
+std::int64_t max_stream_position(storage::Database& db) {
+  std::int64_t position = 0;
+  db.read_sync([&](storage::sql::Connection& c) { position = storage::room_store::max_stream(c); });
+  return position;
+}
+
+class HomeserverHost final : public ServiceHost {
+ public:
+  HomeserverHost(const HomeserverConfig& config, boost::asio::io_context& io)
+      : clock_(),
+        config_(config),
+        signing_key_(crypto::SigningKey::load_or_create(config.signing_key_path)),
+        db_(storage::sqlite::connection_factory(config.database.path), config.database.readers, "homeserver"),
+        workers_(2),
+        limiter_(config.rate_limits, clock_),
+        accounts_(db_, workers_, clock_, {.server_name = config.server_name}),
+        uia_(clock_),
+        notifier_(max_stream_position(db_)),
+        rooms_(db_, registry_, notifier_, signing_key_, clock_,
+               {.server_name = config.server_name, .default_room_version = config.default_room_version}),
+        sync_(db_, registry_, notifier_, clock_),
+        api_{.options = {.server_name = config.server_name,
+                         .public_baseurl = config.public_baseurl,
+                         .registration_enabled = config.registration_enabled,
+                         .default_room_version = config.default_room_version},
+             .accounts = accounts_,
+             .uia = uia_,
+             .limiter = limiter_,
+             .metrics = metrics_,
+             .rooms = rooms_,
+             .sync = sync_,
+             .db = db_,
+             .notifier = notifier_},
+        server_(io, router_, metrics_,
+                {.body_limit = config.max_request_body_bytes,
+                 .read_timeout = std::chrono::seconds(config.request_read_timeout_seconds)}) {
+    homeserver::add_client_routes(router_, api_);
+  }
+
+  std::string name() const override { return "homeserver"; }
+
+  std::vector<std::uint16_t> listen() override {
+    std::vector<std::uint16_t> ports;
+    for (const auto& l : config_.listeners) {
+      ports.push_back(server_.listen(l.bind_address, l.port));
+      log::info("homeserver listening address={} port={}", l.bind_address, ports.back());
+    }
+    return ports;
+  }
+
+  void start() override {
+    server_.start();
+    log::info("herald homeserver started server_name={} version={} signing_key={}", config_.server_name, HERALD_VERSION,
+              signing_key_.key_id());
+  }
+
+  void begin_shutdown() override {
+    server_.stop();
+    notifier_.shutdown();
+  }
+  std::size_t active_connections() const override { return server_.active_connections(); }
+  void close() override {
+    db_.close();
+    workers_.stop();
+  }
+
+ private:
+  SystemClock clock_;
+  HomeserverConfig config_;
+  crypto::SigningKey signing_key_;
+  storage::Database db_;
+  WorkerPool workers_;
+  RateLimiter limiter_;
+  homeserver::AccountService accounts_;
+  homeserver::UserInteractiveAuth uia_;
+  http::Metrics metrics_;
+  http::Router router_;
+  homeserver::RoomRegistry registry_;
+  homeserver::Notifier notifier_;
+  homeserver::RoomService rooms_;
+  homeserver::SyncService sync_;
+  homeserver::ClientApi api_;
+  http::Server server_;
+};
+
+}  // namespace
+
+std::unique_ptr<ServiceHost> make_homeserver_host(const HomeserverConfig& config, boost::asio::io_context& io,
+                                                  boost::asio::io_context&) {
+  return std::make_unique<HomeserverHost>(config, io);
+}
+
+}  // namespace herald::app

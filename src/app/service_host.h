@@ -1,0 +1,39 @@
+#pragma once
+// One server inside the process (the homeserver, the identity server): it owns its services and its HTTP
+// server, and the runner drives them all on one io_context, with one signal handler and one drain.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/config.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace herald::app {
+
+class ServiceHost {
+ public:
+  virtual ~ServiceHost() = default;
+  virtual std::string name() const = 0;
+  // Binds every listener; returns the bound ports in order. Throws on failure.
+  virtual std::vector<std::uint16_t> listen() = 0;
+  virtual void start() = 0;
+  // SIGTERM: stop accepting, answer long-polls, let in-flight requests finish.
+  virtual void begin_shutdown() = 0;
+  virtual std::size_t active_connections() const = 0;
+  // After the io_context stopped: flush and close storage.
+  virtual void close() = 0;
+};
+
+// io serves requests; outbound runs calls to other servers (OpenID checks, onbind) on its own thread.
+std::unique_ptr<ServiceHost> make_homeserver_host(const HomeserverConfig& config, boost::asio::io_context& io,
+                                                  boost::asio::io_context& outbound);
+std::unique_ptr<ServiceHost> make_identity_host(const IdentityConfig& config, boost::asio::io_context& io,
+                                                boost::asio::io_context& outbound);
+
+}  // namespace herald::app
