@@ -1,6 +1,9 @@
 """Issue 4: the identity server through HTTP (v2 and legacy api/v1), with a real Herald homeserver for OpenID,
 a real SMTP receiver for mail, and a recording endpoint standing in for a homeserver's onbind."""
 import base64
+import email
+import email.policy
+import os
 import hashlib
 import html
 import json
@@ -364,6 +367,69 @@ class IdentityTest(unittest.TestCase):
             verify(invite["signed"], "127.0.0.1:8090", "ed25519:0", key)
         # Delivered once: the invites are gone (sign-ed25519 no longer knows the token).
         self.assertTrue(self.recorder.calls.empty())
+
+
+class IdentityPolicyTest(unittest.TestCase):
+    """Terms that must be accepted, rate limits, the .eml outbox when no mail server is configured, and no
+    outbound calls to private addresses the operator did not name."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.hs = HeraldServer().start()
+        cls.is_ = IdentityServer(
+            homeservers={"localhost": f"http://127.0.0.1:{cls.hs.port}"}, rate_limits_enabled=True,
+            extra_yaml="""terms:
+  privacy:
+    version: "1.0"
+    en: {name: Privacy Policy, url: "https://is.test/privacy-en"}
+    fr: {name: Vie privée, url: "https://is.test/privacy-fr"}
+""").start()
+        cls.login = cls.hs.register("ivan")
+        status, _, openid = cls.hs.client("POST", "/user/%40ivan%3Alocalhost/openid/request_token", body={},
+                                          token=cls.login["access_token"])
+        cls.token = cls.is_.v2("POST", "/account/register", body=openid)[2]["token"]
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.is_.stop() == 0
+        assert cls.hs.stop() == 0
+        cls.is_.cleanup()
+        cls.hs.cleanup()
+
+    def test_terms_rate_limits_outbox_and_private_addresses(self):
+        is_, token = self.is_, self.token
+        terms = is_.v2("GET", "/terms")[2]
+        self.assertEqual(terms["policies"]["privacy"]["fr"]["url"], "https://is.test/privacy-fr")
+        status, _, body = is_.v2("GET", "/account", token=token)
+        self.assertEqual((status, body["errcode"]), (403, "M_TERMS_NOT_SIGNED"))
+        status, _, body = is_.v2("POST", "/terms", token=token, body={"user_accepts": ["https://evil.test/x"]})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(is_.v2("POST", "/terms", token=token, body={"user_accepts": ["https://is.test/privacy-fr"]})[0], 200)
+        self.assertEqual(is_.v2("GET", "/account", token=token)[2], {"user_id": "@ivan:localhost"})
+
+        # No email section: messages land in the outbox as .eml files.
+        for attempt in range(1, 6):
+            status, _, body = is_.v2("POST", "/validate/email/requestToken", token=token,
+                                     body={"client_secret": "ivan", "email": "ivan@example.org", "send_attempt": attempt})
+            self.assertEqual(status, 200, body)
+        eml = sorted(os.listdir(is_.outbox))
+        self.assertEqual(len(eml), 5)
+        with open(os.path.join(is_.outbox, eml[0]), "rb") as f:
+            msg = email.message_from_bytes(f.read(), policy=email.policy.default)
+        self.assertEqual(msg["To"], "ivan@example.org")
+        self.assertEqual(msg["Subject"], "Confirm your email address for Matrix")
+        # The sixth mail to one address within minutes is refused, with the time to wait.
+        status, headers, body = is_.v2("POST", "/validate/email/requestToken", token=token,
+                                       body={"client_secret": "ivan", "email": "ivan@example.org", "send_attempt": 6})
+        self.assertEqual((status, body["errcode"]), (429, "M_LIMIT_EXCEEDED"), body)
+        self.assertGreater(body["retry_after_ms"], 0)
+        self.assertEqual(len(os.listdir(is_.outbox)), 5)
+
+        # A server name the operator did not map, on a loopback address: refused before connecting.
+        bad = {"access_token": "x", "token_type": "Bearer", "matrix_server_name": "127.0.0.1:9", "expires_in": 60}
+        status, _, body = is_.v2("POST", "/account/register", body=bad)
+        self.assertEqual((status, body["errcode"]), (500, "M_UNKNOWN"), body)
+        self.assertIn("private address", is_.read_log())
 
 
 class OnbindRestartTest(unittest.TestCase):

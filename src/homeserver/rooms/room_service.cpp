@@ -28,7 +28,6 @@ constexpr std::size_t kMaxEventBytes = 65536;
 
 [[noreturn]] void not_found_room() { throw MatrixError(Errc::not_found, "Unknown room"); }
 
-std::string state_key_display(const EventDraft& d) { return d.state_key ? *d.state_key : ""; }
 }  // namespace
 
 RoomService::RoomService(storage::Database& db, RoomRegistry& registry, Notifier& notifier, const crypto::SigningKey& key,
