@@ -39,6 +39,10 @@ struct HomeserverConfig {
   bool registration_enabled = true;
   RateLimitOptions rate_limits;
   std::string default_room_version = "12";
+  // id_server name as clients send it -> base URL (null: https://<name>). Third-party invites and binds
+  // go only to these.
+  std::map<std::string, std::optional<std::string>> trusted_identity_servers;
+  std::string identity_server_base_url;  // advertised in /.well-known/matrix/client when set
   int io_threads = 2;
   std::size_t max_request_body_bytes = 65536;
   int request_read_timeout_seconds = 30;

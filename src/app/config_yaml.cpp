@@ -314,6 +314,23 @@ HomeserverConfig parse_homeserver_config(std::string_view yaml_text) {
   }
   if (YAML::Node rl = r.take("rate_limits")) parse_rate_limits(rl, c.rate_limits);
   r.read("default_room_version", c.default_room_version);
+  if (YAML::Node tis = r.take("trusted_identity_servers"); tis && !tis.IsNull()) {
+    if (!tis.IsMap()) throw ConfigError("'trusted_identity_servers' must map id_server names to base URLs (or null)");
+    for (const auto& kv : tis) {
+      const std::string name = kv.first.as<std::string>();
+      if (!is_valid_server_name(name)) throw ConfigError("'trusted_identity_servers': '" + name + "' is not a valid server name");
+      if (kv.second.IsNull()) {
+        c.trusted_identity_servers[name] = std::nullopt;
+        continue;
+      }
+      const std::string url = kv.second.IsScalar() ? kv.second.as<std::string>() : "";
+      if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+        throw ConfigError("'trusted_identity_servers." + name + "' must be an http(s) base URL or null");
+      }
+      c.trusted_identity_servers[name] = url;
+    }
+  }
+  r.read("identity_server_base_url", c.identity_server_base_url);
   r.read("io_threads", c.io_threads);
   r.read("max_request_body_bytes", c.max_request_body_bytes);
   r.read("request_read_timeout_seconds", c.request_read_timeout_seconds);
@@ -355,6 +372,9 @@ HomeserverConfig dev_homeserver_config(const std::filesystem::path& data_dir) {
   HomeserverConfig c;
   c.database.path = (data_dir / "homeserver.db").string();
   c.signing_key_path = (data_dir / "signing.key").string();
+  // The identity server `herald dev` runs beside the homeserver.
+  c.trusted_identity_servers = {{"127.0.0.1:8090", "http://127.0.0.1:8090"}};
+  c.identity_server_base_url = "http://127.0.0.1:8090";
   return c;
 }
 

@@ -10,6 +10,9 @@
 #include "homeserver/accounts/account_service.h"
 #include "homeserver/accounts/user_interactive_auth.h"
 #include "homeserver/client_api/client_api.h"
+#include "homeserver/identity_client/identity_client.h"
+#include "homeserver/membership/third_party_invites.h"
+#include "http/client.h"
 #include "homeserver/rooms/room_registry.h"
 #include "homeserver/rooms/room_service.h"
 #include "homeserver/sync/notifier.h"
@@ -32,7 +35,7 @@ std::int64_t max_stream_position(storage::Database& db) {
 
 class HomeserverHost final : public ServiceHost {
  public:
-  HomeserverHost(const HomeserverConfig& config, boost::asio::io_context& io)
+  HomeserverHost(const HomeserverConfig& config, boost::asio::io_context& io, boost::asio::io_context& outbound)
       : clock_(),
         config_(config),
         signing_key_(crypto::SigningKey::load_or_create(config.signing_key_path)),
@@ -45,10 +48,16 @@ class HomeserverHost final : public ServiceHost {
         rooms_(db_, registry_, notifier_, signing_key_, clock_,
                {.server_name = config.server_name, .default_room_version = config.default_room_version}),
         sync_(db_, registry_, notifier_, clock_),
+        client_(outbound),
+        identity_(client_),
+        third_party_(rooms_, identity_, {.trusted_identity_servers = config.trusted_identity_servers}),
         api_{.options = {.server_name = config.server_name,
                          .public_baseurl = config.public_baseurl,
                          .registration_enabled = config.registration_enabled,
-                         .default_room_version = config.default_room_version},
+                         .default_room_version = config.default_room_version,
+                         .identity_server_base_url = config.identity_server_base_url.empty()
+                                                         ? std::nullopt
+                                                         : std::optional<std::string>(config.identity_server_base_url)},
              .accounts = accounts_,
              .uia = uia_,
              .limiter = limiter_,
@@ -56,7 +65,9 @@ class HomeserverHost final : public ServiceHost {
              .rooms = rooms_,
              .sync = sync_,
              .db = db_,
-             .notifier = notifier_},
+             .notifier = notifier_,
+             .third_party = third_party_,
+             .identity = identity_},
         server_(io, router_, metrics_,
                 {.body_limit = config.max_request_body_bytes,
                  .read_timeout = std::chrono::seconds(config.request_read_timeout_seconds)}) {
@@ -105,6 +116,9 @@ class HomeserverHost final : public ServiceHost {
   homeserver::Notifier notifier_;
   homeserver::RoomService rooms_;
   homeserver::SyncService sync_;
+  http::Client client_;
+  homeserver::HttpIdentityClient identity_;
+  homeserver::ThirdPartyInvites third_party_;
   homeserver::ClientApi api_;
   http::Server server_;
 };
@@ -112,8 +126,8 @@ class HomeserverHost final : public ServiceHost {
 }  // namespace
 
 std::unique_ptr<ServiceHost> make_homeserver_host(const HomeserverConfig& config, boost::asio::io_context& io,
-                                                  boost::asio::io_context&) {
-  return std::make_unique<HomeserverHost>(config, io);
+                                                  boost::asio::io_context& outbound) {
+  return std::make_unique<HomeserverHost>(config, io, outbound);
 }
 
 }  // namespace herald::app

@@ -95,3 +95,36 @@ std::optional<std::string> find_openid_user(sql::Connection& c, const std::strin
 }
 
 }  // namespace herald::storage::account_store
+
+namespace herald::storage::account_store {
+
+std::vector<StoredThreepid> threepids_of(sql::Connection& c, const std::string& user_id) {
+  std::vector<StoredThreepid> out;
+  for (const auto& r : c.query("SELECT medium, address, validated_at, added_at FROM user_threepids WHERE user_id = $1 "
+                               "ORDER BY added_at",
+                               {user_id})) {
+    out.push_back({r.get_text(0), r.get_text(1), r.get_int(2), r.get_int(3)});
+  }
+  return out;
+}
+
+void add_threepid(sql::Connection& c, const std::string& user_id, const StoredThreepid& t, const std::optional<std::string>& id_server) {
+  c.execute("DELETE FROM user_threepids WHERE medium = $1 AND address = $2", {t.medium, t.address});
+  c.execute("INSERT INTO user_threepids (medium, address, user_id, validated_at, added_at) VALUES ($1, $2, $3, $4, $5)",
+            {t.medium, t.address, user_id, t.validated_at, t.added_at});
+  if (id_server) {
+    c.execute("INSERT INTO user_threepid_id_servers (user_id, medium, address, id_server) VALUES ($1, $2, $3, $4) "
+              "ON CONFLICT (user_id, medium, address, id_server) DO NOTHING",
+              {user_id, t.medium, t.address, *id_server});
+  }
+}
+
+void remove_threepid(sql::Connection& c, const std::string& user_id, const std::string& medium, const std::string& address,
+                     bool remove) {
+  c.execute("DELETE FROM user_threepid_id_servers WHERE user_id = $1 AND medium = $2 AND address = $3", {user_id, medium, address});
+  if (remove) {
+    c.execute("DELETE FROM user_threepids WHERE user_id = $1 AND medium = $2 AND address = $3", {user_id, medium, address});
+  }
+}
+
+}  // namespace herald::storage::account_store

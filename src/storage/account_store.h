@@ -54,3 +54,18 @@ void insert_openid_token(sql::Connection& c, const std::string& token_hash, cons
 // The user of an unexpired token; expired tokens are deleted on the way.
 std::optional<std::string> find_openid_user(sql::Connection& c, const std::string& token_hash, std::int64_t now_ms);
 }  // namespace herald::storage::account_store
+
+namespace herald::storage::account_store {
+struct StoredThreepid {
+  std::string medium;
+  std::string address;
+  std::int64_t validated_at = 0;
+  std::int64_t added_at = 0;
+};
+std::vector<StoredThreepid> threepids_of(sql::Connection& c, const std::string& user_id);
+// Records the address as the user's (taking it from anyone else) and the identity server it is bound at.
+void add_threepid(sql::Connection& c, const std::string& user_id, const StoredThreepid& t, const std::optional<std::string>& id_server);
+// Forgets the identity-server bindings of the address; with `remove`, the address itself too.
+void remove_threepid(sql::Connection& c, const std::string& user_id, const std::string& medium, const std::string& address,
+                     bool remove);
+}  // namespace herald::storage::account_store

@@ -152,7 +152,7 @@ class IdentityServer(HeraldServer):
     subcommand = "identity"
 
     def __init__(self, homeservers=None, smtp_port=None, server_name="127.0.0.1:8090", rate_limits_enabled=False,
-                 extra_yaml=""):
+                 extra_yaml="", port=0):
         self.dir = tempfile.mkdtemp(prefix="herald-is-")
         self.server_name = server_name
         self.config_path = os.path.join(self.dir, "identity.yaml")
@@ -165,9 +165,9 @@ class IdentityServer(HeraldServer):
                     f'web_client_location: "https://app.element.test"}}'
         with open(self.config_path, "w") as f:
             f.write(f"""server_name: {yaml_value(server_name)}
-public_baseurl: "http://127.0.0.1:0/"
+public_baseurl: "http://127.0.0.1:{port}/"
 listeners:
-  - {{bind_address: 127.0.0.1, port: 0, resources: [identity]}}
+  - {{bind_address: 127.0.0.1, port: {port}, resources: [identity]}}
 database: {{backend: sqlite, path: {yaml_value(os.path.join(self.dir, "identity.db"))}}}
 signing_key_path: {yaml_value(os.path.join(self.dir, "identity.key"))}
 outbox_dir: {yaml_value(self.outbox)}

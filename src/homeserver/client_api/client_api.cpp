@@ -19,6 +19,8 @@ void add_client_routes(http::Router& router, ClientApi& api) {
   add_push_rules_routes(router, api);
   add_legacy_sync_routes(router, api);
   add_openid_routes(router, api);
+  add_threepid_routes(router, api);
+  add_onbind_routes(router, api);
 }
 
 }  // namespace herald::homeserver

@@ -25,6 +25,8 @@ class UserInteractiveAuth;
 class RoomService;
 class SyncService;
 class Notifier;
+class ThirdPartyInvites;
+class IdentityClient;
 
 struct ClientApiOptions {
   std::string server_name;
@@ -44,6 +46,8 @@ struct ClientApi {
   SyncService& sync;
   storage::Database& db;
   Notifier& notifier;
+  ThirdPartyInvites& third_party;
+  IdentityClient& identity;
 };
 
 // Current and r0 prefixes serve every endpoint; api/v1 only those that existed in 2014-15.
@@ -72,5 +76,7 @@ void add_profile_routes(http::Router& router, ClientApi& api);
 void add_push_rules_routes(http::Router& router, ClientApi& api);
 void add_legacy_sync_routes(http::Router& router, ClientApi& api);
 void add_openid_routes(http::Router& router, ClientApi& api);
+void add_threepid_routes(http::Router& router, ClientApi& api);
+void add_onbind_routes(http::Router& router, ClientApi& api);
 
 }  // namespace herald::homeserver

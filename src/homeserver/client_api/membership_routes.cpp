@@ -7,6 +7,7 @@
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/client_api/request_auth.h"
+#include "homeserver/membership/third_party_invites.h"
 #include "homeserver/rooms/room_service.h"
 
 namespace herald::homeserver {
@@ -23,8 +24,14 @@ Task<http::Response> post_invite(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const std::string room_id = room_id_param(req);
   const nlohmann::json body = json_body::parse_object(req.body);
-  if (body.contains("medium") && body.contains("address")) {
-    throw MatrixError(Errc::unknown, "Inviting by third-party identifier is not supported by this server yet", 400);
+  if (!body.contains("user_id") && (body.contains("medium") || body.contains("address") || body.contains("id_server"))) {
+    ThreepidInvite invite = ThirdPartyInvites::parse(body);
+    api.third_party.target_of(invite.id_server);
+    api.limiter.take_or_throw(RateAction::invites_per_room, room_id);
+    api.limiter.take_or_throw(RateAction::invites_per_issuer, s.user_id.str());
+    api.limiter.take_or_throw(RateAction::third_party_invite, s.user_id.str());
+    co_await api.third_party.invite(s.user_id, room_id, std::move(invite));
+    co_return http::Response::json(200, nlohmann::json::object());
   }
   const UserId target = parse_user_id(json_body::required_string(body, "user_id"), "user_id");
   const std::optional<std::string> reason = reason_of(body);
@@ -36,12 +43,16 @@ Task<http::Response> post_invite(http::Request req, ClientApi& api) {
 }
 
 Task<http::Response> join_room(const Session& s, std::string room_id, const nlohmann::json& body, ClientApi& api) {
-  if (json_body::optional_object(body, "third_party_signed")) {
-    throw MatrixError(Errc::unknown, "Joining with third_party_signed is not supported by this server yet", 400);
-  }
   const std::optional<std::string> reason = reason_of(body);
   api.limiter.take_or_throw(RateAction::join, s.user_id.str());
   api.limiter.take_or_throw(RateAction::joins_per_room, room_id);
+  if (const nlohmann::json* signed_block = json_body::optional_object(body, "third_party_signed")) {
+    // The emailed-link path: the identity server signed {mxid, sender, token} with the invite's ephemeral
+    // key; the invite it stands for is made first, then the join.
+    const UserId sender = parse_user_id(json_body::required_string(*signed_block, "sender"), "third_party_signed.sender");
+    nlohmann::json signed_copy = *signed_block;
+    co_await api.third_party.exchange(sender, s.user_id, room_id, std::move(signed_copy));
+  }
   co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, "join", reason, nlohmann::json::object());
   co_return http::Response::json(200, {{"room_id", room_id}});
 }

@@ -11,6 +11,7 @@
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/client_api/request_auth.h"
+#include "homeserver/membership/third_party_invites.h"
 #include "homeserver/rooms/room_service.h"
 #include "homeserver/sync/sync_service.h"
 #include "storage/database.h"
@@ -53,11 +54,21 @@ Task<http::Response> post_create_room(http::Request req, ClientApi& api) {
   if (const auto* s = json_body::optional_array(body, "initial_state")) r.initial_state = *s;
   if (const auto* c = json_body::optional_object(body, "creation_content")) r.creation_content = *c;
   if (const auto* p = json_body::optional_object(body, "power_level_content_override")) r.power_level_content_override = *p;
-  if (const auto* tp = json_body::optional_array(body, "invite_3pid"); tp && !tp->empty()) {
-    throw MatrixError(Errc::unknown, "Third-party invites (invite_3pid) are not supported by this server yet", 400);
+  // Third-party invites are checked before the room exists and sent once it does.
+  std::vector<ThreepidInvite> invite_3pid;
+  if (const auto* tp = json_body::optional_array(body, "invite_3pid")) {
+    for (const auto& entry : *tp) {
+      if (!entry.is_object()) throw MatrixError(Errc::bad_json, "'invite_3pid' must be an array of objects");
+      invite_3pid.push_back(ThirdPartyInvites::parse(entry));
+      api.third_party.target_of(invite_3pid.back().id_server);
+    }
   }
   api.limiter.take_or_throw(RateAction::room_creation, session.user_id.str());
   const std::string room_id = co_await api.rooms.create_room(session.user_id, std::move(r));
+  for (auto& tp : invite_3pid) {
+    api.limiter.take_or_throw(RateAction::third_party_invite, session.user_id.str());
+    co_await api.third_party.invite(session.user_id, room_id, tp);
+  }
   co_return http::Response::json(200, {{"room_id", room_id}});
 }
 

@@ -1,0 +1,80 @@
+// The account side of third-party identifiers: GET /account/3pid, and binding through a trusted identity
+// server (/account/3pid/bind), unbind and delete.
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "core/json_body.h"
+#include "core/matrix_error.h"
+#include "homeserver/client_api/client_api.h"
+#include "homeserver/client_api/request_auth.h"
+#include "homeserver/identity_client/identity_client.h"
+#include "homeserver/membership/third_party_invites.h"
+#include "storage/account_store.h"
+#include "storage/database.h"
+
+namespace herald::homeserver {
+namespace {
+
+Task<http::Response> get_threepids(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string user = s.user_id.str();
+  const auto list = co_await api.db.read([&](storage::sql::Connection& c) { return storage::account_store::threepids_of(c, user); });
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& t : list) {
+    out.push_back({{"medium", t.medium}, {"address", t.address}, {"validated_at", t.validated_at}, {"added_at", t.added_at}});
+  }
+  co_return http::Response::json(200, {{"threepids", std::move(out)}});
+}
+
+Task<http::Response> post_bind(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const nlohmann::json body = json_body::parse_object(req.body);
+  const std::string id_server = json_body::required_string(body, "id_server");
+  const std::string token = json_body::required_string(body, "id_access_token");
+  const std::string sid = json_body::required_string(body, "sid");
+  const std::string secret = json_body::required_string(body, "client_secret");
+  const IdentityServerTarget target = api.third_party.target_of(id_server);
+  nlohmann::json association;
+  try {
+    association = co_await api.identity.bind(target, token, sid, secret, s.user_id.str());
+  } catch (const IdentityServerError& e) {
+    throw MatrixError(Errc::unknown, e.what(), e.timeout ? 504 : 502);
+  }
+  const auto medium = json_body::optional_string(association, "medium");
+  const auto address = json_body::optional_string(association, "address");
+  if (!medium || !address || json_body::optional_string(association, "mxid") != s.user_id.str()) {
+    throw MatrixError(Errc::unknown, "The identity server's bind answer is not an association for you", 502);
+  }
+  const std::int64_t now = SystemClock().now_ms();
+  const storage::account_store::StoredThreepid t{*medium, *address, json_body::optional_int(association, "ts").value_or(now), now};
+  const std::string user = s.user_id.str();
+  co_await api.db.write([&](storage::sql::Connection& c) { storage::account_store::add_threepid(c, user, t, id_server); });
+  co_return http::Response::json(200, nlohmann::json::object());
+}
+
+// Herald does not yet sign requests to identity servers, so it cannot ask one to unbind on the user's behalf:
+// it forgets the binding locally and says "no-support", as the spec provides for.
+Task<http::Response> unbind_or_delete(http::Request req, ClientApi& api, bool remove) {
+  const Session s = co_await require_session(req, api.accounts);
+  const nlohmann::json body = json_body::parse_object(req.body);
+  const std::string medium = json_body::required_string(body, "medium");
+  const std::string address = json_body::required_string(body, "address");
+  if (auto id_server = json_body::optional_string(body, "id_server")) api.third_party.target_of(*id_server);
+  const std::string user = s.user_id.str();
+  co_await api.db.write([&](storage::sql::Connection& c) { storage::account_store::remove_threepid(c, user, medium, address, remove); });
+  co_return http::Response::json(200, {{"id_server_unbind_result", "no-support"}});
+}
+
+Task<http::Response> post_unbind(http::Request req, ClientApi& api) { co_return co_await unbind_or_delete(std::move(req), api, false); }
+Task<http::Response> post_delete(http::Request req, ClientApi& api) { co_return co_await unbind_or_delete(std::move(req), api, true); }
+
+}  // namespace
+
+void add_threepid_routes(http::Router& router, ClientApi& api) {
+  add_under(router, kClientPrefixes, http::Method::get, "/account/3pid", get_threepids, api);
+  add_under(router, kClientPrefixes, http::Method::post, "/account/3pid/bind", post_bind, api);
+  add_under(router, kClientPrefixes, http::Method::post, "/account/3pid/unbind", post_unbind, api);
+  add_under(router, kClientPrefixes, http::Method::post, "/account/3pid/delete", post_delete, api);
+}
+
+}  // namespace herald::homeserver

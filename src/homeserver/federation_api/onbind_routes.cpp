@@ -1,0 +1,67 @@
+// /_matrix/federation/v1/3pid/onbind (identity.md §7): an identity server tells us that one of our users
+// bound an address that had pending third-party invites. POST (Sydent, Synapse) and PUT (the spec) both work.
+#include <nlohmann/json.hpp>
+
+#include "core/json_body.h"
+#include "core/log.h"
+#include "core/matrix_error.h"
+#include "homeserver/client_api/client_api.h"
+#include "homeserver/client_api/path_params.h"
+#include "homeserver/membership/third_party_invites.h"
+
+namespace herald::homeserver {
+namespace {
+
+// A refusal that retrying cannot fix (revoked, unknown room, bad signature) is logged and dropped, so the
+// identity server stops retrying it; a failure that may pass (an identity server or our storage was
+// unavailable) makes the whole callback fail, after every other invite was handled.
+bool is_transient(int status) { return status >= 500; }
+
+Task<bool> exchange_one(ClientApi& api, const nlohmann::json& invite) {
+  try {
+    if (!invite.is_object()) throw MatrixError(Errc::bad_json, "each invite must be an object");
+    const UserId mxid = parse_user_id(json_body::required_string(invite, "mxid"), "mxid");
+    const UserId sender = parse_user_id(json_body::required_string(invite, "sender"), "sender");
+    const std::string room_id = json_body::required_string(invite, "room_id");
+    const nlohmann::json* signed_block = json_body::optional_object(invite, "signed");
+    if (!signed_block) throw MatrixError(Errc::bad_json, "the invite has no signed block");
+    if (mxid.server_name() != api.options.server_name) throw MatrixError(Errc::forbidden, "the invitee is not a user of this server");
+    if (sender.server_name() != api.options.server_name) {
+      throw MatrixError(Errc::forbidden, "the inviter is on another server (exchange_third_party_invite is not supported yet)");
+    }
+    nlohmann::json signed_copy = *signed_block;
+    co_await api.third_party.exchange(sender, mxid, room_id, std::move(signed_copy));
+    co_return true;
+  } catch (const MatrixError& e) {
+    log::warn("onbind invite not exchanged room={} status={} error={}", invite.is_object() ? invite.value("room_id", "") : "",
+              e.http_status(), e.message());
+    co_return !is_transient(e.http_status());
+  }
+}
+
+Task<http::Response> post_onbind(http::Request req, ClientApi& api) {
+  const nlohmann::json body = json_body::parse_object(req.body);
+  const nlohmann::json* invites = json_body::optional_array(body, "invites");
+  if (!invites) throw MatrixError(Errc::missing_param, "Missing 'invites'");
+  for (const auto& invite : *invites) {
+    if (!invite.is_object() || !invite.contains("signed") || !invite["signed"].is_object() || !invite["signed"].contains("token")) {
+      throw MatrixError(Errc::bad_json, "Each invite needs a signed block with a token");
+    }
+  }
+  bool all_done = true;
+  for (const auto& invite : *invites) {
+    const bool done = co_await exchange_one(api, invite);
+    all_done = all_done && done;
+  }
+  if (!all_done) throw MatrixError(Errc::unknown, "Some invites could not be exchanged yet; try again later", 502);
+  co_return http::Response::json(200, nlohmann::json::object());
+}
+
+}  // namespace
+
+void add_onbind_routes(http::Router& router, ClientApi& api) {
+  router.add(http::Method::post, "/_matrix/federation/v1/3pid/onbind", bind_handler(post_onbind, api));
+  router.add(http::Method::put, "/_matrix/federation/v1/3pid/onbind", bind_handler(post_onbind, api));
+}
+
+}  // namespace herald::homeserver

@@ -1,0 +1,172 @@
+#include "homeserver/identity_client/identity_client.h"
+
+#include "core/log.h"
+#include "core/matrix_error.h"
+#include "crypto/base64.h"
+#include "crypto/sha256.h"
+#include "http/client.h"
+
+namespace herald::homeserver {
+namespace {
+
+constexpr auto kTimeout = std::chrono::seconds(10);
+
+std::string url_encode(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+bool is_valid_token(const std::string& t) {
+  if (t.empty() || t.size() > 255) return false;
+  for (char c : t)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '=' || c == '_' || c == '-')) return false;
+  return true;
+}
+
+// Sends and parses a JSON answer; a Matrix error from the identity server is rethrown as that error (with
+// its status when it is a client error, so the inviter sees why), anything else is IdentityServerError.
+Task<nlohmann::json> call(http::Client& client, http::ClientRequest req) {
+  const std::string what = req.url.substr(0, req.url.find('?'));
+  http::ClientResponse res;
+  try {
+    res = co_await client.send(std::move(req));
+  } catch (const http::ClientError& e) {
+    const std::string text = e.what();
+    throw IdentityServerError("The identity server could not be reached (" + text + ")",
+                              text.find("timed out") != std::string::npos || text.find("timeout") != std::string::npos);
+  }
+  auto body = nlohmann::json::parse(res.body, nullptr, false);
+  if (res.status == 200) {
+    if (!body.is_object()) throw IdentityServerError("The identity server answered " + what + " with something that is not JSON");
+    co_return body;
+  }
+  if (body.is_object() && body.contains("errcode") && body["errcode"].is_string() && res.status >= 400 && res.status < 500) {
+    const std::string errcode = body["errcode"].get<std::string>();
+    const std::string message = "Identity server: " + body.value("error", errcode);
+    if (errcode == "M_THREEPID_IN_USE") {
+      MatrixError e(Errc::threepid_in_use, message, res.status);
+      if (body.contains("mxid") && body["mxid"].is_string()) throw std::move(e).with("mxid", body["mxid"].get<std::string>());
+      throw e;
+    }
+    if (errcode == "M_TERMS_NOT_SIGNED") throw MatrixError(Errc::terms_not_signed, message, res.status);
+    if (errcode == "M_UNAUTHORIZED" || errcode == "M_UNKNOWN_TOKEN") {
+      throw MatrixError(Errc::forbidden, "The identity server did not accept id_access_token", 403);
+    }
+    if (errcode == "M_SESSION_NOT_VALIDATED") throw MatrixError(Errc::session_not_validated, message, res.status);
+    if (errcode == "M_NO_VALID_SESSION") throw MatrixError(Errc::no_valid_session, message, res.status);
+    if (errcode == "M_INVALID_EMAIL") throw MatrixError(Errc::invalid_email, message, res.status);
+    if (errcode == "M_LIMIT_EXCEEDED") throw MatrixError(Errc::limit_exceeded, message, 429);
+    throw MatrixError(Errc::unknown, message, res.status == 404 ? 400 : res.status);
+  }
+  throw IdentityServerError("The identity server answered " + what + " with HTTP " + std::to_string(res.status));
+}
+
+http::ClientRequest request(const IdentityServerTarget& is, http::Method method, std::string path, const std::string& token) {
+  http::ClientRequest req;
+  req.method = method;
+  req.url = is.base_url + path;
+  req.timeout = kTimeout;
+  req.allow_private_addresses = is.operator_named;
+  req.response_limit = 256 * 1024;
+  if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + token);
+  return req;
+}
+
+}  // namespace
+
+StoredThirdPartyInvite parse_store_invite_reply(const nlohmann::json& reply) {
+  StoredThirdPartyInvite out;
+  if (!reply.contains("token") || !reply["token"].is_string() || !is_valid_token(reply["token"].get<std::string>())) {
+    throw IdentityServerError("The identity server's store-invite reply has no valid token");
+  }
+  out.token = reply["token"].get<std::string>();
+  out.display_name = reply.contains("display_name") && reply["display_name"].is_string()
+                         ? reply["display_name"].get<std::string>().substr(0, 255)
+                         : std::string("a third-party user");
+  if (!reply.contains("public_keys") || !reply["public_keys"].is_array() || reply["public_keys"].empty() ||
+      reply["public_keys"].size() > 16) {
+    throw IdentityServerError("The identity server's store-invite reply has no public_keys");
+  }
+  out.public_keys = nlohmann::json::array();
+  for (const auto& k : reply["public_keys"]) {
+    if (!k.is_object() || !k.contains("public_key") || !k["public_key"].is_string()) {
+      throw IdentityServerError("The identity server's store-invite reply has a malformed public key");
+    }
+    const std::string key = k["public_key"].get<std::string>();
+    const auto raw = crypto::base64_decode(key);
+    if (!raw || raw->size() != 32) throw IdentityServerError("The identity server's store-invite reply has a malformed public key");
+    nlohmann::json entry = {{"public_key", key}};
+    if (k.contains("key_validity_url")) {
+      if (!k["key_validity_url"].is_string() || !http::Url::parse(k["key_validity_url"].get<std::string>())) {
+        throw IdentityServerError("The identity server's store-invite reply has a malformed key_validity_url");
+      }
+      entry["key_validity_url"] = k["key_validity_url"];
+    }
+    out.public_keys.push_back(std::move(entry));
+  }
+  return out;
+}
+
+Task<std::optional<std::string>> HttpIdentityClient::lookup(IdentityServerTarget is, std::string id_access_token,
+                                                            std::string medium, std::string address) {
+  auto details_req = request(is, http::Method::get, "/_matrix/identity/v2/hash_details", id_access_token);
+  const nlohmann::json details = co_await call(client_, std::move(details_req));
+  if (!details.contains("lookup_pepper") || !details["lookup_pepper"].is_string() || !details.contains("algorithms") ||
+      !details["algorithms"].is_array()) {
+    throw IdentityServerError("The identity server's hash_details answer is malformed");
+  }
+  const std::string pepper = details["lookup_pepper"].get<std::string>();
+  bool sha256 = false, none = false;
+  for (const auto& a : details["algorithms"]) {
+    if (a == "sha256") sha256 = true;
+    if (a == "none") none = true;
+  }
+  if (!sha256 && !none) throw IdentityServerError("The identity server offers no lookup algorithm Herald knows");
+  const std::string key = sha256 ? crypto::base64url_encode(crypto::sha256(address + " " + medium + " " + pepper))
+                                 : address + " " + medium;
+  auto lookup_req = request(is, http::Method::post, "/_matrix/identity/v2/lookup", id_access_token);
+  lookup_req.body = nlohmann::json{{"algorithm", sha256 ? "sha256" : "none"}, {"pepper", pepper}, {"addresses", {key}}}.dump();
+  const nlohmann::json found = co_await call(client_, std::move(lookup_req));
+  if (!found.contains("mappings") || !found["mappings"].is_object()) co_return std::nullopt;
+  const auto it = found["mappings"].find(key);
+  if (it == found["mappings"].end() || !it->is_string()) co_return std::nullopt;
+  co_return it->get<std::string>();
+}
+
+Task<StoredThirdPartyInvite> HttpIdentityClient::store_invite(IdentityServerTarget is, std::string id_access_token,
+                                                              nlohmann::json params) {
+  auto req = request(is, http::Method::post, "/_matrix/identity/v2/store-invite", id_access_token);
+  req.body = params.dump();
+  const nlohmann::json reply = co_await call(client_, std::move(req));
+  co_return parse_store_invite_reply(reply);
+}
+
+Task<bool> HttpIdentityClient::key_is_valid(std::string key_validity_url, std::string public_key, bool operator_named) {
+  http::ClientRequest req;
+  req.url = key_validity_url + (key_validity_url.find('?') == std::string::npos ? "?" : "&") +
+            "public_key=" + url_encode(public_key);
+  req.timeout = kTimeout;
+  req.allow_private_addresses = operator_named;
+  req.response_limit = 16 * 1024;
+  const nlohmann::json answer = co_await call(client_, std::move(req));
+  co_return answer.contains("valid") && answer["valid"] == true;
+}
+
+Task<nlohmann::json> HttpIdentityClient::bind(IdentityServerTarget is, std::string id_access_token, std::string sid,
+                                              std::string client_secret, std::string mxid) {
+  auto req = request(is, http::Method::post, "/_matrix/identity/v2/3pid/bind", id_access_token);
+  req.body = nlohmann::json{{"sid", sid}, {"client_secret", client_secret}, {"mxid", mxid}}.dump();
+  co_return co_await call(client_, std::move(req));
+}
+
+}  // namespace herald::homeserver

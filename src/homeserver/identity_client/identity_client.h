@@ -1,0 +1,73 @@
+#pragma once
+// How the homeserver talks to an identity server (identity.md §4-6, §8): over HTTP only, never into the
+// identity server's code. Every call may fail with IdentityServerError; none runs inside a database job.
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/task.h"
+
+namespace herald::http {
+class Client;
+}
+
+namespace herald::homeserver {
+
+// The identity server could not be reached, timed out, or answered something that is not the spec's.
+// `timeout` picks 504 over 502 for the caller.
+struct IdentityServerError : std::runtime_error {
+  IdentityServerError(const std::string& what, bool timeout = false) : std::runtime_error(what), timeout(timeout) {}
+  bool timeout;
+};
+
+// Where an identity server answers: its base URL, and whether the operator named it (so it may be private).
+struct IdentityServerTarget {
+  std::string base_url;  // no trailing slash
+  bool operator_named = true;
+};
+
+struct StoredThirdPartyInvite {
+  std::string token;
+  std::string display_name;
+  nlohmann::json public_keys;  // [{public_key, key_validity_url}, ...], validated
+};
+
+class IdentityClient {
+ public:
+  virtual ~IdentityClient() = default;
+  // Hashed v2 lookup with the user's identity-server token: the bound Matrix ID, or nullopt.
+  virtual Task<std::optional<std::string>> lookup(IdentityServerTarget is, std::string id_access_token,
+                                                  std::string medium, std::string address) = 0;
+  // store-invite; the reply is checked (token grammar, key format). An identity-server refusal comes back
+  // as the MatrixError it sent (e.g. M_THREEPID_IN_USE).
+  virtual Task<StoredThirdPartyInvite> store_invite(IdentityServerTarget is, std::string id_access_token,
+                                                    nlohmann::json params) = 0;
+  // GET <key_validity_url>?public_key=...: true when {"valid": true}.
+  virtual Task<bool> key_is_valid(std::string key_validity_url, std::string public_key, bool operator_named) = 0;
+  // POST /3pid/bind with the user's token; the signed association, or the identity server's MatrixError.
+  virtual Task<nlohmann::json> bind(IdentityServerTarget is, std::string id_access_token, std::string sid,
+                                    std::string client_secret, std::string mxid) = 0;
+};
+
+class HttpIdentityClient final : public IdentityClient {
+ public:
+  explicit HttpIdentityClient(http::Client& client) : client_(client) {}
+  Task<std::optional<std::string>> lookup(IdentityServerTarget is, std::string id_access_token, std::string medium,
+                                          std::string address) override;
+  Task<StoredThirdPartyInvite> store_invite(IdentityServerTarget is, std::string id_access_token,
+                                            nlohmann::json params) override;
+  Task<bool> key_is_valid(std::string key_validity_url, std::string public_key, bool operator_named) override;
+  Task<nlohmann::json> bind(IdentityServerTarget is, std::string id_access_token, std::string sid,
+                            std::string client_secret, std::string mxid) override;
+
+ private:
+  http::Client& client_;
+};
+
+// The reply of store-invite, checked: token [0-9a-zA-Z.=_-]{1,255}, 1..16 keys of 32-byte base64 with
+// http(s) validity URLs, a display name. Throws IdentityServerError when it is not.
+StoredThirdPartyInvite parse_store_invite_reply(const nlohmann::json& reply);
+
+}  // namespace herald::homeserver

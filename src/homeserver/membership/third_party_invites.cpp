@@ -1,0 +1,198 @@
+#include "homeserver/membership/third_party_invites.h"
+
+#include <mutex>
+#include <shared_mutex>
+
+#include "core/json_body.h"
+#include "core/log.h"
+#include "core/matrix_error.h"
+#include "crypto/base64.h"
+#include "crypto/signed_json.h"
+#include "homeserver/rooms/room_service.h"
+
+namespace herald::homeserver {
+namespace {
+
+constexpr std::size_t kMaxAddressBytes = 500;
+
+MatrixError identity_server_failure(const IdentityServerError& e) {
+  return MatrixError(Errc::unknown, e.what(), e.timeout ? 504 : 502);
+}
+
+std::string lower_email(std::string address) {
+  for (auto& c : address) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return address;
+}
+
+std::optional<std::string> string_in(const nlohmann::json& content, const char* key) {
+  auto it = content.find(key);
+  if (it == content.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+struct InviteKey {
+  std::string public_key;
+  std::optional<std::string> validity_url;
+};
+
+}  // namespace
+
+ThirdPartyInvites::ThirdPartyInvites(RoomService& rooms, IdentityClient& identity, ThirdPartyInviteOptions options)
+    : rooms_(rooms), identity_(identity), options_(std::move(options)) {}
+
+IdentityServerTarget ThirdPartyInvites::target_of(const std::string& id_server) const {
+  const auto it = options_.trusted_identity_servers.find(id_server);
+  if (it == options_.trusted_identity_servers.end()) {
+    throw MatrixError(Errc::server_not_trusted, "The identity server " + id_server + " is not trusted by this homeserver");
+  }
+  std::string base = it->second ? *it->second : "https://" + id_server;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return {base, true};
+}
+
+bool ThirdPartyInvites::operator_named(const std::string& url) const {
+  for (const auto& [name, base] : options_.trusted_identity_servers) {
+    std::string prefix = base ? *base : "https://" + name;
+    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    if (url.rfind(prefix + "/", 0) == 0) return true;
+  }
+  return false;
+}
+
+ThreepidInvite ThirdPartyInvites::parse(const nlohmann::json& body) {
+  ThreepidInvite t;
+  t.id_server = json_body::required_string(body, "id_server");
+  t.id_access_token = json_body::required_string(body, "id_access_token");
+  t.medium = json_body::required_string(body, "medium");
+  t.address = json_body::required_string(body, "address");
+  if (t.medium.empty() || t.medium.size() > 32) throw MatrixError(Errc::invalid_param, "'medium' is not a medium");
+  if (t.address.empty() || t.address.size() > kMaxAddressBytes) throw MatrixError(Errc::invalid_param, "'address' has an invalid length");
+  if (t.id_server.empty() || t.id_server.size() > 255) throw MatrixError(Errc::invalid_param, "'id_server' is not a server name");
+  if (t.id_access_token.size() > 1024) throw MatrixError(Errc::invalid_param, "'id_access_token' is too long");
+  return t;
+}
+
+Task<void> ThirdPartyInvites::invite(UserId sender, std::string room_id, ThreepidInvite request) {
+  const IdentityServerTarget target = target_of(request.id_server);
+  const std::string address = request.medium == "email" ? lower_email(request.address) : request.address;
+
+  // What the identity server needs for the email, read from memory; the inviter must be able to invite.
+  nlohmann::json params = {{"medium", request.medium}, {"address", address}, {"room_id", room_id}, {"sender", sender.str()}};
+  {
+    const std::shared_ptr<Room> room = co_await rooms_.require_room(room_id);
+    std::shared_lock lock(room->mutex);
+    if (room->state.membership(sender.str()) != "join") throw MatrixError(Errc::forbidden, "You are not in this room");
+    const std::int64_t level = room->state.power_levels().invite;
+    if (room->state.user_power(sender.str()) < level) {
+      throw MatrixError(Errc::forbidden, "You don't have permission to invite users (power level " +
+                                             std::to_string(room->state.user_power(sender.str())) + " < " +
+                                             std::to_string(level) + ")");
+    }
+    auto add = [&](const char* key, const char* type, const char* field) {
+      if (const events::EventPtr* e = room->state.find(type, "")) {
+        if (auto v = string_in((*e)->content(), field)) params[key] = *v;
+      }
+    };
+    add("room_alias", "m.room.canonical_alias", "alias");
+    add("room_avatar_url", "m.room.avatar", "url");
+    add("room_join_rules", "m.room.join_rules", "join_rule");
+    add("room_name", "m.room.name", "name");
+    add("room_type", "m.room.create", "type");
+    if (const events::EventPtr* me = room->state.find("m.room.member", sender.str())) {
+      if (auto v = string_in((*me)->content(), "displayname")) params["sender_display_name"] = *v;
+      if (auto v = string_in((*me)->content(), "avatar_url")) params["sender_avatar_url"] = *v;
+    }
+  }
+
+  std::optional<std::string> bound;
+  try {
+    bound = co_await identity_.lookup(target, request.id_access_token, request.medium, address);
+  } catch (const IdentityServerError& e) {
+    throw identity_server_failure(e);
+  }
+  if (bound) {
+    const auto user = UserId::parse(*bound);
+    if (!user) throw MatrixError(Errc::unknown, "The identity server returned an invalid Matrix ID", 502);
+    log::info("3pid invite resolved to a user room={} sender={}", room_id, sender.str());
+    co_await rooms_.set_membership(sender, room_id, *user, "invite", std::nullopt, nlohmann::json::object());
+    co_return;
+  }
+
+  StoredThirdPartyInvite stored;
+  try {
+    stored = co_await identity_.store_invite(target, request.id_access_token, params);
+  } catch (const IdentityServerError& e) {
+    throw identity_server_failure(e);
+  }
+  nlohmann::json content = {{"display_name", stored.display_name},
+                            {"public_key", stored.public_keys[0]["public_key"]},
+                            {"public_keys", stored.public_keys}};
+  if (stored.public_keys[0].contains("key_validity_url")) content["key_validity_url"] = stored.public_keys[0]["key_validity_url"];
+  events::EventDraft draft{"m.room.third_party_invite", stored.token, sender.str(), std::move(content), std::nullopt};
+  co_await rooms_.send(sender, "", room_id, std::move(draft), std::nullopt);
+  log::info("3pid invite stored room={} sender={} display_name={}", room_id, sender.str(), stored.display_name);
+}
+
+Task<std::string> ThirdPartyInvites::exchange(UserId sender, UserId mxid, std::string room_id, nlohmann::json signed_block) {
+  if (!signed_block.is_object() || !string_in(signed_block, "mxid") || !string_in(signed_block, "token") ||
+      !signed_block.contains("signatures") || !signed_block["signatures"].is_object()) {
+    throw MatrixError(Errc::bad_json, "The signed block needs mxid, token and signatures");
+  }
+  if (*string_in(signed_block, "mxid") != mxid.str()) throw MatrixError(Errc::forbidden, "The signed block is for another user");
+  const std::string token = *string_in(signed_block, "token");
+
+  std::string display_name;
+  std::vector<InviteKey> keys;
+  {
+    const std::shared_ptr<Room> room = co_await rooms_.find_room(room_id);
+    if (!room) throw MatrixError(Errc::forbidden, "This server is not in the room " + room_id);
+    std::shared_lock lock(room->mutex);
+    const events::EventPtr* tpi = room->state.find("m.room.third_party_invite", token);
+    if (!tpi) throw MatrixError(Errc::forbidden, "No third-party invite with this token in the room");
+    if ((*tpi)->sender() != sender.str()) throw MatrixError(Errc::forbidden, "The third-party invite was sent by someone else");
+    const nlohmann::json& c = (*tpi)->content();
+    display_name = string_in(c, "display_name").value_or("");
+    if (auto k = string_in(c, "public_key")) keys.push_back({*k, string_in(c, "key_validity_url")});
+    if (auto it = c.find("public_keys"); it != c.end() && it->is_array()) {
+      for (const auto& k : *it) {
+        if (k.is_object() && string_in(k, "public_key")) keys.push_back({*string_in(k, "public_key"), string_in(k, "key_validity_url")});
+      }
+    }
+    if (keys.empty()) throw MatrixError(Errc::forbidden, "The third-party invite was revoked");
+  }
+
+  // Which key signed it (rooms-and-auth.md: any signature by any listed key).
+  const InviteKey* verified = nullptr;
+  for (const auto& [entity, sigs] : signed_block["signatures"].items()) {
+    if (!sigs.is_object()) continue;
+    for (const auto& [key_id, sig] : sigs.items()) {
+      for (const auto& k : keys) {
+        const auto raw = crypto::base64_decode(k.public_key);
+        if (raw && raw->size() == 32 && crypto::verify_json(signed_block, entity, key_id, *raw)) {
+          verified = &k;
+          break;
+        }
+      }
+      if (verified) break;
+    }
+    if (verified) break;
+  }
+  if (!verified) throw MatrixError(Errc::forbidden, "The third-party invite's signature does not verify with the room's keys");
+  if (verified->validity_url) {
+    bool valid = false;
+    try {
+      valid = co_await identity_.key_is_valid(*verified->validity_url, verified->public_key, operator_named(*verified->validity_url));
+    } catch (const IdentityServerError& e) {
+      throw identity_server_failure(e);
+    } catch (const MatrixError& e) {
+      throw MatrixError(Errc::unknown, "The key validity check failed: " + e.message(), 502);
+    }
+    if (!valid) throw MatrixError(Errc::forbidden, "The identity server says the invite's key is no longer valid");
+  }
+  nlohmann::json extra = {{"third_party_invite", {{"display_name", display_name}, {"signed", signed_block}}}};
+  std::string event_id = co_await rooms_.set_membership(sender, room_id, mxid, "invite", std::nullopt, std::move(extra));
+  log::info("3pid invite exchanged room={} sender={} invitee={}", room_id, sender.str(), mxid.str());
+  co_return event_id;
+}
+
+}  // namespace herald::homeserver
