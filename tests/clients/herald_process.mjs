@@ -49,7 +49,7 @@ log_level: info
 `);
   const server = await launch("identity", config, dir, false);
   server.outbox = join(dir, "outbox");
-  server.restart = () => launch("identity", config, dir, false);
+  server.cleanup = () => rmSync(dir, { recursive: true, force: true });
   return server;
 }
 
@@ -66,6 +66,8 @@ async function launch(subcommand, config, dir, removeOnStop = true) {
     baseUrl: `http://127.0.0.1:${port}`,
     log: () => log,
     async stop() {
+      // Stopping twice (or after a crash) answers at once instead of waiting for an exit that happened.
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       const exited = new Promise((r) => proc.on("exit", (code) => r(code)));
       proc.kill("SIGTERM");
       const code = await exited;

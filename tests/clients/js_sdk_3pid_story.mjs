@@ -50,6 +50,14 @@ const herald = await startHerald(`trusted_identity_servers: {"${idServer}": "${i
 const identity = await startIdentityServer(isPort, { localhost: herald.baseUrl });
 const clients = [];
 let failed = false;
+let step = "start";
+// A hang anywhere shows where it hung and the servers' logs, instead of only a ctest timeout.
+const watchdog = setTimeout(() => {
+  console.error(`story hung at step: ${step}`);
+  console.error("--- homeserver log ---\n" + herald.log().slice(-6000));
+  console.error("--- identity server log ---\n" + identity.log().slice(-6000));
+  process.exit(1);
+}, 120000);
 
 async function account(username) {
   const anon = sdk.createClient({ baseUrl: herald.baseUrl, logger });
@@ -68,6 +76,7 @@ async function account(username) {
 }
 
 async function validateAndBind(client, address) {
+  step = `validate and bind ${address}`;
   const secret = "secret" + Math.random().toString(36).slice(2);
   const { sid } = await client.requestEmailToken(address, secret, 1, undefined, client.isToken);
   const mail = await waitFor("the validation email", () => readMail(identity.outbox, new RegExp(`\\(${address}\\)`)));
@@ -82,6 +91,7 @@ try {
   const alice = await account("alice");
   await alice.startClient({ initialSyncLimit: 10 });
 
+  step = "unbound invite";
   // 1. An address nobody has bound yet.
   const { room_id: roomId } = await alice.createRoom({ name: "Garden party", preset: sdk.Preset.PrivateChat });
   await alice.inviteByThreePid(roomId, "email", "carol@example.org");
@@ -93,8 +103,10 @@ try {
   assert.match(invitation.headers, /To: carol@example\.org/);
   assert.match(invitation.text, /\(Garden party\)/);
 
+  step = "carol's account";
   const carol = await account("carol");
   await validateAndBind(carol, "carol@example.org");
+  step = "carol's sync";
   await carol.startClient({ initialSyncLimit: 10 });
   const member = await waitFor("carol's invite with its signed block", () => {
     const room = carol.getRoom(roomId);
@@ -106,9 +118,11 @@ try {
   assert.equal(thirdParty.signed.mxid, carol.getUserId());
   assert.equal(thirdParty.signed.token, token);
   assert.equal(member.getSender(), alice.getUserId());
+  step = "carol joins";
   await carol.joinRoom(roomId);
   await waitFor("alice to see carol joined", () => alice.getRoom(roomId)?.getMember(carol.getUserId())?.membership === "join");
 
+  step = "bound invite";
   // 2. The same address, now bound: an ordinary invite at once, no third-party invite event.
   const { room_id: room2 } = await alice.createRoom({ name: "Second", preset: sdk.Preset.PrivateChat });
   await alice.inviteByThreePid(room2, "email", "carol@example.org");
@@ -117,6 +131,7 @@ try {
   assert.equal(direct.getContent().third_party_invite, undefined);
   assert.equal(alice.getRoom(room2)?.currentState.getStateEvents("m.room.third_party_invite").length ?? 0, 0);
 
+  step = "revoked invite";
   // 3. A revoked invite: dave binds his address afterwards and gets nothing.
   const { room_id: room3 } = await alice.createRoom({ name: "Third", preset: sdk.Preset.PrivateChat });
   await alice.inviteByThreePid(room3, "email", "dave@example.org");
@@ -129,6 +144,7 @@ try {
   const daveSync = await dave.http.authedRequest("GET", "/sync");
   assert.equal(daveSync.rooms?.invite?.[room3], undefined);
 
+  step = "identity server down";
   // 4. The identity server is down: alice gets a clear error and the room does not change.
   const before = alice.getRoom(room3).currentState.getStateEvents("m.room.third_party_invite").length;
   assert.equal(await identity.stop(), 0);
@@ -140,6 +156,7 @@ try {
   });
   const state = await alice.roomState(room3);
   assert.equal(state.filter((e) => e.type === "m.room.third_party_invite").length, before);
+  step = "done";
   console.log("matrix-js-sdk third-party invite story: ok");
 } catch (e) {
   failed = true;
@@ -149,7 +166,9 @@ try {
 } finally {
   for (const c of clients) c.stopClient();
   await identity.stop().catch(() => {});
+  identity.cleanup();
   const code = await herald.stop();
   if (code !== 0) failed = true;
 }
+clearTimeout(watchdog);
 process.exit(failed ? 1 : 0);
