@@ -43,6 +43,7 @@ struct HomeserverConfig {
   // go only to these.
   std::map<std::string, std::optional<std::string>> trusted_identity_servers;
   std::string identity_server_base_url;  // advertised in /.well-known/matrix/client when set
+  std::string threepid_email_delegate;   // a trusted identity server that validates emails for /account/3pid
   int io_threads = 2;
   std::size_t max_request_body_bytes = 65536;
   int request_read_timeout_seconds = 30;

@@ -331,6 +331,10 @@ HomeserverConfig parse_homeserver_config(std::string_view yaml_text) {
     }
   }
   r.read("identity_server_base_url", c.identity_server_base_url);
+  r.read("threepid_email_delegate", c.threepid_email_delegate);
+  if (!c.threepid_email_delegate.empty() && !c.trusted_identity_servers.contains(c.threepid_email_delegate)) {
+    throw ConfigError("'threepid_email_delegate' must name one of trusted_identity_servers");
+  }
   r.read("io_threads", c.io_threads);
   r.read("max_request_body_bytes", c.max_request_body_bytes);
   r.read("request_read_timeout_seconds", c.request_read_timeout_seconds);
@@ -375,6 +379,7 @@ HomeserverConfig dev_homeserver_config(const std::filesystem::path& data_dir) {
   // The identity server `herald dev` runs beside the homeserver.
   c.trusted_identity_servers = {{"127.0.0.1:8090", "http://127.0.0.1:8090"}};
   c.identity_server_base_url = "http://127.0.0.1:8090";
+  c.threepid_email_delegate = "127.0.0.1:8090";
   return c;
 }
 

@@ -57,7 +57,10 @@ class HomeserverHost final : public ServiceHost {
                          .default_room_version = config.default_room_version,
                          .identity_server_base_url = config.identity_server_base_url.empty()
                                                          ? std::nullopt
-                                                         : std::optional<std::string>(config.identity_server_base_url)},
+                                                         : std::optional<std::string>(config.identity_server_base_url),
+                         .threepid_email_delegate = config.threepid_email_delegate.empty()
+                                                        ? std::nullopt
+                                                        : std::optional<std::string>(config.threepid_email_delegate)},
              .accounts = accounts_,
              .uia = uia_,
              .limiter = limiter_,

@@ -27,7 +27,8 @@ class ThirdPartyInviteTest(unittest.TestCase):
         cls.smtp = SmtpReceiver()
         cls.is_port = free_port()
         cls.id_server = f"127.0.0.1:{cls.is_port}"
-        cls.hs = HeraldServer(extra_yaml=f'trusted_identity_servers: {{"{cls.id_server}": "http://{cls.id_server}"}}\n').start()
+        cls.hs = HeraldServer(extra_yaml=f'trusted_identity_servers: {{"{cls.id_server}": "http://{cls.id_server}"}}\n'
+                                         f'threepid_email_delegate: "{cls.id_server}"\n').start()
         cls.is_ = IdentityServer(homeservers={"localhost": f"http://127.0.0.1:{cls.hs.port}"}, smtp_port=cls.smtp.port,
                                  port=cls.is_port, server_name=cls.id_server).start()
         cls.alice = cls.hs.register("alice")
@@ -213,6 +214,34 @@ class ThirdPartyInviteTest(unittest.TestCase):
         self.err(self.hs.client("POST", f"/rooms/{q(room)}/invite", body=dict(base, id_access_token="bogus"),
                                 token=self.alice["access_token"]), 403, "M_FORBIDDEN")
         self.assertEqual(self.third_party_invites(room), [])
+
+    def test_account_3pid_add_through_the_email_delegate(self):
+        ken = self.hs.register("ken")
+        token = ken["access_token"]
+        sid = self.ok(self.hs.client("POST", "/account/3pid/email/requestToken", token=token,
+                                     body={"client_secret": "kensecret", "email": "Ken@example.org", "send_attempt": 1}))["sid"]
+        text = mail_text(self.smtp.next())
+        link = re.search(r"(http://\S+submitToken\S+)", text).group(1)
+        status, _, page = self.is_.request("GET", link[len(f"http://{self.id_server}"):])
+        self.assertEqual(status, 200, page)
+        status, _, challenge = self.hs.client("POST", "/account/3pid/add", token=token,
+                                              body={"sid": sid, "client_secret": "kensecret"})
+        self.assertEqual(status, 401, challenge)
+        self.ok(self.hs.client("POST", "/account/3pid/add", token=token,
+                               body={"sid": sid, "client_secret": "kensecret",
+                                     "auth": {"type": "m.login.dummy", "session": challenge["session"]}}))
+        threepids = self.ok(self.hs.client("GET", "/account/3pid", token=token))["threepids"]
+        self.assertEqual([(t["medium"], t["address"]) for t in threepids], [("email", "ken@example.org")])
+        self.err(self.hs.client("POST", "/account/3pid/email/requestToken", token=self.alice["access_token"],
+                                body={"client_secret": "x", "email": "ken@example.org", "send_attempt": 1}),
+                 400, "M_THREEPID_IN_USE")
+        self.err(self.hs.client("POST", "/account/3pid/add", token=token,
+                                body={"sid": "nope", "client_secret": "kensecret", "auth": {"type": "m.login.dummy"}}),
+                 400, "M_THREEPID_AUTH_FAILED")
+        self.assertEqual(self.ok(self.hs.client("POST", "/account/3pid/delete", token=token,
+                                                body={"medium": "email", "address": "ken@example.org"})),
+                         {"id_server_unbind_result": "no-support"})
+        self.assertEqual(self.ok(self.hs.client("GET", "/account/3pid", token=token))["threepids"], [])
 
     def test_zz_identity_server_down_gives_a_clear_error_and_leaves_the_room_unchanged(self):
         room = self.new_room()

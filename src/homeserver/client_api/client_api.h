@@ -34,6 +34,8 @@ struct ClientApiOptions {
   bool registration_enabled = true;
   std::string default_room_version = "12";
   std::optional<std::string> identity_server_base_url;  // advertised in .well-known
+  // A trusted identity server that validates email addresses for /account/3pid/email/requestToken.
+  std::optional<std::string> threepid_email_delegate;
 };
 
 struct ClientApi {

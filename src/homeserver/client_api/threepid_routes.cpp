@@ -5,12 +5,14 @@
 #include "core/clock.h"
 #include "core/json_body.h"
 #include "core/matrix_error.h"
+#include "homeserver/accounts/user_interactive_auth.h"
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/request_auth.h"
 #include "homeserver/identity_client/identity_client.h"
 #include "homeserver/membership/third_party_invites.h"
 #include "storage/account_store.h"
 #include "storage/database.h"
+#include "storage/sql/connection.h"
 
 namespace herald::homeserver {
 namespace {
@@ -68,6 +70,67 @@ Task<http::Response> unbind_or_delete(http::Request req, ClientApi& api, bool re
 Task<http::Response> post_unbind(http::Request req, ClientApi& api) { co_return co_await unbind_or_delete(std::move(req), api, false); }
 Task<http::Response> post_delete(http::Request req, ClientApi& api) { co_return co_await unbind_or_delete(std::move(req), api, true); }
 
+IdentityServerTarget email_delegate(ClientApi& api) {
+  if (!api.options.threepid_email_delegate) {
+    throw MatrixError(Errc::threepid_denied, "This homeserver does not validate email addresses (no threepid_email_delegate)");
+  }
+  return api.third_party.target_of(*api.options.threepid_email_delegate);
+}
+
+// The homeserver validates an address before adding it to an account; Herald delegates the email itself to
+// the configured identity server and remembers nothing until /add.
+Task<http::Response> post_email_request_token(http::Request req, ClientApi& api) {
+  const nlohmann::json body = json_body::parse_object(req.body);
+  const std::string secret = json_body::required_string(body, "client_secret");
+  const std::string address = json_body::required_string(body, "email");
+  const auto attempt = json_body::optional_int(body, "send_attempt");
+  if (!attempt) throw MatrixError(Errc::missing_param, "Missing 'send_attempt'");
+  const auto next_link = json_body::optional_string(body, "next_link");
+  std::string lowered = address;
+  for (auto& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto owner = co_await api.db.read([&](storage::sql::Connection& c) {
+    return c.query_one("SELECT user_id FROM user_threepids WHERE medium = 'email' AND address = $1", {lowered});
+  });
+  if (owner) throw MatrixError(Errc::threepid_in_use, "Email is already in use");
+  nlohmann::json forward = {{"client_secret", secret}, {"email", lowered}, {"send_attempt", *attempt}};
+  if (next_link) forward["next_link"] = *next_link;
+  const IdentityServerTarget target = email_delegate(api);
+  nlohmann::json answer;
+  try {
+    answer = co_await api.identity.request_email_token(target, forward);
+  } catch (const IdentityServerError& e) {
+    throw MatrixError(Errc::unknown, e.what(), e.timeout ? 504 : 502);
+  }
+  if (!answer.contains("sid") || !answer["sid"].is_string()) throw MatrixError(Errc::unknown, "The identity server gave no sid", 502);
+  co_return http::Response::json(200, {{"sid", answer["sid"]}});
+}
+
+Task<http::Response> post_add(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const nlohmann::json body = json_body::parse_object(req.body);
+  const std::string session = api.uia.check(json_body::optional_object(body, "auth"));
+  if (!session.empty()) co_return http::Response::json(401, api.uia.challenge(session));
+  const std::string sid = json_body::required_string(body, "sid");
+  const std::string secret = json_body::required_string(body, "client_secret");
+  const IdentityServerTarget target = email_delegate(api);
+  nlohmann::json validated;
+  try {
+    validated = co_await api.identity.validated_threepid(target, sid, secret);
+  } catch (const IdentityServerError& e) {
+    throw MatrixError(Errc::unknown, e.what(), e.timeout ? 504 : 502);
+  } catch (const MatrixError& e) {
+    throw MatrixError(Errc::threepid_auth_failed, "The address has not been validated: " + e.message());
+  }
+  const auto medium = json_body::optional_string(validated, "medium");
+  const auto address = json_body::optional_string(validated, "address");
+  if (!medium || !address) throw MatrixError(Errc::threepid_auth_failed, "The validation session is not complete");
+  const std::int64_t now = SystemClock().now_ms();
+  const storage::account_store::StoredThreepid t{*medium, *address, json_body::optional_int(validated, "validated_at").value_or(now), now};
+  const std::string user = s.user_id.str();
+  co_await api.db.write([&](storage::sql::Connection& c) { storage::account_store::add_threepid(c, user, t, std::nullopt); });
+  co_return http::Response::json(200, nlohmann::json::object());
+}
+
 }  // namespace
 
 void add_threepid_routes(http::Router& router, ClientApi& api) {
@@ -75,6 +138,8 @@ void add_threepid_routes(http::Router& router, ClientApi& api) {
   add_under(router, kClientPrefixes, http::Method::post, "/account/3pid/bind", post_bind, api);
   add_under(router, kClientPrefixes, http::Method::post, "/account/3pid/unbind", post_unbind, api);
   add_under(router, kClientPrefixes, http::Method::post, "/account/3pid/delete", post_delete, api);
+  add_under(router, kClientPrefixes, http::Method::post, "/account/3pid/email/requestToken", post_email_request_token, api);
+  add_under(router, kClientPrefixes, http::Method::post, "/account/3pid/add", post_add, api);
 }
 
 }  // namespace herald::homeserver

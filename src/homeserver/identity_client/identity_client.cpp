@@ -169,4 +169,18 @@ Task<nlohmann::json> HttpIdentityClient::bind(IdentityServerTarget is, std::stri
   co_return co_await call(client_, std::move(req));
 }
 
+Task<nlohmann::json> HttpIdentityClient::request_email_token(IdentityServerTarget is, nlohmann::json body) {
+  auto req = request(is, http::Method::post, "/_matrix/identity/api/v1/validate/email/requestToken", "");
+  req.body = body.dump();
+  co_return co_await call(client_, std::move(req));
+}
+
+Task<nlohmann::json> HttpIdentityClient::validated_threepid(IdentityServerTarget is, std::string sid, std::string client_secret) {
+  auto req = request(is, http::Method::get,
+                     "/_matrix/identity/api/v1/3pid/getValidated3pid?sid=" + url_encode(sid) +
+                         "&client_secret=" + url_encode(client_secret),
+                     "");
+  co_return co_await call(client_, std::move(req));
+}
+
 }  // namespace herald::homeserver

@@ -49,6 +49,10 @@ class IdentityClient {
   // POST /3pid/bind with the user's token; the signed association, or the identity server's MatrixError.
   virtual Task<nlohmann::json> bind(IdentityServerTarget is, std::string id_access_token, std::string sid,
                                     std::string client_secret, std::string mxid) = 0;
+  // The homeserver's own email validation delegated to an identity server (the legacy, unauthenticated v1
+  // session API, as Synapse's account_threepid_delegates): start a session, then read what it validated.
+  virtual Task<nlohmann::json> request_email_token(IdentityServerTarget is, nlohmann::json body) = 0;
+  virtual Task<nlohmann::json> validated_threepid(IdentityServerTarget is, std::string sid, std::string client_secret) = 0;
 };
 
 class HttpIdentityClient final : public IdentityClient {
@@ -61,6 +65,8 @@ class HttpIdentityClient final : public IdentityClient {
   Task<bool> key_is_valid(std::string key_validity_url, std::string public_key, bool operator_named) override;
   Task<nlohmann::json> bind(IdentityServerTarget is, std::string id_access_token, std::string sid,
                             std::string client_secret, std::string mxid) override;
+  Task<nlohmann::json> request_email_token(IdentityServerTarget is, nlohmann::json body) override;
+  Task<nlohmann::json> validated_threepid(IdentityServerTarget is, std::string sid, std::string client_secret) override;
 
  private:
   http::Client& client_;
