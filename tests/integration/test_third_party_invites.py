@@ -240,8 +240,27 @@ class ThirdPartyInviteTest(unittest.TestCase):
                  400, "M_THREEPID_AUTH_FAILED")
         self.assertEqual(self.ok(self.hs.client("POST", "/account/3pid/delete", token=token,
                                                 body={"medium": "email", "address": "ken@example.org"})),
-                         {"id_server_unbind_result": "no-support"})
+                         {"id_server_unbind_result": "success"})
         self.assertEqual(self.ok(self.hs.client("GET", "/account/3pid", token=token))["threepids"], [])
+
+    def test_unbind_through_the_homeserver_is_signed_and_honoured(self):
+        lena = self.register_and_bind("lena", "lena@example.org")
+        lookup = lambda: self.ok(self.is_.v1("GET", "/lookup", query={"medium": "email", "address": "lena@example.org"}))
+        self.assertEqual(lookup()["mxid"], lena["user_id"])
+        # Nobody else can unbind her: not without a session, not with a made-up signature.
+        unbind = {"mxid": lena["user_id"], "threepid": {"medium": "email", "address": "lena@example.org"}}
+        self.err(self.is_.v2("POST", "/3pid/unbind", body=unbind), 403, "M_FORBIDDEN")
+        self.err(self.is_.v2("POST", "/3pid/unbind", body=unbind, headers={
+            "Authorization": 'X-Matrix origin="localhost",key="ed25519:a_xxxx",sig="AAAA"'}), 403, "M_FORBIDDEN")
+        self.assertEqual(lookup()["mxid"], lena["user_id"])
+        # Her homeserver signs the request; the identity server checks it against the homeserver's keys.
+        self.assertEqual(self.ok(self.hs.client("POST", "/account/3pid/unbind", token=lena["access_token"],
+                                                body={"medium": "email", "address": "lena@example.org"})),
+                         {"id_server_unbind_result": "success"})
+        self.assertEqual(lookup(), {})
+        keys = self.ok(self.hs.request("GET", "/_matrix/key/v2/server"))
+        self.assertEqual(keys["server_name"], "localhost")
+        self.assertIn("localhost", keys["signatures"])
 
     def test_zz_identity_server_down_gives_a_clear_error_and_leaves_the_room_unchanged(self):
         room = self.new_room()

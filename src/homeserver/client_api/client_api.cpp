@@ -21,6 +21,7 @@ void add_client_routes(http::Router& router, ClientApi& api) {
   add_openid_routes(router, api);
   add_threepid_routes(router, api);
   add_onbind_routes(router, api);
+  add_key_routes(router, api);
 }
 
 }  // namespace herald::homeserver

@@ -13,6 +13,9 @@ class RateLimiter;
 namespace storage {
 class Database;
 }
+namespace crypto {
+class SigningKey;
+}
 namespace http {
 class Metrics;
 }  // namespace http
@@ -50,6 +53,7 @@ struct ClientApi {
   Notifier& notifier;
   ThirdPartyInvites& third_party;
   IdentityClient& identity;
+  const crypto::SigningKey& signing_key;
 };
 
 // Current and r0 prefixes serve every endpoint; api/v1 only those that existed in 2014-15.
@@ -80,5 +84,6 @@ void add_legacy_sync_routes(http::Router& router, ClientApi& api);
 void add_openid_routes(http::Router& router, ClientApi& api);
 void add_threepid_routes(http::Router& router, ClientApi& api);
 void add_onbind_routes(http::Router& router, ClientApi& api);
+void add_key_routes(http::Router& router, ClientApi& api);
 
 }  // namespace herald::homeserver

@@ -54,17 +54,48 @@ Task<http::Response> post_bind(http::Request req, ClientApi& api) {
   co_return http::Response::json(200, nlohmann::json::object());
 }
 
-// Herald does not yet sign requests to identity servers, so it cannot ask one to unbind on the user's behalf:
-// it forgets the binding locally and says "no-support", as the spec provides for.
+// Unbinding asks each identity server the address was bound at (or the one named) with a request signed by
+// this homeserver; "success" when they all did, "no-support" when one cannot unbind.
 Task<http::Response> unbind_or_delete(http::Request req, ClientApi& api, bool remove) {
   const Session s = co_await require_session(req, api.accounts);
   const nlohmann::json body = json_body::parse_object(req.body);
   const std::string medium = json_body::required_string(body, "medium");
   const std::string address = json_body::required_string(body, "address");
-  if (auto id_server = json_body::optional_string(body, "id_server")) api.third_party.target_of(*id_server);
   const std::string user = s.user_id.str();
+  std::vector<std::string> id_servers;
+  if (auto named = json_body::optional_string(body, "id_server")) {
+    api.third_party.target_of(*named);
+    id_servers.push_back(*named);
+  } else {
+    id_servers = co_await api.db.read([&](storage::sql::Connection& c) {
+      std::vector<std::string> out;
+      for (const auto& r : c.query("SELECT id_server FROM user_threepid_id_servers WHERE user_id = $1 AND medium = $2 "
+                                   "AND address = $3",
+                                   {user, medium, address})) {
+        out.push_back(r.get_text(0));
+      }
+      return out;
+    });
+  }
+  bool all_unbound = true;
+  for (const auto& id_server : id_servers) {
+    IdentityServerTarget target;
+    try {
+      target = api.third_party.target_of(id_server);
+    } catch (const MatrixError&) {
+      all_unbound = false;  // no longer trusted: we will not send it signed requests
+      continue;
+    }
+    const nlohmann::json content = {{"mxid", user}, {"threepid", {{"medium", medium}, {"address", address}}}};
+    try {
+      const bool unbound = co_await api.identity.unbind(target, id_server, api.options.server_name, api.signing_key, content);
+      all_unbound = all_unbound && unbound;
+    } catch (const IdentityServerError& e) {
+      throw MatrixError(Errc::unknown, e.what(), e.timeout ? 504 : 502);
+    }
+  }
   co_await api.db.write([&](storage::sql::Connection& c) { storage::account_store::remove_threepid(c, user, medium, address, remove); });
-  co_return http::Response::json(200, {{"id_server_unbind_result", "no-support"}});
+  co_return http::Response::json(200, {{"id_server_unbind_result", all_unbound ? "success" : "no-support"}});
 }
 
 Task<http::Response> post_unbind(http::Request req, ClientApi& api) { co_return co_await unbind_or_delete(std::move(req), api, false); }

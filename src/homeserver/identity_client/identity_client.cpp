@@ -3,6 +3,7 @@
 #include "core/log.h"
 #include "core/matrix_error.h"
 #include "crypto/base64.h"
+#include "crypto/request_signature.h"
 #include "crypto/sha256.h"
 #include "http/client.h"
 
@@ -181,6 +182,27 @@ Task<nlohmann::json> HttpIdentityClient::validated_threepid(IdentityServerTarget
                          "&client_secret=" + url_encode(client_secret),
                      "");
   co_return co_await call(client_, std::move(req));
+}
+
+Task<bool> HttpIdentityClient::unbind(IdentityServerTarget is, std::string id_server, std::string origin,
+                                      const crypto::SigningKey& key, nlohmann::json content) {
+  const std::string uri = "/_matrix/identity/v2/3pid/unbind";
+  const nlohmann::json signing = crypto::request_signing_json("POST", uri, origin, "destination_is", id_server, &content);
+  auto req = request(is, http::Method::post, uri, "");
+  req.headers.emplace_back("Authorization", crypto::x_matrix_header(signing, origin, id_server, key));
+  req.body = content.dump();
+  http::ClientResponse res;
+  try {
+    res = co_await client_.send(std::move(req));
+  } catch (const http::ClientError& e) {
+    throw IdentityServerError(std::string("The identity server could not be reached (") + e.what() + ")");
+  }
+  if (res.status == 200) co_return true;
+  const auto body = nlohmann::json::parse(res.body, nullptr, false);
+  const bool matrix_error = body.is_object() && body.contains("errcode");
+  if (!matrix_error && (res.status == 400 || res.status == 404 || res.status == 405 || res.status == 501)) co_return false;
+  if (matrix_error) throw MatrixError(Errc::unknown, "Identity server: " + body.value("error", body["errcode"].dump()), res.status >= 500 ? 502 : res.status);
+  throw IdentityServerError("The identity server answered unbind with HTTP " + std::to_string(res.status));
 }
 
 }  // namespace herald::homeserver

@@ -12,6 +12,9 @@
 namespace herald::http {
 class Client;
 }
+namespace herald::crypto {
+class SigningKey;
+}
 
 namespace herald::homeserver {
 
@@ -53,6 +56,10 @@ class IdentityClient {
   // session API, as Synapse's account_threepid_delegates): start a session, then read what it validated.
   virtual Task<nlohmann::json> request_email_token(IdentityServerTarget is, nlohmann::json body) = 0;
   virtual Task<nlohmann::json> validated_threepid(IdentityServerTarget is, std::string sid, std::string client_secret) = 0;
+  // POST /3pid/unbind signed by this homeserver (X-Matrix with destination_is = id_server). True on 200;
+  // false when the identity server does not support unbinding (400/404/405/501 without a Matrix error).
+  virtual Task<bool> unbind(IdentityServerTarget is, std::string id_server, std::string origin,
+                            const crypto::SigningKey& key, nlohmann::json content) = 0;
 };
 
 class HttpIdentityClient final : public IdentityClient {
@@ -67,6 +74,8 @@ class HttpIdentityClient final : public IdentityClient {
                             std::string client_secret, std::string mxid) override;
   Task<nlohmann::json> request_email_token(IdentityServerTarget is, nlohmann::json body) override;
   Task<nlohmann::json> validated_threepid(IdentityServerTarget is, std::string sid, std::string client_secret) override;
+  Task<bool> unbind(IdentityServerTarget is, std::string id_server, std::string origin, const crypto::SigningKey& key,
+                    nlohmann::json content) override;
 
  private:
   http::Client& client_;

@@ -19,8 +19,10 @@ nlohmann::json signed_association(const IdentityContext& ctx, const Association&
 // `owner` is the authenticated account (v2), which must be `mxid`; nullopt on the legacy v1 path.
 Task<nlohmann::json> bind(IdentityContext& ctx, std::string sid, std::string client_secret, std::string mxid,
                           std::optional<std::string> owner);
-// Unbinding proven by a validated session for the same address (body: mxid, threepid, sid, client_secret).
-Task<void> unbind(IdentityContext& ctx, const nlohmann::json& body);
+// Unbinding (body: mxid, threepid, and sid + client_secret when no signature): proven by a validated session
+// for the same address, or by an X-Matrix signature of the homeserver of mxid (`authorization` is the
+// request's Authorization header, `uri` its path).
+Task<void> unbind(IdentityContext& ctx, const nlohmann::json& body, std::string authorization, std::string uri);
 
 // POST /v2/lookup: {"algorithm", "pepper", "addresses"} -> {"mappings"}.
 Task<nlohmann::json> lookup(IdentityContext& ctx, const nlohmann::json& body);
