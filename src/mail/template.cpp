@@ -1,22 +1,8 @@
 #include "mail/template.h"
 
-namespace herald::mail {
+#include "core/strings.h"
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+namespace herald::mail {
 
 std::string render_template(std::string_view text, const TemplateVars& vars, Escape escape) {
   std::string out;
@@ -31,7 +17,7 @@ std::string render_template(std::string_view text, const TemplateVars& vars, Esc
     std::string_view name = text.substr(open + 2, close - open - 2);
     while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
     while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-    if (auto it = vars.find(name); it != vars.end()) out += escape == Escape::html ? html_escape(it->second) : it->second;
+    if (auto it = vars.find(name); it != vars.end()) out += escape == Escape::html ? strings::html_escape(it->second) : it->second;
     i = close + 2;
   }
   out.append(text.substr(i));

@@ -12,6 +12,5 @@ using TemplateVars = std::map<std::string, std::string, std::less<>>;
 enum class Escape { none, html };
 
 std::string render_template(std::string_view text, const TemplateVars& vars, Escape escape);
-std::string html_escape(std::string_view text);
 
 }  // namespace herald::mail

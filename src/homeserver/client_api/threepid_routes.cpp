@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "core/json_body.h"
 #include "core/matrix_error.h"
+#include "core/strings.h"
 #include "homeserver/accounts/user_interactive_auth.h"
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/request_auth.h"
@@ -117,8 +118,7 @@ Task<http::Response> post_email_request_token(http::Request req, ClientApi& api)
   const auto attempt = json_body::optional_int(body, "send_attempt");
   if (!attempt) throw MatrixError(Errc::missing_param, "Missing 'send_attempt'");
   const auto next_link = json_body::optional_string(body, "next_link");
-  std::string lowered = address;
-  for (auto& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lowered = strings::to_lower_ascii(address);
   const auto owner = co_await api.db.read([&](storage::sql::Connection& c) {
     return c.query_one("SELECT user_id FROM user_threepids WHERE medium = 'email' AND address = $1", {lowered});
   });

@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 #include "core/matrix_error.h"
+#include "core/strings.h"
 #include "crypto/base64.h"
 #include "crypto/request_signature.h"
 #include "crypto/sha256.h"
@@ -11,21 +12,6 @@ namespace herald::homeserver {
 namespace {
 
 constexpr auto kTimeout = std::chrono::seconds(10);
-
-std::string url_encode(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 bool is_valid_token(const std::string& t) {
   if (t.empty() || t.size() > 255) return false;
@@ -155,7 +141,7 @@ Task<StoredThirdPartyInvite> HttpIdentityClient::store_invite(IdentityServerTarg
 Task<bool> HttpIdentityClient::key_is_valid(std::string key_validity_url, std::string public_key, bool operator_named) {
   http::ClientRequest req;
   req.url = key_validity_url + (key_validity_url.find('?') == std::string::npos ? "?" : "&") +
-            "public_key=" + url_encode(public_key);
+            "public_key=" + strings::percent_encode(public_key);
   req.timeout = kTimeout;
   req.allow_private_addresses = operator_named;
   req.response_limit = 16 * 1024;
@@ -178,8 +164,8 @@ Task<nlohmann::json> HttpIdentityClient::request_email_token(IdentityServerTarge
 
 Task<nlohmann::json> HttpIdentityClient::validated_threepid(IdentityServerTarget is, std::string sid, std::string client_secret) {
   auto req = request(is, http::Method::get,
-                     "/_matrix/identity/api/v1/3pid/getValidated3pid?sid=" + url_encode(sid) +
-                         "&client_secret=" + url_encode(client_secret),
+                     "/_matrix/identity/api/v1/3pid/getValidated3pid?sid=" + strings::percent_encode(sid) +
+                         "&client_secret=" + strings::percent_encode(client_secret),
                      "");
   co_return co_await call(client_, std::move(req));
 }

@@ -6,6 +6,7 @@
 #include "core/json_body.h"
 #include "core/log.h"
 #include "core/matrix_error.h"
+#include "core/strings.h"
 #include "crypto/base64.h"
 #include "crypto/signed_json.h"
 #include "homeserver/rooms/room_service.h"
@@ -17,11 +18,6 @@ constexpr std::size_t kMaxAddressBytes = 500;
 
 MatrixError identity_server_failure(const IdentityServerError& e) {
   return MatrixError(Errc::unknown, e.what(), e.timeout ? 504 : 502);
-}
-
-std::string lower_email(std::string address) {
-  for (auto& c : address) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return address;
 }
 
 std::optional<std::string> string_in(const nlohmann::json& content, const char* key) {
@@ -74,7 +70,7 @@ ThreepidInvite ThirdPartyInvites::parse(const nlohmann::json& body) {
 
 Task<void> ThirdPartyInvites::invite(UserId sender, std::string room_id, ThreepidInvite request) {
   const IdentityServerTarget target = target_of(request.id_server);
-  const std::string address = request.medium == "email" ? lower_email(request.address) : request.address;
+  const std::string address = request.medium == "email" ? strings::to_lower_ascii(request.address) : request.address;
 
   // What the identity server needs for the email, read from memory; the inviter must be able to invite.
   nlohmann::json params = {{"medium", request.medium}, {"address", address}, {"room_id", room_id}, {"sender", sender.str()}};

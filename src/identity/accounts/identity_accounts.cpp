@@ -6,6 +6,7 @@
 #include "core/ids.h"
 #include "core/json_body.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "core/matrix_error.h"
 #include "crypto/random.h"
 #include "crypto/sha256.h"
@@ -15,7 +16,6 @@
 #include "identity/accounts/terms.h"
 #include "identity/context.h"
 #include "identity/onbind/homeserver_locator.h"
-#include "identity/url_encoding.h"
 #include "storage/database.h"
 
 namespace herald::identity {
@@ -57,7 +57,7 @@ Task<std::string> register_account(IdentityContext& ctx, const nlohmann::json& b
 
   const HomeserverTarget target = co_await ctx.homeservers.locate(server_name);
   http::ClientRequest check;
-  check.url = target.base_url + "/_matrix/federation/v1/openid/userinfo?access_token=" + url_encode(openid_token);
+  check.url = target.base_url + "/_matrix/federation/v1/openid/userinfo?access_token=" + strings::percent_encode(openid_token);
   check.allow_private_addresses = target.allow_private_addresses;
   check.response_limit = 64 * 1024;
   http::ClientResponse res;

@@ -4,6 +4,7 @@
 #include "core/ids.h"
 #include "core/json_body.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "core/matrix_error.h"
 #include "core/rate_limiter.h"
 #include "core/worker_pool.h"
@@ -17,7 +18,6 @@
 #include "identity/invites/redacted_address.h"
 #include "identity/keys/ephemeral_key.h"
 #include "identity/templates.h"
-#include "identity/url_encoding.h"
 #include "identity/validation/email_address.h"
 #include "mail/sender.h"
 #include "mail/template.h"
@@ -76,12 +76,12 @@ mail::Message invite_email(const IdentityContext& ctx, const nlohmann::json& par
   // The link carries what the invitee's client needs to join without the onbind path: the room, and a
   // URL at which /sign-ed25519 signs with the ephemeral private key.
   const std::string sign_url = ctx.options.public_baseurl + "_matrix/identity/api/v1/sign-ed25519?token=" +
-                               url_encode(token) + "&private_key=" + url_encode(key.private_key);
-  vars["link"] = web + "/#/room/" + url_encode(vars["room_id"]) + "?email=" + url_encode(to) +
-                 "&signurl=" + url_encode(sign_url) + "&room_name=" + url_encode(room_name) +
-                 "&room_avatar_url=" + url_encode(vars["room_avatar_url"]) + "&inviter_name=" + url_encode(display) +
-                 "&guest_access_token=" + url_encode(vars["guest_access_token"]) +
-                 "&guest_user_id=" + url_encode(vars["guest_user_id"]) + "&room_type=" + url_encode(vars["room_type"]);
+                               strings::percent_encode(token) + "&private_key=" + strings::percent_encode(key.private_key);
+  vars["link"] = web + "/#/room/" + strings::percent_encode(vars["room_id"]) + "?email=" + strings::percent_encode(to) +
+                 "&signurl=" + strings::percent_encode(sign_url) + "&room_name=" + strings::percent_encode(room_name) +
+                 "&room_avatar_url=" + strings::percent_encode(vars["room_avatar_url"]) + "&inviter_name=" + strings::percent_encode(display) +
+                 "&guest_access_token=" + strings::percent_encode(vars["guest_access_token"]) +
+                 "&guest_user_id=" + strings::percent_encode(vars["guest_user_id"]) + "&room_type=" + strings::percent_encode(vars["room_type"]);
   const auto text = split_subject(mail::render_template(ctx.templates.get("invite_email.txt"), vars, mail::Escape::none));
   return {ctx.options.mail_from, to, text.subject, text.body,
           mail::render_template(ctx.templates.get("invite_email.html"), vars, mail::Escape::html)};

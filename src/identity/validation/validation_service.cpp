@@ -2,6 +2,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "core/matrix_error.h"
 #include "core/rate_limiter.h"
 #include "core/worker_pool.h"
@@ -9,7 +10,6 @@
 #include "crypto/random.h"
 #include "identity/context.h"
 #include "identity/templates.h"
-#include "identity/url_encoding.h"
 #include "identity/validation/email_address.h"
 #include "mail/sender.h"
 #include "mail/template.h"
@@ -22,7 +22,7 @@ constexpr std::size_t kMaxNextLinkBytes = 2048;
 
 mail::Message validation_email(const IdentityContext& ctx, const ValidationSession& s) {
   std::string link = ctx.options.public_baseurl + "_matrix/identity/v2/validate/email/submitToken?token=" +
-                     url_encode(s.token) + "&client_secret=" + url_encode(s.client_secret) + "&sid=" + url_encode(s.sid);
+                     strings::percent_encode(s.token) + "&client_secret=" + strings::percent_encode(s.client_secret) + "&sid=" + strings::percent_encode(s.sid);
   const mail::TemplateVars vars{{"address", s.address},
                                 {"token", s.token},
                                 {"link", link},
