@@ -262,6 +262,20 @@ class ThirdPartyInviteTest(unittest.TestCase):
         self.assertEqual(keys["server_name"], "localhost")
         self.assertIn("localhost", keys["signatures"])
 
+    def test_onbind_accepts_put_and_drops_what_can_never_succeed(self):
+        path = "/_matrix/federation/v1/3pid/onbind"
+        for method in ("POST", "PUT"):
+            self.err(self.hs.request(method, path, body={"invites": [{"mxid": "@x:localhost"}]}), 400, "M_BAD_JSON")
+            self.err(self.hs.request(method, path, body={"medium": "email"}), 400, "M_MISSING_PARAM")
+            # A forged invite for a room with no such third-party invite: refused for good, so answered 200
+            # (the identity server stops retrying) and nobody is invited.
+            forged = {"mxid": "@nobody:localhost", "room_id": self.new_room(), "sender": self.alice["user_id"],
+                      "signed": {"mxid": "@nobody:localhost", "token": "forged", "signatures": {"x": {"ed25519:0": "AAAA"}}}}
+            self.assertEqual(self.ok(self.hs.request(method, path, body={"medium": "email", "address": "n@example.org",
+                                                                         "mxid": "@nobody:localhost", "invites": [forged]})), {})
+            members = [e["state_key"] for e in self.state(forged["room_id"]) if e["type"] == "m.room.member"]
+            self.assertNotIn("@nobody:localhost", members)
+
     def test_zz_identity_server_down_gives_a_clear_error_and_leaves_the_room_unchanged(self):
         room = self.new_room()
         before = sorted(e["event_id"] for e in self.state(room))
