@@ -186,6 +186,8 @@ class ThirdPartyInviteTest(unittest.TestCase):
                                                 token=frank["access_token"]))["room_id"], room)
         members = self.ok(self.hs.client("GET", f"/rooms/{q(room)}/joined_members", token=self.alice["access_token"]))
         self.assertIn(frank["user_id"], members["joined"])
+        # Following the link again once joined is harmless.
+        self.ok(self.hs.client("POST", f"/join/{q(room)}", body={"third_party_signed": signed}, token=frank["access_token"]))
 
     def test_create_room_with_invite_3pid(self):
         body = self.ok(self.hs.client("POST", "/createRoom", token=self.alice["access_token"], body={

@@ -50,8 +50,12 @@ Task<http::Response> join_room(const Session& s, std::string room_id, const nloh
     // The emailed-link path: the identity server signed {mxid, sender, token} with the invite's ephemeral
     // key; the invite it stands for is made first, then the join.
     const UserId sender = parse_user_id(json_body::required_string(*signed_block, "sender"), "third_party_signed.sender");
-    nlohmann::json signed_copy = *signed_block;
-    co_await api.third_party.exchange(sender, s.user_id, room_id, std::move(signed_copy));
+    const std::shared_ptr<Room> room = co_await api.rooms.find_room(room_id);
+    const std::string current = room ? membership_in(*room, s.user_id) : "leave";
+    if (current != "invite" && current != "join") {  // already invited or joined: the block is not needed
+      nlohmann::json signed_copy = *signed_block;
+      co_await api.third_party.exchange(sender, s.user_id, room_id, std::move(signed_copy));
+    }
   }
   co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, "join", reason, nlohmann::json::object());
   co_return http::Response::json(200, {{"room_id", room_id}});
