@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/matrix_error.h"
 #include "core/worker_pool.h"
+#include "http/server.h"
 #include "crypto/random.h"
 #include "homeserver/accounts/account_service.h"
 #include "storage/database.h"
@@ -113,6 +114,16 @@ int run(const HostFactories& what, const std::string& log_level, int io_threads,
 }
 
 }  // namespace
+
+std::vector<std::uint16_t> listen_on(http::Server& server, const std::vector<ListenerConfig>& listeners,
+                                     std::string_view what) {
+  std::vector<std::uint16_t> ports;
+  for (const auto& l : listeners) {
+    ports.push_back(server.listen(l.bind_address, l.port));
+    log::info("{} listening address={} port={}", what, l.bind_address, ports.back());
+  }
+  return ports;
+}
 
 int run_homeserver(const HomeserverConfig& config, const RunOptions& options) {
   return run({.homeserver = &config}, config.log_level, config.io_threads, options);

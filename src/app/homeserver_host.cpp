@@ -80,14 +80,7 @@ class HomeserverHost final : public ServiceHost {
 
   std::string name() const override { return "homeserver"; }
 
-  std::vector<std::uint16_t> listen() override {
-    std::vector<std::uint16_t> ports;
-    for (const auto& l : config_.listeners) {
-      ports.push_back(server_.listen(l.bind_address, l.port));
-      log::info("homeserver listening address={} port={}", l.bind_address, ports.back());
-    }
-    return ports;
-  }
+  std::vector<std::uint16_t> listen() override { return listen_on(server_, config_.listeners, "homeserver"); }
 
   void start() override {
     server_.start();

@@ -98,14 +98,7 @@ class IdentityHost final : public ServiceHost {
 
   std::string name() const override { return "identity"; }
 
-  std::vector<std::uint16_t> listen() override {
-    std::vector<std::uint16_t> ports;
-    for (const auto& l : config_.listeners) {
-      ports.push_back(server_.listen(l.bind_address, l.port));
-      log::info("identity server listening address={} port={}", l.bind_address, ports.back());
-    }
-    return ports;
-  }
+  std::vector<std::uint16_t> listen() override { return listen_on(server_, config_.listeners, "identity server"); }
 
   void start() override {
     server_.start();

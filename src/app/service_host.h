@@ -6,12 +6,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/config.h"
 
 namespace boost::asio {
 class io_context;
+}
+namespace herald::http {
+class Server;
 }
 
 namespace herald::app {
@@ -29,6 +33,10 @@ class ServiceHost {
   // After the io_context stopped: flush and close storage.
   virtual void close() = 0;
 };
+
+// Binds `server` on every listener, logging each; returns the bound ports in order. Throws on failure.
+std::vector<std::uint16_t> listen_on(http::Server& server, const std::vector<ListenerConfig>& listeners,
+                                     std::string_view what);
 
 // io serves requests; outbound runs calls to other servers (OpenID checks, onbind) on its own thread.
 std::unique_ptr<ServiceHost> make_homeserver_host(const HomeserverConfig& config, boost::asio::io_context& io,
