@@ -11,6 +11,7 @@ import re
 import secrets
 import subprocess
 import tempfile
+import time
 import unittest
 import urllib.parse
 
@@ -429,6 +430,9 @@ class IdentityPolicyTest(unittest.TestCase):
         bad = {"access_token": "x", "token_type": "Bearer", "matrix_server_name": "127.0.0.1:9", "expires_in": 60}
         status, _, body = is_.v2("POST", "/account/register", body=bad)
         self.assertEqual((status, body["errcode"]), (500, "M_UNKNOWN"), body)
+        deadline = time.time() + 5  # the log is written asynchronously
+        while "private address" not in is_.read_log() and time.time() < deadline:
+            time.sleep(0.05)
         self.assertIn("private address", is_.read_log())
 
 
