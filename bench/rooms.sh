@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 echo "idle RSS: $(rss)"
 "$build/load_driver" "$port" pairs 4000 1 16
+"$build/load_driver" "$port" pairs 4000 1 64
 "$build/load_driver" "$port" pairs 4000 400 16
+"$build/load_driver" "$port" pairs 4000 400 64
 "$build/load_driver" "$port" wake 200
 "$build/load_driver" "$port" create 10000 16
 echo "RSS after 10,000+ rooms: $(rss)"
