@@ -91,9 +91,8 @@ int run(const HostFactories& what, const std::string& log_level, int io_threads,
     stop_outbound();
     return 1;
   }
-  if (options.port_file) write_port_file(*options.port_file, ports);
-  for (auto& h : hosts) h->start();
-
+  // Signals are caught before the port file tells anyone we are up: a SIGTERM that follows at once must
+  // still shut down cleanly rather than kill the process with its default action.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
@@ -101,6 +100,9 @@ int run(const HostFactories& what, const std::string& log_level, int io_threads,
     for (auto& h : hosts) h->begin_shutdown();
     wait_for_drain(io, hosts, std::chrono::steady_clock::now() + kShutdownGrace);
   });
+  for (auto& h : hosts) h->start();
+  if (options.port_file) write_port_file(*options.port_file, ports);
+
 
   std::vector<std::thread> threads;
   for (int i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
