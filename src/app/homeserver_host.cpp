@@ -71,7 +71,8 @@ class HomeserverHost final : public ServiceHost {
              .notifier = notifier_,
              .third_party = third_party_,
              .identity = identity_,
-             .signing_key = signing_key_},
+             .signing_key = signing_key_,
+             .clock = clock_},
         server_(io, router_, metrics_,
                 {.body_limit = config.max_request_body_bytes,
                  .read_timeout = std::chrono::seconds(config.request_read_timeout_seconds)}) {

@@ -9,22 +9,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as sdk from "matrix-js-sdk";
 import { freePort, startHerald, startIdentityServer } from "./herald_process.mjs";
-
-const logger = { debug() {}, info() {}, log() {}, warn() {}, error() {}, trace() {}, getChild() { return logger; } };
-
-function waitFor(description, predicate, timeoutMs = 15000) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      let value;
-      try { value = predicate(); } catch (e) { value = undefined; }
-      if (value) return resolve(value);
-      if (Date.now() - started > timeoutMs) return reject(new Error("timed out waiting for " + description));
-      setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
+import { logger, waitFor } from "./story_support.mjs";
 
 // The text part of the newest .eml in the outbox that matches `pattern`.
 function readMail(outbox, pattern) {

@@ -5,27 +5,12 @@
 import assert from "node:assert/strict";
 import * as sdk from "matrix-js-sdk";
 import { startHerald } from "./herald_process.mjs";
-
-const logger = { debug() {}, info() {}, log() {}, warn() {}, error() {}, trace() {}, getChild() { return logger; } };
+import { logger, waitFor } from "./story_support.mjs";
 
 async function register(baseUrl, username) {
   const anon = sdk.createClient({ baseUrl, logger });
   const res = await anon.registerRequest({ username, password: "pw-" + username, auth: { type: "m.login.dummy" } });
   return sdk.createClient({ baseUrl, accessToken: res.access_token, userId: res.user_id, deviceId: res.device_id, logger });
-}
-
-function waitFor(description, predicate, timeoutMs = 10000) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      let value;
-      try { value = predicate(); } catch (e) { value = undefined; }
-      if (value) return resolve(value);
-      if (Date.now() - started > timeoutMs) return reject(new Error("timed out waiting for " + description));
-      setTimeout(tick, 50);
-    };
-    tick();
-  });
 }
 
 const herald = await startHerald();

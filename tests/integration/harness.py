@@ -272,3 +272,39 @@ class RecordingHomeserver:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class MatrixAssertions:
+    """unittest mixin: a 200 answer's body, or a Matrix error with the status, errcode and a message."""
+
+    def ok(self, result):
+        status, _, body = result
+        self.assertEqual(status, 200, body)
+        return body
+
+    def err(self, result, status, errcode):
+        got, _, body = result
+        self.assertEqual((got, body.get("errcode") if isinstance(body, dict) else body), (status, errcode), body)
+        self.assertTrue(body.get("error"))
+        return body
+
+
+def identity_token(hs, identity, login):
+    """An identity-server token for a homeserver user, through OpenID as clients get one."""
+    status, _, openid = hs.client("POST", f"/user/{urllib.parse.quote(login['user_id'], safe='')}/openid/request_token",
+                                  body={}, token=login["access_token"])
+    assert status == 200, openid
+    status, _, body = identity.v2("POST", "/account/register", body=openid)
+    assert status == 200, body
+    return body["token"]
+
+
+def email_parts(message):
+    """(subject, text, html) of an email.message.EmailMessage."""
+    text = html_part = None
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            text = part.get_content()
+        elif part.get_content_type() == "text/html":
+            html_part = part.get_content()
+    return message["Subject"], text, html_part

@@ -18,7 +18,8 @@ import urllib.parse
 import nacl.signing
 import nacl.exceptions
 
-from harness import HeraldServer, IdentityServer, RecordingHomeserver, SmtpReceiver
+from harness import (HeraldServer, IdentityServer, MatrixAssertions, RecordingHomeserver, SmtpReceiver,
+                     email_parts, identity_token)
 
 
 def b64decode(text):
@@ -36,18 +37,7 @@ def verify(obj, entity, key_id, public_key_b64):
     nacl.signing.VerifyKey(b64decode(public_key_b64)).verify(canonical(unsigned), signature)
 
 
-def parts(message):
-    """(subject, text, html) of a received email."""
-    text = html_part = None
-    for part in message.walk():
-        if part.get_content_type() == "text/plain":
-            text = part.get_content()
-        elif part.get_content_type() == "text/html":
-            html_part = part.get_content()
-    return message["Subject"], text, html_part
-
-
-class IdentityTest(unittest.TestCase):
+class IdentityTest(MatrixAssertions, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.smtp = SmtpReceiver()
@@ -71,23 +61,7 @@ class IdentityTest(unittest.TestCase):
 
     @classmethod
     def is_token(cls, hs_login):
-        status, _, openid = cls.hs.client("POST", f"/user/{urllib.parse.quote(hs_login['user_id'])}/openid/request_token",
-                                          body={}, token=hs_login["access_token"])
-        assert status == 200, openid
-        status, _, body = cls.is_.v2("POST", "/account/register", body=openid)
-        assert status == 200, body
-        return body["token"]
-
-    def ok(self, result):
-        status, _, body = result
-        self.assertEqual(status, 200, body)
-        return body
-
-    def err(self, result, status, errcode):
-        got, _, body = result
-        self.assertEqual((got, body.get("errcode") if isinstance(body, dict) else body), (status, errcode), body)
-        self.assertTrue(body.get("error"))
-        return body
+        return identity_token(cls.hs, cls.is_, hs_login)
 
     def local_url(self, url):
         return url.replace("http://127.0.0.1:0/", self.base)
@@ -98,7 +72,7 @@ class IdentityTest(unittest.TestCase):
         sid = self.ok(self.is_.v2("POST", "/validate/email/requestToken", token=token,
                                   body={"client_secret": client_secret, "email": address, "send_attempt": 1}))["sid"]
         mail = self.smtp.next()
-        _, text, _ = parts(mail["message"])
+        _, text, _ = email_parts(mail["message"])
         code = re.search(r"enter this code where you were asked for it: (\w+)", text).group(1)
         self.ok(self.is_.v2("POST", "/validate/email/submitToken", token=token,
                             body={"sid": sid, "client_secret": client_secret, "token": code}))
@@ -155,7 +129,7 @@ class IdentityTest(unittest.TestCase):
                                   body={"client_secret": secret, "email": "Dana@Example.org", "send_attempt": 1}))["sid"]
         mail = self.smtp.next()
         self.assertEqual(mail["to"], ["dana@example.org"])
-        subject, text, html_body = parts(mail["message"])
+        subject, text, html_body = email_parts(mail["message"])
         self.assertEqual(subject, "Confirm your email address for Matrix")
         code = re.search(r"enter this code where you were asked for it: (\w+)", text).group(1)
         self.assertIn(code, html_body)
@@ -249,7 +223,7 @@ class IdentityTest(unittest.TestCase):
         token = self.is_token(erin)
         self.ok(self.is_.v2("POST", "/validate/email/requestToken", token=token,
                             body={"client_secret": "erinsecret", "email": "erin@example.org", "send_attempt": 1}))
-        _, text, _ = parts(self.smtp.next()["message"])
+        _, text, _ = email_parts(self.smtp.next()["message"])
         link = self.local_url(re.search(r"(http://\S+submitToken\S+)", text).group(1))
         with tempfile.TemporaryDirectory() as profile:
             out = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -288,7 +262,7 @@ class IdentityTest(unittest.TestCase):
 
         mail = self.smtp.next()
         self.assertEqual(mail["to"], ["carol.invitee@example.org"])
-        subject, text, html_body = parts(mail["message"])
+        subject, text, html_body = email_parts(mail["message"])
         self.assertEqual(subject, "Alice <script> has invited you to chat")
         self.assertIn("Alice <script> (@alice:localhost) has invited you into a room (Tea <& biscuits>) on Matrix.", text)
         self.assertIn("<strong>Alice &lt;script&gt;</strong>", html_body)
@@ -347,7 +321,7 @@ class IdentityTest(unittest.TestCase):
         secret = "gracesecret"
         sid = self.ok(self.is_.v1("POST", "/validate/email/requestToken",
                                   body={"client_secret": secret, "email": "grace@example.org", "send_attempt": 1}))["sid"]
-        _, text, _ = parts(self.smtp.next()["message"])
+        _, text, _ = email_parts(self.smtp.next()["message"])
         code = re.search(r"enter this code where you were asked for it: (\w+)", text).group(1)
         # Legacy form-encoded body.
         self.ok(self.is_.v1("POST", "/validate/email/submitToken",
@@ -386,9 +360,7 @@ class IdentityPolicyTest(unittest.TestCase):
     fr: {name: Vie privée, url: "https://is.test/privacy-fr"}
 """).start()
         cls.login = cls.hs.register("ivan")
-        status, _, openid = cls.hs.client("POST", "/user/%40ivan%3Alocalhost/openid/request_token", body={},
-                                          token=cls.login["access_token"])
-        cls.token = cls.is_.v2("POST", "/account/register", body=openid)[2]["token"]
+        cls.token = identity_token(cls.hs, cls.is_, cls.login)
 
     @classmethod
     def tearDownClass(cls):
@@ -448,9 +420,7 @@ class OnbindRestartTest(unittest.TestCase):
                              smtp_port=smtp.port).start()
         try:
             alice = hs.register("alice")
-            status, _, openid = hs.client("POST", "/user/%40alice%3Alocalhost/openid/request_token", body={},
-                                          token=alice["access_token"])
-            token = is_.v2("POST", "/account/register", body=openid)[2]["token"]
+            token = identity_token(hs, is_, alice)
             status, _, stored = is_.v2("POST", "/store-invite", token=token,
                                        body={"medium": "email", "address": "heidi@example.org", "room_id": "!r:localhost",
                                              "sender": "@alice:localhost"})
@@ -458,7 +428,7 @@ class OnbindRestartTest(unittest.TestCase):
             smtp.next()
             sid = is_.v1("POST", "/validate/email/requestToken",
                          body={"client_secret": "hs", "email": "heidi@example.org", "send_attempt": 1})[2]["sid"]
-            _, text, _ = parts(smtp.next()["message"])
+            _, text, _ = email_parts(smtp.next()["message"])
             code = re.search(r"enter this code where you were asked for it: (\w+)", text).group(1)
             is_.v1("POST", "/validate/email/submitToken", body={"sid": sid, "client_secret": "hs", "token": code})
             self.assertEqual(is_.v1("POST", "/3pid/bind", body={"sid": sid, "client_secret": "hs",

@@ -4,7 +4,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import HeraldServer
+from harness import HeraldServer, MatrixAssertions
 
 PREFIXES = ["/_matrix/client/v3", "/_matrix/client/r0", "/_matrix/client/api/v1"]
 
@@ -13,7 +13,7 @@ def q(room_id):
     return urllib.parse.quote(room_id, safe="")
 
 
-class RoomsTest(unittest.TestCase):
+class RoomsTest(MatrixAssertions, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.hs = HeraldServer().start()
@@ -28,17 +28,6 @@ class RoomsTest(unittest.TestCase):
 
     def call(self, who, method, path, prefix="/_matrix/client/v3", **kw):
         return self.hs.request(method, prefix + path, token=self.users[who], **kw)
-
-    def ok(self, result):
-        status, _, body = result
-        self.assertEqual(status, 200, body)
-        return body
-
-    def err(self, result, status, errcode):
-        got, _, body = result
-        self.assertEqual((got, body.get("errcode")), (status, errcode), body)
-        self.assertTrue(body.get("error"))
-        return body
 
     def create(self, who="alice", **body):
         return self.ok(self.call(who, "POST", "/createRoom", body=body))["room_id"]

@@ -5,7 +5,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import HeraldServer, IdentityServer, SmtpReceiver, free_port
+from harness import HeraldServer, IdentityServer, MatrixAssertions, SmtpReceiver, email_parts, free_port, identity_token
 
 PREFIXES = ["/_matrix/client/v3", "/_matrix/client/r0", "/_matrix/client/api/v1"]
 
@@ -15,13 +15,10 @@ def q(s):
 
 
 def mail_text(received):
-    for part in received["message"].walk():
-        if part.get_content_type() == "text/plain":
-            return part.get_content()
-    return ""
+    return email_parts(received["message"])[1] or ""
 
 
-class ThirdPartyInviteTest(unittest.TestCase):
+class ThirdPartyInviteTest(MatrixAssertions, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.smtp = SmtpReceiver()
@@ -45,23 +42,7 @@ class ThirdPartyInviteTest(unittest.TestCase):
 
     @classmethod
     def is_token(cls, login):
-        status, _, openid = cls.hs.client("POST", f"/user/{q(login['user_id'])}/openid/request_token", body={},
-                                          token=login["access_token"])
-        assert status == 200, openid
-        status, _, body = cls.is_.v2("POST", "/account/register", body=openid)
-        assert status == 200, body
-        return body["token"]
-
-    def ok(self, result):
-        status, _, body = result
-        self.assertEqual(status, 200, body)
-        return body
-
-    def err(self, result, status, errcode):
-        got, _, body = result
-        self.assertEqual((got, body.get("errcode")), (status, errcode), body)
-        self.assertTrue(body.get("error"))
-        return body
+        return identity_token(cls.hs, cls.is_, login)
 
     def new_room(self, **extra):
         body = {"preset": "private_chat", "name": "Tea"}

@@ -9,6 +9,7 @@
 #include "http/router.h"
 
 namespace herald {
+class Clock;
 class RateLimiter;
 namespace storage {
 class Database;
@@ -54,6 +55,7 @@ struct ClientApi {
   ThirdPartyInvites& third_party;
   IdentityClient& identity;
   const crypto::SigningKey& signing_key;
+  const Clock& clock;
 };
 
 // Current and r0 prefixes serve every endpoint; api/v1 only those that existed in 2014-15.

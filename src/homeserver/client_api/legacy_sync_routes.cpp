@@ -61,7 +61,7 @@ Task<http::Response> get_initial_sync(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const std::int64_t limit = int_param(req, "limit", 10, 0, 500);
   const std::int64_t to = api.rooms.stream_position();
-  const std::int64_t now = SystemClock().now_ms();
+  const std::int64_t now = api.clock.now_ms();
   const std::string user = s.user_id.str();
   auto rooms = co_await api.db.read([&](storage::sql::Connection& c) {
     nlohmann::json out = nlohmann::json::array();
@@ -81,7 +81,7 @@ Task<http::Response> get_room_initial_sync(http::Request req, ClientApi& api) {
   const std::string room_id = room_id_param(req);
   const std::int64_t limit = int_param(req, "limit", 10, 0, 500);
   const std::int64_t to = api.rooms.stream_position();
-  const std::int64_t now = SystemClock().now_ms();
+  const std::int64_t now = api.clock.now_ms();
   const std::string user = s.user_id.str();
   auto room = co_await api.rooms.find_room(room_id);
   if (!room) throw MatrixError(Errc::forbidden, "You are not a member of this room");
@@ -106,7 +106,7 @@ Task<http::Response> get_events(http::Request req, ClientApi& api) {
   const auto timeout = std::chrono::milliseconds(int_param(req, "timeout", 30'000, 0, kMaxTimeoutMs));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const std::string user = s.user_id.str();
-  const std::int64_t now = SystemClock().now_ms();
+  const std::int64_t now = api.clock.now_ms();
   for (;;) {
     const std::int64_t to = api.rooms.stream_position();
     std::vector<std::string> joined_rooms;

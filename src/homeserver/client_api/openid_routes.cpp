@@ -26,7 +26,7 @@ Task<http::Response> post_request_token(http::Request req, ClientApi& api) {
   const std::string token = crypto::random_alnum(43);
   const std::string hash = crypto::sha256_hex(token);
   const std::string user = s.user_id.str();
-  const std::int64_t expires = SystemClock().now_ms() + kOpenIdLifetimeSeconds * 1000;
+  const std::int64_t expires = api.clock.now_ms() + kOpenIdLifetimeSeconds * 1000;
   co_await api.db.write([&](storage::sql::Connection& c) { storage::account_store::insert_openid_token(c, hash, user, expires); });
   co_return http::Response::json(200, {{"access_token", token},
                                        {"token_type", "Bearer"},
@@ -38,7 +38,7 @@ Task<http::Response> get_userinfo(http::Request req, ClientApi& api) {
   const auto token = req.query_param("access_token");
   if (!token || token->empty()) throw MatrixError(Errc::missing_token, "Missing access_token");
   const std::string hash = crypto::sha256_hex(*token);
-  const std::int64_t now = SystemClock().now_ms();
+  const std::int64_t now = api.clock.now_ms();
   const auto user = co_await api.db.read([&](storage::sql::Connection& c) {
     return storage::account_store::find_openid_user(c, hash, now);
   });

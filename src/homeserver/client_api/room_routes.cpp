@@ -21,7 +21,6 @@ namespace herald::homeserver {
 namespace rs = storage::room_store;
 namespace {
 
-std::int64_t now_ms() { return SystemClock().now_ms(); }
 
 // The {stateKey} path parameter; routes without it (".../state/{eventType}") mean the empty key.
 std::string state_key_param(const http::Request& req) {
@@ -90,7 +89,7 @@ Task<std::pair<std::shared_ptr<Room>, std::optional<storage::StoredMembership>>>
 // time they left for former members.
 Task<nlohmann::json> visible_state(ClientApi& api, const Session& s, std::string room_id) {
   auto [room, left] = co_await visible_room(api, s, room_id);
-  const std::int64_t now = now_ms();
+  const std::int64_t now = api.clock.now_ms();
   auto rows = co_await api.db.read([&](storage::sql::Connection& c) {
     return left ? rs::state_before(c, room_id, left->stream + 1) : rs::current_state(c, room_id);
   });
@@ -210,7 +209,7 @@ Task<http::Response> get_event(http::Request req, ClientApi& api) {
   if (!stored || stored->room_id != room_id || (left && stored->stream > left->stream)) {
     throw MatrixError(Errc::not_found, "Event not found.");
   }
-  nlohmann::json event = client_event(*stored, *room->version, now_ms(), true);
+  nlohmann::json event = client_event(*stored, *room->version, api.clock.now_ms(), true);
   if (!history.visible(stored->stream, is_own_member_event(event, user))) throw MatrixError(Errc::not_found, "Event not found.");
   co_return http::Response::json(200, event);
 }
@@ -238,7 +237,7 @@ Task<http::Response> get_messages(http::Request req, ClientApi& api) {
   const auto to = parse_token(req.query_param("to"), "to");
   auto [room, left] = co_await visible_room(api, s, room_id);
   const std::int64_t ceiling = left ? left->stream : api.rooms.stream_position();
-  const std::int64_t now = now_ms();
+  const std::int64_t now = api.clock.now_ms();
   const std::string user = s.user_id.str();
   const std::string current = membership_in(*room, s.user_id);
   auto [rows, history] = co_await api.db.read([&](storage::sql::Connection& c) {

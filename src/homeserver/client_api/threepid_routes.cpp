@@ -41,14 +41,14 @@ Task<http::Response> post_bind(http::Request req, ClientApi& api) {
   try {
     association = co_await api.identity.bind(target, token, sid, secret, s.user_id.str());
   } catch (const IdentityServerError& e) {
-    throw MatrixError(Errc::unknown, e.what(), e.timeout ? 504 : 502);
+    throw as_matrix_error(e);
   }
   const auto medium = json_body::optional_string(association, "medium");
   const auto address = json_body::optional_string(association, "address");
   if (!medium || !address || json_body::optional_string(association, "mxid") != s.user_id.str()) {
     throw MatrixError(Errc::unknown, "The identity server's bind answer is not an association for you", 502);
   }
-  const std::int64_t now = SystemClock().now_ms();
+  const std::int64_t now = api.clock.now_ms();
   const storage::account_store::StoredThreepid t{*medium, *address, json_body::optional_int(association, "ts").value_or(now), now};
   const std::string user = s.user_id.str();
   co_await api.db.write([&](storage::sql::Connection& c) { storage::account_store::add_threepid(c, user, t, id_server); });
@@ -92,7 +92,7 @@ Task<http::Response> unbind_or_delete(http::Request req, ClientApi& api, bool re
       const bool unbound = co_await api.identity.unbind(target, id_server, api.options.server_name, api.signing_key, content);
       all_unbound = all_unbound && unbound;
     } catch (const IdentityServerError& e) {
-      throw MatrixError(Errc::unknown, e.what(), e.timeout ? 504 : 502);
+      throw as_matrix_error(e);
     }
   }
   co_await api.db.write([&](storage::sql::Connection& c) { storage::account_store::remove_threepid(c, user, medium, address, remove); });
@@ -130,7 +130,7 @@ Task<http::Response> post_email_request_token(http::Request req, ClientApi& api)
   try {
     answer = co_await api.identity.request_email_token(target, forward);
   } catch (const IdentityServerError& e) {
-    throw MatrixError(Errc::unknown, e.what(), e.timeout ? 504 : 502);
+    throw as_matrix_error(e);
   }
   if (!answer.contains("sid") || !answer["sid"].is_string()) throw MatrixError(Errc::unknown, "The identity server gave no sid", 502);
   co_return http::Response::json(200, {{"sid", answer["sid"]}});
@@ -148,14 +148,14 @@ Task<http::Response> post_add(http::Request req, ClientApi& api) {
   try {
     validated = co_await api.identity.validated_threepid(target, sid, secret);
   } catch (const IdentityServerError& e) {
-    throw MatrixError(Errc::unknown, e.what(), e.timeout ? 504 : 502);
+    throw as_matrix_error(e);
   } catch (const MatrixError& e) {
     throw MatrixError(Errc::threepid_auth_failed, "The address has not been validated: " + e.message());
   }
   const auto medium = json_body::optional_string(validated, "medium");
   const auto address = json_body::optional_string(validated, "address");
   if (!medium || !address) throw MatrixError(Errc::threepid_auth_failed, "The validation session is not complete");
-  const std::int64_t now = SystemClock().now_ms();
+  const std::int64_t now = api.clock.now_ms();
   const storage::account_store::StoredThreepid t{*medium, *address, json_body::optional_int(validated, "validated_at").value_or(now), now};
   const std::string user = s.user_id.str();
   co_await api.db.write([&](storage::sql::Connection& c) { storage::account_store::add_threepid(c, user, t, std::nullopt); });

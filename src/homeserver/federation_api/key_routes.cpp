@@ -14,7 +14,7 @@ constexpr std::int64_t kValidityMs = 24LL * 3600 * 1000;
 
 Task<http::Response> get_server_keys(http::Request, ClientApi& api) {
   nlohmann::json body = {{"server_name", api.options.server_name},
-                         {"valid_until_ts", SystemClock().now_ms() + kValidityMs},
+                         {"valid_until_ts", api.clock.now_ms() + kValidityMs},
                          {"verify_keys", {{api.signing_key.key_id(), {{"key", api.signing_key.public_key_base64()}}}}},
                          {"old_verify_keys", nlohmann::json::object()}};
   crypto::sign_json(body, api.options.server_name, api.signing_key);

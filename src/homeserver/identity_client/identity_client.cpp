@@ -71,6 +71,8 @@ http::ClientRequest request(const IdentityServerTarget& is, http::Method method,
 
 }  // namespace
 
+MatrixError as_matrix_error(const IdentityServerError& e) { return MatrixError(Errc::unknown, e.what(), e.timeout ? 504 : 502); }
+
 StoredThirdPartyInvite parse_store_invite_reply(const nlohmann::json& reply) {
   StoredThirdPartyInvite out;
   if (!reply.contains("token") || !reply["token"].is_string() || !is_valid_token(reply["token"].get<std::string>())) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/matrix_error.h"
 #include "core/task.h"
 
 namespace herald::http {
@@ -24,6 +25,9 @@ struct IdentityServerError : std::runtime_error {
   IdentityServerError(const std::string& what, bool timeout = false) : std::runtime_error(what), timeout(timeout) {}
   bool timeout;
 };
+
+// What the client sees when an identity server failed: 502 (504 on a timeout) M_UNKNOWN with the reason.
+MatrixError as_matrix_error(const IdentityServerError& e);
 
 // Where an identity server answers: its base URL, and whether the operator named it (so it may be private).
 struct IdentityServerTarget {

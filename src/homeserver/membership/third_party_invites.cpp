@@ -16,10 +16,6 @@ namespace {
 
 constexpr std::size_t kMaxAddressBytes = 500;
 
-MatrixError identity_server_failure(const IdentityServerError& e) {
-  return MatrixError(Errc::unknown, e.what(), e.timeout ? 504 : 502);
-}
-
 std::optional<std::string> string_in(const nlohmann::json& content, const char* key) {
   auto it = content.find(key);
   if (it == content.end() || !it->is_string()) return std::nullopt;
@@ -104,7 +100,7 @@ Task<void> ThirdPartyInvites::invite(UserId sender, std::string room_id, Threepi
   try {
     bound = co_await identity_.lookup(target, request.id_access_token, request.medium, address);
   } catch (const IdentityServerError& e) {
-    throw identity_server_failure(e);
+    throw as_matrix_error(e);
   }
   if (bound) {
     const auto user = UserId::parse(*bound);
@@ -118,7 +114,7 @@ Task<void> ThirdPartyInvites::invite(UserId sender, std::string room_id, Threepi
   try {
     stored = co_await identity_.store_invite(target, request.id_access_token, params);
   } catch (const IdentityServerError& e) {
-    throw identity_server_failure(e);
+    throw as_matrix_error(e);
   }
   nlohmann::json content = {{"display_name", stored.display_name},
                             {"public_key", stored.public_keys[0]["public_key"]},
@@ -179,7 +175,7 @@ Task<std::string> ThirdPartyInvites::exchange(UserId sender, UserId mxid, std::s
     try {
       valid = co_await identity_.key_is_valid(*verified->validity_url, verified->public_key, operator_named(*verified->validity_url));
     } catch (const IdentityServerError& e) {
-      throw identity_server_failure(e);
+      throw as_matrix_error(e);
     } catch (const MatrixError& e) {
       throw MatrixError(Errc::unknown, "The key validity check failed: " + e.message(), 502);
     }

@@ -16,6 +16,7 @@
 #include "identity/accounts/terms.h"
 #include "identity/context.h"
 #include "identity/onbind/homeserver_locator.h"
+#include "identity/required_params.h"
 #include "storage/database.h"
 
 namespace herald::identity {
@@ -38,15 +39,7 @@ std::optional<std::string> bearer_token(const http::Request& req) {
 }  // namespace
 
 Task<std::string> register_account(IdentityContext& ctx, const nlohmann::json& body) {
-  std::vector<std::string> missing;
-  for (const char* key : {"access_token", "token_type", "matrix_server_name", "expires_in"}) {
-    if (!body.contains(key)) missing.emplace_back(key);
-  }
-  if (!missing.empty()) {
-    std::string list;
-    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-    throw MatrixError(Errc::missing_params, "Missing parameters: " + list);
-  }
+  require_params(body, {"access_token", "token_type", "matrix_server_name", "expires_in"});
   const std::string openid_token = json_body::required_string(body, "access_token");
   std::string server_name = json_body::required_string(body, "matrix_server_name");
   if (openid_token.empty() || openid_token.size() > kMaxOpenIdTokenBytes) {

@@ -7,19 +7,13 @@
 #include "identity/api/identity_api.h"
 #include "identity/associations/association_service.h"
 #include "identity/context.h"
+#include "identity/required_params.h"
 #include "identity/templates.h"
 #include "identity/validation/validation_service.h"
 #include "mail/template.h"
 
 namespace herald::identity {
 namespace {
-
-void require(const nlohmann::json& params, std::initializer_list<const char*> keys) {
-  std::string missing;
-  for (const char* key : keys)
-    if (!params.contains(key)) missing += (missing.empty() ? "" : ", ") + std::string(key);
-  if (!missing.empty()) throw MatrixError(Errc::missing_params, "Missing parameters: " + missing);
-}
 
 // A field that may arrive as a JSON string or, from a legacy form, as text.
 std::string text_param(const nlohmann::json& params, const char* key) {
@@ -35,7 +29,7 @@ std::optional<std::string> owner_for(ApiVersion version, std::optional<std::stri
 Task<http::Response> post_request_token(http::Request req, IdentityContext& ctx, ApiVersion version) {
   if (version == ApiVersion::v2) co_await authenticate(ctx, req, TermsCheck::required);
   const nlohmann::json params = request_params(req, version);
-  require(params, {"client_secret", "email", "send_attempt"});
+  require_params(params, {"client_secret", "email", "send_attempt"});
   TokenRequest t;
   t.client_secret = text_param(params, "client_secret");
   t.email = text_param(params, "email");
@@ -57,7 +51,7 @@ Task<http::Response> post_request_token(http::Request req, IdentityContext& ctx,
 Task<http::Response> post_submit_token(http::Request req, IdentityContext& ctx, ApiVersion version) {
   if (version == ApiVersion::v2) co_await authenticate(ctx, req, TermsCheck::required);
   const nlohmann::json params = request_params(req, version);
-  require(params, {"sid", "client_secret", "token"});
+  require_params(params, {"sid", "client_secret", "token"});
   co_await submit_email_token(ctx, text_param(params, "sid"), text_param(params, "client_secret"), text_param(params, "token"));
   co_return http::Response::json(200, {{"success", true}});
 }
@@ -117,7 +111,7 @@ Task<http::Response> post_bind(http::Request req, IdentityContext& ctx, ApiVersi
   std::optional<std::string> user;
   if (version == ApiVersion::v2) user = co_await authenticate(ctx, req, TermsCheck::required);
   const nlohmann::json params = request_params(req, version);
-  require(params, {"sid", "client_secret", "mxid"});
+  require_params(params, {"sid", "client_secret", "mxid"});
   const nlohmann::json association = co_await bind(ctx, text_param(params, "sid"), text_param(params, "client_secret"),
                                                    text_param(params, "mxid"), owner_for(version, user));
   co_return http::Response::json(200, association);

@@ -16,6 +16,7 @@
 #include "identity/invites/invite_store.h"
 #include "identity/onbind/onbind_delivery.h"
 #include "identity/onbind/onbind_store.h"
+#include "identity/required_params.h"
 #include "identity/validation/email_address.h"
 #include "identity/validation/validation_service.h"
 #include "storage/database.h"
@@ -157,14 +158,7 @@ Task<void> unbind(IdentityContext& ctx, const nlohmann::json& body, std::string 
 }
 
 Task<nlohmann::json> lookup(IdentityContext& ctx, const nlohmann::json& body) {
-  std::vector<std::string> missing;
-  for (const char* key : {"algorithm", "pepper", "addresses"})
-    if (!body.contains(key)) missing.emplace_back(key);
-  if (!missing.empty()) {
-    std::string list;
-    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-    throw MatrixError(Errc::missing_params, "Missing parameters: " + list);
-  }
+  require_params(body, {"algorithm", "pepper", "addresses"});
   const std::string algorithm = json_body::required_string(body, "algorithm");
   const std::string pepper = json_body::required_string(body, "pepper");
   const nlohmann::json* addresses = json_body::optional_array(body, "addresses");
@@ -196,16 +190,13 @@ Task<nlohmann::json> lookup(IdentityContext& ctx, const nlohmann::json& body) {
     }
     sent.push_back(text);
   }
-  std::vector<std::string> matched;
-  const auto found = co_await ctx.db.read([&](storage::sql::Connection& c) {
-    return association_store::find_by_hashes(c, hashes, matched);
-  });
   nlohmann::json mappings = nlohmann::json::object();
-  for (std::size_t i = 0; i < found.size(); ++i) {
-    for (std::size_t j = 0; j < hashes.size(); ++j) {
-      if (hashes[j] == matched[i]) mappings[sent[j]] = found[i].mxid;
+  co_await ctx.db.read([&](storage::sql::Connection& c) {
+    for (std::size_t i = 0; i < hashes.size(); ++i) {
+      if (hashes[i].empty()) continue;
+      if (auto mxid = association_store::mxid_by_hash(c, hashes[i])) mappings[sent[i]] = *mxid;
     }
-  }
+  });
   co_return nlohmann::json{{"mappings", std::move(mappings)}};
 }
 

@@ -20,18 +20,10 @@ std::optional<Association> find(Connection& c, const std::string& medium, const 
   return Association{r->get_text(0), r->get_text(1), r->get_text(2), r->get_int(3), r->get_int(4), r->get_int(5)};
 }
 
-std::vector<Association> find_by_hashes(Connection& c, const std::vector<std::string>& hashes,
-                                        std::vector<std::string>& matched_hashes) {
-  std::vector<Association> out;
-  for (const auto& h : hashes) {
-    for (const auto& r : c.query("SELECT medium, address, mxid, ts, not_before, not_after FROM associations "
-                                 "WHERE lookup_hash = $1",
-                                 {h})) {
-      out.push_back({r.get_text(0), r.get_text(1), r.get_text(2), r.get_int(3), r.get_int(4), r.get_int(5)});
-      matched_hashes.push_back(h);
-    }
-  }
-  return out;
+std::optional<std::string> mxid_by_hash(Connection& c, const std::string& hash) {
+  auto row = c.query_one("SELECT mxid FROM associations WHERE lookup_hash = $1", {hash});
+  if (!row) return std::nullopt;
+  return row->get_text(0);
 }
 
 bool remove(Connection& c, const std::string& medium, const std::string& address, const std::string& mxid) {

@@ -25,8 +25,8 @@ namespace association_store {
 // Replaces any earlier binding of the address.
 void upsert(storage::sql::Connection& c, const Association& a, const std::string& lookup_hash);
 std::optional<Association> find(storage::sql::Connection& c, const std::string& medium, const std::string& address);
-std::vector<Association> find_by_hashes(storage::sql::Connection& c, const std::vector<std::string>& hashes,
-                                        std::vector<std::string>& matched_hashes);
+// The Matrix ID bound to the address with this lookup hash.
+std::optional<std::string> mxid_by_hash(storage::sql::Connection& c, const std::string& hash);
 // Deletes the binding when it names mxid; false when there was none.
 bool remove(storage::sql::Connection& c, const std::string& medium, const std::string& address, const std::string& mxid);
 

@@ -16,6 +16,7 @@
 #include "identity/context.h"
 #include "identity/invites/invite_store.h"
 #include "identity/invites/redacted_address.h"
+#include "identity/required_params.h"
 #include "identity/keys/ephemeral_key.h"
 #include "identity/templates.h"
 #include "identity/validation/email_address.h"
@@ -28,14 +29,6 @@ namespace {
 
 constexpr std::size_t kInviteTokenLength = 128;
 constexpr std::size_t kMaxFieldBytes = 2048;
-
-void require_params(const nlohmann::json& params, std::initializer_list<const char*> keys) {
-  std::string missing;
-  for (const char* key : keys) {
-    if (!params.contains(key)) missing += (missing.empty() ? "" : ", ") + std::string(key);
-  }
-  if (!missing.empty()) throw MatrixError(Errc::missing_params, "Missing parameters: " + missing);
-}
 
 // UTF-8-safe truncation with an ellipsis, as the mail templates show long names (identity.md §6).
 std::string shorten(const std::string& s, std::size_t max_chars, std::size_t keep_chars) {

@@ -8,11 +8,10 @@
 namespace herald::identity::onbind_store {
 using storage::sql::Connection;
 
-std::int64_t enqueue(Connection& c, const OnbindJob& job, std::int64_t now_ms) {
+void enqueue(Connection& c, const OnbindJob& job, std::int64_t now_ms) {
   c.execute("INSERT INTO onbind_queue (mxid, body, invite_tokens, attempts, next_attempt_ts, created_ts) "
             "VALUES ($1, $2, $3, 0, $4, $4)",
             {job.mxid, job.body, nlohmann::json(job.invite_tokens).dump(), now_ms});
-  return c.query_one("SELECT MAX(id) FROM onbind_queue")->get_int(0);
 }
 
 std::vector<OnbindJob> due(Connection& c, std::int64_t now_ms, int limit) {

@@ -23,7 +23,7 @@ struct OnbindJob {
 
 namespace onbind_store {
 
-std::int64_t enqueue(storage::sql::Connection& c, const OnbindJob& job, std::int64_t now_ms);
+void enqueue(storage::sql::Connection& c, const OnbindJob& job, std::int64_t now_ms);
 // Jobs due at now_ms, oldest first.
 std::vector<OnbindJob> due(storage::sql::Connection& c, std::int64_t now_ms, int limit);
 // The earliest next_attempt_ts of any job, if there is one.

@@ -1,0 +1,17 @@
+// What the client stories share: a silent logger for matrix-js-sdk and polling until something holds.
+export const logger = { debug() {}, info() {}, log() {}, warn() {}, error() {}, trace() {}, getChild() { return logger; } };
+
+// Resolves with predicate()'s first truthy value; rejects naming `description` after timeoutMs.
+export function waitFor(description, predicate, timeoutMs = 15000) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      let value;
+      try { value = predicate(); } catch (e) { value = undefined; }
+      if (value) return resolve(value);
+      if (Date.now() - started > timeoutMs) return reject(new Error("timed out waiting for " + description));
+      setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
