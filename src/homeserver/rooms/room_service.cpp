@@ -206,7 +206,7 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
     }
   }
 
-  const std::int64_t now = clock_.now_ms();
+  std::int64_t now = clock_.now_ms();
   std::shared_ptr<Room> created;
   std::vector<Appended> appended;
   try {
@@ -223,12 +223,17 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
           if (std::find(extra.begin(), extra.end(), u.str()) == extra.end()) extra.push_back(u.str());
         create_content["additional_creators"] = extra;
       }
-      const std::string provisional_id =
-          version->room_id_from_create ? std::string() : "!" + crypto::random_alnum(18) + ":" + options_.server_name;
-      // The create event is built first: in v12 the room ID derives from it.
+      // The create event is built first: in v12 the room ID derives from it, so two identical requests
+      // in the same millisecond would name the same room; a taken ID is retried a millisecond later.
       const events::Signer signer{options_.server_name, key_};
       const EventDraft create_draft{"m.room.create", "", creator.str(), create_content, std::nullopt};
-      EventPtr create_event = events::build_event(*version, provisional_id, create_draft, {}, {}, 1, now, signer);
+      EventPtr create_event;
+      for (;; ++now) {
+        const std::string provisional_id =
+            version->room_id_from_create ? std::string() : "!" + crypto::random_alnum(18) + ":" + options_.server_name;
+        create_event = events::build_event(*version, provisional_id, create_draft, {}, {}, 1, now, signer);
+        if (!registry_.cached(create_event->room_id()) && !rs::find_room(c, create_event->room_id())) break;
+      }
       auto room = std::make_shared<Room>(create_event->room_id(), *version);
       if (auto denial = rooms::auth::check_event(*create_event, room->state)) throw MatrixError(Errc::bad_json, denial->reason);
       rs::insert_room(c, storage::StoredRoom{room->room_id, std::string(version->id), creator.str(), visibility == "public"}, now);
