@@ -58,20 +58,21 @@ void insert_event(sql::Connection& c, const NewEventRow& row) {
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
       {row.stream, row.event_id, row.room_id, row.type, sql::nullable(row.state_key), row.sender,
        sql::nullable(row.membership), row.pdu, sql::nullable(row.unsigned_json)});
-  if (row.state_key) {
+  if (!row.state_key) return;
+  // A member's current state is its memberships row; all other current state is in current_state.
+  if (row.type == "m.room.member" && row.membership) {
     c.execute(
-        "INSERT INTO current_state (room_id, type, state_key, event_id) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id",
-        {row.room_id, row.type, *row.state_key, row.event_id});
-    if (row.type == "m.room.member" && row.membership) {
-      c.execute(
-          "INSERT INTO memberships (room_id, user_id, membership, event_id, stream_ordering, forgotten) "
-          "VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (room_id, user_id) DO UPDATE SET "
-          "membership = excluded.membership, event_id = excluded.event_id, "
-          "stream_ordering = excluded.stream_ordering, forgotten = 0",
-          {row.room_id, *row.state_key, *row.membership, row.event_id, row.stream});
-    }
+        "INSERT INTO memberships (room_id, user_id, membership, event_id, stream_ordering, forgotten) "
+        "VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (room_id, user_id) DO UPDATE SET "
+        "membership = excluded.membership, event_id = excluded.event_id, "
+        "stream_ordering = excluded.stream_ordering, forgotten = 0",
+        {row.room_id, *row.state_key, *row.membership, row.event_id, row.stream});
+    return;
   }
+  c.execute(
+      "INSERT INTO current_state (room_id, type, state_key, event_id) VALUES ($1, $2, $3, $4) "
+      "ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id",
+      {row.room_id, row.type, *row.state_key, row.event_id});
 }
 
 void mark_redacted(sql::Connection& c, const std::string& event_id, const std::string& redaction_id) {
@@ -80,8 +81,9 @@ void mark_redacted(sql::Connection& c, const std::string& event_id, const std::s
 
 std::vector<StoredEvent> current_state(sql::Connection& c, const std::string& room_id) {
   return to_events(c.query(
-      "SELECT e.stream_ordering, e.event_id, e.room_id, e.pdu, e.unsigned_json, e.redacted_by FROM current_state s "
-      "JOIN events e ON e.event_id = s.event_id WHERE s.room_id = $1 ORDER BY e.stream_ordering",
+      "SELECT e.stream_ordering, e.event_id, e.room_id, e.pdu, e.unsigned_json, e.redacted_by FROM "
+      "(SELECT event_id FROM current_state WHERE room_id = $1 UNION ALL SELECT event_id FROM memberships WHERE room_id = $1) s "
+      "JOIN events e ON e.event_id = s.event_id ORDER BY e.stream_ordering",
       {room_id}));
 }
 
