@@ -42,10 +42,10 @@ class HomeserverHost final : public ServiceHost {
         db_(storage::sqlite::connection_factory(config.database.path), config.database.readers, "homeserver"),
         workers_(2),
         limiter_(config.rate_limits, clock_),
-        accounts_(db_, workers_, clock_, {.server_name = config.server_name}),
+        accounts_(db_, workers_, clock_, {.server_name = config.server_name}, &profiles_),
         uia_(clock_),
         notifier_(max_stream_position(db_)),
-        rooms_(db_, registry_, notifier_, signing_key_, clock_,
+        rooms_(db_, registry_, notifier_, profiles_, signing_key_, clock_,
                {.server_name = config.server_name, .default_room_version = config.default_room_version}),
         sync_(db_, registry_, notifier_, clock_),
         client_(outbound),
@@ -106,6 +106,7 @@ class HomeserverHost final : public ServiceHost {
   storage::Database db_;
   WorkerPool workers_;
   RateLimiter limiter_;
+  homeserver::ProfileCache profiles_;
   homeserver::AccountService accounts_;
   homeserver::UserInteractiveAuth uia_;
   http::Metrics metrics_;

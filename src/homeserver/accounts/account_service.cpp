@@ -1,5 +1,7 @@
 #include "homeserver/accounts/account_service.h"
 
+#include "homeserver/accounts/profile_cache.h"
+
 #include <algorithm>
 #include <cctype>
 #include <mutex>
@@ -21,8 +23,9 @@ constexpr std::size_t kMaxPasswordBytes = 512;
 std::string new_access_token() { return "hd_" + crypto::random_alnum(kTokenChars); }
 }  // namespace
 
-AccountService::AccountService(storage::Database& db, WorkerPool& workers, const Clock& clock, AccountOptions options)
-    : db_(db), workers_(workers), clock_(clock), options_(std::move(options)) {}
+AccountService::AccountService(storage::Database& db, WorkerPool& workers, const Clock& clock, AccountOptions options,
+                               ProfileCache* profiles)
+    : db_(db), workers_(workers), clock_(clock), options_(std::move(options)), profiles_(profiles) {}
 
 std::string AccountService::new_device_id() const { return crypto::random_upper(10); }
 
@@ -95,9 +98,20 @@ Task<LoginResult> AccountService::register_account(NewAccount account) {
     p.token_hash = crypto::sha256_hex(*p.token);
   }
   const std::int64_t now = clock_.now_ms();
-  LoginResult result = co_await db_.write([&](storage::sql::Connection& c) { return write_account(c, p, account, now); });
+  // A new account is often invited next: its profile is cached in the same writer job that stores it.
+  std::optional<LoginResult> result;
+  std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
+    result = write_account(c, p, account, now);
+    if (profiles_) profiles_->put(p.user.user_id, Profile{true, p.user.displayname, p.user.avatar_url});
+  };
+  try {
+    co_await db_.write_erased(job);
+  } catch (...) {
+    if (profiles_) profiles_->erase(p.user.user_id);
+    throw;
+  }
   if (p.token) remember(*p.token_hash, Session{UserId::parse(p.user.user_id).value(), *p.device_id});
-  co_return result;
+  co_return std::move(*result);
 }
 
 LoginResult AccountService::register_account_sync(const NewAccount& account) {

@@ -23,6 +23,8 @@ class Database;
 
 namespace herald::homeserver {
 
+class ProfileCache;
+
 struct AccountOptions {
   std::string server_name;
   crypto::PasswordCost password_cost = crypto::PasswordCost::interactive();
@@ -50,7 +52,9 @@ struct LoginResult {
 
 class AccountService {
  public:
-  AccountService(storage::Database& db, WorkerPool& workers, const Clock& clock, AccountOptions options);
+  // `profiles`, when given, learns each new account's profile (as it is written).
+  AccountService(storage::Database& db, WorkerPool& workers, const Clock& clock, AccountOptions options,
+                 ProfileCache* profiles = nullptr);
 
   const std::string& server_name() const { return options_.server_name; }
 
@@ -82,6 +86,7 @@ class AccountService {
   WorkerPool& workers_;
   const Clock& clock_;
   AccountOptions options_;
+  ProfileCache* profiles_ = nullptr;
   // Sessions by SHA-256(token), hex: the raw token is never stored, even in memory.
   std::shared_mutex sessions_mutex_;
   std::unordered_map<std::string, Session> sessions_;

@@ -12,6 +12,7 @@ namespace herald::homeserver {
 void Room::apply(const events::EventPtr& event) {
   state.apply(event);
   last_event = event;
+  ++applied;
   if (event->type() == "m.room.member" && event->state_key()) {
     if (event->membership() == "join") joined.insert(*event->state_key());
     else joined.erase(*event->state_key());

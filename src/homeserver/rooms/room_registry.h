@@ -1,6 +1,8 @@
 #pragma once
 // The rooms hot paths need, in memory: current state, latest event, joined members. Backed by the
 // database; loaded on first use. Only the database writer thread changes a Room, under its mutex.
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -26,6 +28,10 @@ struct Room {
   events::EventPtr last_event;
   std::unordered_set<std::string> joined;
   bool is_public = false;
+  // Events applied so far (changes under the unique lock): equal counts mean identical state.
+  std::uint64_t applied = 0;
+  // Writes of this room queued for the writer; while zero, a change is worth building on an io thread.
+  std::atomic<int> writes_in_flight{0};
 
   void apply(const events::EventPtr& event);  // caller holds the unique lock
 };

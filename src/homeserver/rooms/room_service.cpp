@@ -30,9 +30,15 @@ constexpr std::size_t kMaxEventBytes = 65536;
 
 }  // namespace
 
-RoomService::RoomService(storage::Database& db, RoomRegistry& registry, Notifier& notifier, const crypto::SigningKey& key,
-                         const Clock& clock, RoomServiceOptions options)
-    : db_(db), registry_(registry), notifier_(notifier), key_(key), clock_(clock), options_(std::move(options)) {
+RoomService::RoomService(storage::Database& db, RoomRegistry& registry, Notifier& notifier, ProfileCache& profiles,
+                         const crypto::SigningKey& key, const Clock& clock, RoomServiceOptions options)
+    : db_(db),
+      registry_(registry),
+      notifier_(notifier),
+      key_(key),
+      clock_(clock),
+      options_(std::move(options)),
+      profiles_(profiles) {
   std::int64_t max = 0;
   db_.read_sync([&](storage::sql::Connection& c) { max = rs::max_stream(c); });
   last_stream_ = max;
@@ -40,8 +46,7 @@ RoomService::RoomService(storage::Database& db, RoomRegistry& registry, Notifier
 
 std::int64_t RoomService::stream_position() const { return notifier_.position(); }
 
-RoomService::Appended RoomService::append(storage::sql::Connection& c, Room& room, const EventDraft& draft,
-                                          std::int64_t now) {
+RoomService::Built RoomService::build(const Room& room, const EventDraft& draft, std::int64_t now) const {
   const events::RoomVersion& version = *room.version;
   if (version.strict_canonical_json && !is_canonical_compatible(draft.content)) {
     throw MatrixError(Errc::bad_json, "Event content must be canonical JSON: integers within ±(2^53-1), no floats");
@@ -59,8 +64,7 @@ RoomService::Appended RoomService::append(storage::sql::Connection& c, Room& roo
   const events::Signer signer{options_.server_name, key_};
   EventPtr event = events::build_event(version, room.room_id, draft, prev, auth_events, depth, now, signer);
   if (auto denial = rooms::auth::check_event(*event, room.state)) throw MatrixError(Errc::forbidden, denial->reason);
-  const std::string& pdu = event->pdu_text();
-  if (pdu.size() > kMaxEventBytes) throw MatrixError(Errc::too_large, "Event is larger than 65536 bytes");
+  if (event->pdu_text().size() > kMaxEventBytes) throw MatrixError(Errc::too_large, "Event is larger than 65536 bytes");
 
   nlohmann::json unsigned_data = nlohmann::json::object();
   if (event->state_key()) {
@@ -70,22 +74,32 @@ RoomService::Appended RoomService::append(storage::sql::Connection& c, Room& roo
       unsigned_data["prev_sender"] = (*old)->sender();
     }
   }
-  const std::int64_t stream = ++last_stream_;
-  rs::insert_event(c, storage::NewEventRow{
-                          stream, event->event_id(), event->room_id(), event->type(),
-                          event->state_key() ? std::optional<std::string>(*event->state_key()) : std::nullopt,
-                          event->sender(),
-                          event->type() == "m.room.member" ? std::optional<std::string>(event->membership()) : std::nullopt,
-                          pdu, unsigned_data.empty() ? std::nullopt : std::optional<std::string>(unsigned_data.dump())});
-  if (event->type() == "m.room.redaction") {
-    std::optional<std::string> target = draft.redacts;
-    if (target) rs::mark_redacted(c, *target, event->event_id());
-  }
+  storage::NewEventRow row{0,
+                           event->event_id(),
+                           event->room_id(),
+                           event->type(),
+                           event->state_key() ? std::optional<std::string>(*event->state_key()) : std::nullopt,
+                           event->sender(),
+                           event->type() == "m.room.member" ? std::optional<std::string>(event->membership()) : std::nullopt,
+                           event->pdu_text(),
+                           unsigned_data.empty() ? std::nullopt : std::optional<std::string>(unsigned_data.dump())};
+  return Built{std::move(event), std::move(row), draft.type == "m.room.redaction" ? draft.redacts : std::nullopt};
+}
+
+RoomService::Appended RoomService::commit_built(storage::sql::Connection& c, Room& room, Built built) {
+  built.row.stream = ++last_stream_;
+  rs::insert_event(c, built.row);
+  if (built.redacts) rs::mark_redacted(c, *built.redacts, built.event->event_id());
   {
     std::unique_lock lock(room.mutex);
-    room.apply(event);
+    room.apply(built.event);
   }
-  return Appended{event, stream};
+  return Appended{built.event, built.row.stream};
+}
+
+RoomService::Appended RoomService::append(storage::sql::Connection& c, Room& room, const EventDraft& draft,
+                                          std::int64_t now) {
+  return commit_built(c, room, build(room, draft, now));
 }
 
 void RoomService::notify(const std::vector<Appended>& appended, const Room& room) {
@@ -98,16 +112,32 @@ void RoomService::notify(const std::vector<Appended>& appended, const Room& room
   notifier_.notify(appended.back().stream, room.room_id, users);
 }
 
+namespace {
+bool carries_profile(const std::string& membership) {
+  return membership == "join" || membership == "invite" || membership == "knock";
+}
+nlohmann::json content_with(const std::string& membership, const Profile& profile) {
+  nlohmann::json content = {{"membership", membership}};
+  if (profile.displayname) content["displayname"] = *profile.displayname;
+  if (profile.avatar_url) content["avatar_url"] = *profile.avatar_url;
+  return content;
+}
+}  // namespace
+
 nlohmann::json RoomService::member_content(storage::sql::Connection& c, const std::string& target,
                                            const std::string& membership) {
-  nlohmann::json content = {{"membership", membership}};
-  if (membership == "join" || membership == "invite" || membership == "knock") {
-    if (auto user = storage::account_store::find_user(c, target)) {
-      if (user->displayname) content["displayname"] = *user->displayname;
-      if (user->avatar_url) content["avatar_url"] = *user->avatar_url;
-    }
-  }
-  return content;
+  if (!carries_profile(membership)) return {{"membership", membership}};
+  Profile profile;
+  if (auto user = storage::account_store::find_user(c, target)) profile = {true, user->displayname, user->avatar_url};
+  profiles_.put(target, profile);
+  return content_with(membership, profile);
+}
+
+std::optional<nlohmann::json> RoomService::cached_member_content(const std::string& target, const std::string& membership) const {
+  if (!carries_profile(membership)) return nlohmann::json{{"membership", membership}};
+  auto profile = profiles_.find(target);
+  if (!profile) return std::nullopt;
+  return content_with(membership, *profile);
 }
 
 Task<std::shared_ptr<Room>> RoomService::find_room(std::string room_id) {
@@ -291,8 +321,10 @@ Task<void> RoomService::write_room(std::string room_id, std::function<void(stora
   } catch (const MatrixError&) {
     throw;  // a refusal: thrown before the room's memory was touched
   } catch (...) {
-    // Infrastructure failure: the in-memory room may hold changes whose transaction did not commit.
+    // Infrastructure failure: the in-memory room (and profiles read in the same transaction) may hold
+    // changes that did not commit.
     registry_.evict(room_id);
+    profiles_.clear();
     throw;
   }
 }
@@ -343,47 +375,107 @@ Task<std::string> RoomService::send(UserId sender, std::string device_id, std::s
 
 // Membership -----------------------------------------------------------------------------------------------
 
+RoomService::MembershipPlan RoomService::plan_membership(const Room& room, const MembershipRequest& req,
+                                                        nlohmann::json content, const std::optional<std::string>& authoriser,
+                                                        std::int64_t now) const {
+  const std::string current = room.state.membership(req.target);
+  const bool self = req.sender == req.target;
+  if (req.membership == "invite" && current == "invite") {
+    return {(*room.state.find("m.room.member", req.target))->event_id(), std::nullopt};  // already invited: 200 {}
+  }
+  if (req.unban && current != "ban") throw MatrixError(Errc::bad_state, "The user is not banned");
+  if (req.membership == "leave" && !self && !req.unban && current != "join" && current != "invite" && current != "knock") {
+    throw MatrixError(Errc::forbidden, "The target user is not in the room");
+  }
+  if (req.membership == "leave" && self && current == "leave") {
+    throw MatrixError(Errc::forbidden, "You are not in this room, invited to it or knocking on it");
+  }
+  if (req.reason) content["reason"] = *req.reason;
+  for (const auto& [k, v] : req.extra_content.items()) content[k] = v;
+  if (req.membership == "join" && current != "join" && current != "invite" && authoriser) {
+    content["join_authorised_via_users_server"] = *authoriser;
+  }
+  if (req.membership == "join" && current == "join") {
+    const EventPtr existing = *room.state.find("m.room.member", req.target);
+    if (existing->content() == content) return {existing->event_id(), std::nullopt};
+  }
+  Built built = build(room, EventDraft{"m.room.member", req.target, req.sender, std::move(content), std::nullopt}, now);
+  std::string event_id = built.event->event_id();
+  return {std::move(event_id), std::move(built)};
+}
+
+namespace {
+// A join that a restricted room's `allow` rules may authorise needs other rooms' state (a database read).
+bool may_need_authoriser(const Room& room, const std::string& membership) {
+  if (membership != "join") return false;
+  const std::string rule = room.state.join_rule();
+  return (room.version->restricted && rule == "restricted") || (room.version->knock_restricted && rule == "knock_restricted");
+}
+
+// Counts a room's writes in flight for as long as it lives.
+class InFlight {
+ public:
+  explicit InFlight(std::shared_ptr<Room> room) : room_(std::move(room)) {
+    if (room_) ++room_->writes_in_flight;
+  }
+  ~InFlight() {
+    if (room_) --room_->writes_in_flight;
+  }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  std::shared_ptr<Room> room_;
+};
+}  // namespace
+
 Task<std::string> RoomService::set_membership(UserId sender, std::string room_id, UserId target, std::string membership,
                                               std::optional<std::string> reason, nlohmann::json extra_content) {
   const std::int64_t now = clock_.now_ms();
+  MembershipRequest request{sender.str(), target.str(), membership, reason, extra_content, extra_content.value("_unban", false)};
+  request.extra_content.erase("_unban");
+
+  // When nothing of the room is queued for the writer and the target's profile is known, the event is
+  // built, checked and signed here on the io thread, against the state as it is now; the writer only
+  // stores it, if the room has not changed meanwhile (else it plans again from scratch).
+  const std::shared_ptr<Room> seen = registry_.cached(room_id);
+  std::optional<MembershipPlan> early;
+  std::uint64_t seen_applied = 0;
+  if (seen && seen->writes_in_flight.load() == 0) {
+    if (auto content = cached_member_content(request.target, membership)) {
+      std::shared_lock lock(seen->mutex);
+      if (!may_need_authoriser(*seen, membership)) {
+        early = plan_membership(*seen, request, std::move(*content), std::nullopt, now);
+        seen_applied = seen->applied;
+      }
+    }
+  }
+  if (early && !early->built) co_return early->event_id;  // nothing to write (already invited, same join)
+
   std::shared_ptr<Room> room;
   std::optional<Appended> appended;
   std::string event_id;
   std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
     room = registry_.get(c, room_id);
     if (!room) not_found_room();
-    const std::string current = room->state.membership(target.str());
-    const bool self = sender == target;
-    if (membership == "invite" && current == "invite") {
-      event_id = (*room->state.find("m.room.member", target.str()))->event_id();  // already invited: 200 {}
-      return;
-    }
-    const bool unban = extra_content.value("_unban", false);
-    extra_content.erase("_unban");
-    if (unban && current != "ban") throw MatrixError(Errc::bad_state, "The user is not banned");
-    if (membership == "leave" && !self && !unban && current != "join" && current != "invite" && current != "knock") {
-      throw MatrixError(Errc::forbidden, "The target user is not in the room");
-    }
-    if (membership == "leave" && self && current == "leave") {
-      throw MatrixError(Errc::forbidden, "You are not in this room, invited to it or knocking on it");
-    }
-    nlohmann::json content = member_content(c, target.str(), membership);
-    if (reason) content["reason"] = *reason;
-    for (const auto& [k, v] : extra_content.items()) content[k] = v;
-    if (membership == "join" && current != "join" && current != "invite") {
-      if (auto via = restricted_join_authoriser(c, *room, target.str())) content["join_authorised_via_users_server"] = *via;
-    }
-    if (membership == "join" && current == "join") {
-      const EventPtr existing = *room->state.find("m.room.member", target.str());
-      if (existing->content() == content) {
-        event_id = existing->event_id();
-        return;
+    MembershipPlan plan;
+    if (early && room == seen && room->applied == seen_applied) {
+      plan = std::move(*early);
+    } else {
+      std::optional<std::string> authoriser;
+      if (may_need_authoriser(*room, membership)) {
+        const std::string current = room->state.membership(request.target);
+        if (current != "join" && current != "invite") authoriser = restricted_join_authoriser(c, *room, request.target);
       }
+      plan = plan_membership(*room, request, member_content(c, request.target, membership), authoriser, now);
     }
-    appended = append(c, *room, EventDraft{"m.room.member", target.str(), sender.str(), content, std::nullopt}, now);
-    event_id = appended->event->event_id();
+    event_id = plan.event_id;
+    if (plan.built) appended = commit_built(c, *room, std::move(*plan.built));
   };
-  co_await write_room(room_id, job);
+  {
+    const InFlight in_flight(seen);
+    co_await write_room(room_id, job);
+  }
   if (appended) {
     notify({*appended}, *room);
     log::info("membership room={} sender={} target={} membership={}", room_id, sender.str(), target.str(), membership);
@@ -445,18 +537,32 @@ Task<void> RoomService::set_profile(UserId user, std::optional<std::string> disp
                                     std::optional<std::string> avatar_url, bool set_displayname, bool set_avatar) {
   const std::int64_t now = clock_.now_ms();
   std::vector<std::pair<std::shared_ptr<Room>, Appended>> sent;
-  co_await db_.write([&](storage::sql::Connection& c) {
+  std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
     sent.clear();
-    if (set_displayname) c.execute("UPDATE users SET displayname = $2 WHERE user_id = $1", {user.str(), storage::sql::nullable(displayname)});
-    if (set_avatar) c.execute("UPDATE users SET avatar_url = $2 WHERE user_id = $1", {user.str(), storage::sql::nullable(avatar_url)});
-    for (const auto& m : rs::memberships_of(c, user.str())) {
-      if (m.membership != "join") continue;
-      auto room = registry_.get(c, m.room_id);
-      if (!room) continue;
-      nlohmann::json content = member_content(c, user.str(), "join");
-      sent.emplace_back(room, append(c, *room, EventDraft{"m.room.member", user.str(), user.str(), content, std::nullopt}, now));
+    // The cached profile is refilled below from this transaction; if it rolls back, drop it again.
+    profiles_.erase(user.str());
+    try {
+      if (set_displayname) c.execute("UPDATE users SET displayname = $2 WHERE user_id = $1", {user.str(), storage::sql::nullable(displayname)});
+      if (set_avatar) c.execute("UPDATE users SET avatar_url = $2 WHERE user_id = $1", {user.str(), storage::sql::nullable(avatar_url)});
+      for (const auto& m : rs::memberships_of(c, user.str())) {
+        if (m.membership != "join") continue;
+        auto room = registry_.get(c, m.room_id);
+        if (!room) continue;
+        nlohmann::json content = member_content(c, user.str(), "join");
+        sent.emplace_back(room, append(c, *room, EventDraft{"m.room.member", user.str(), user.str(), content, std::nullopt}, now));
+      }
+    } catch (...) {
+      profiles_.erase(user.str());
+      throw;
     }
-  });
+  };
+  try {
+    co_await db_.write_erased(job);
+  } catch (...) {
+    profiles_.clear();
+    for (const auto& [room, a] : sent) registry_.evict(room->room_id);
+    throw;
+  }
   for (const auto& [room, a] : sent) notify({a}, *room);
 }
 

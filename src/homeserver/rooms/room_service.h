@@ -1,6 +1,8 @@
 #pragma once
 // Every change to a room goes through here: lock (the single writer) -> read state -> build the event
 // -> auth rules -> append -> update memory; then the notifier wakes /sync. No network I/O inside.
+// A membership change to an idle room is built and signed before the lock, on the io thread; the
+// writer stores it only if the room has not changed since (Room::applied), else builds it again.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -14,7 +16,9 @@
 #include "core/ids.h"
 #include "core/task.h"
 #include "events/event_builder.h"
+#include "homeserver/accounts/profile_cache.h"
 #include "homeserver/rooms/room_registry.h"
+#include "storage/room_store.h"
 
 namespace herald {
 class Clock;
@@ -60,8 +64,8 @@ struct RoomSnapshot {
 
 class RoomService {
  public:
-  RoomService(storage::Database& db, RoomRegistry& registry, Notifier& notifier, const crypto::SigningKey& key,
-              const Clock& clock, RoomServiceOptions options);
+  RoomService(storage::Database& db, RoomRegistry& registry, Notifier& notifier, ProfileCache& profiles,
+              const crypto::SigningKey& key, const Clock& clock, RoomServiceOptions options);
 
   const RoomServiceOptions& options() const { return options_; }
   RoomRegistry& registry() { return registry_; }
@@ -97,9 +101,34 @@ class RoomService {
   // Runs a write job that changes a room; forgets the room's memory when the write fails for other
   // reasons than a refusal. `job` must outlive the await (the caller's local).
   Task<void> write_room(std::string room_id, std::function<void(storage::sql::Connection&)>& job);
-  // Runs on the writer thread inside a job.
+  struct Built {
+    events::EventPtr event;
+    storage::NewEventRow row;  // stream assigned when stored
+    std::optional<std::string> redacts;
+  };
+  struct MembershipRequest {
+    std::string sender, target, membership;
+    std::optional<std::string> reason;
+    nlohmann::json extra_content;
+    bool unban = false;
+  };
+  struct MembershipPlan {
+    std::string event_id;         // the new event's, or the existing one's when nothing changes
+    std::optional<Built> built;   // empty: nothing to write
+  };
+
+  // Builds `draft` on the room's current state, checks the auth rules (a refusal throws) and signs it;
+  // changes nothing. Caller holds the room's lock (shared is enough) or is the writer.
+  Built build(const Room& room, const events::EventDraft& draft, std::int64_t now) const;
+  // On the writer thread inside a job: stores a built event (next stream position) and applies it.
+  Appended commit_built(storage::sql::Connection& c, Room& room, Built built);
   Appended append(storage::sql::Connection& c, Room& room, const events::EventDraft& draft, std::int64_t now);
+  // The pre-checks clients expect (already invited, not in the room...), then build(). Same locking.
+  MembershipPlan plan_membership(const Room& room, const MembershipRequest& request, nlohmann::json content,
+                                 const std::optional<std::string>& authoriser, std::int64_t now) const;
+  // Member event content with the target's profile: read on the writer (and cached), or from the cache.
   nlohmann::json member_content(storage::sql::Connection& c, const std::string& target, const std::string& membership);
+  std::optional<nlohmann::json> cached_member_content(const std::string& target, const std::string& membership) const;
   // For a restricted room: a local joined user who may invite, when `user` meets an `allow` condition.
   std::optional<std::string> restricted_join_authoriser(storage::sql::Connection& c, const Room& room,
                                                         const std::string& user);
@@ -112,6 +141,7 @@ class RoomService {
   const Clock& clock_;
   RoomServiceOptions options_;
   std::atomic<std::int64_t> last_stream_;
+  ProfileCache& profiles_;
 };
 
 }  // namespace herald::homeserver

@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+#include <thread>
+
 #include "core/clock.h"
 #include "crypto/random.h"
 #include "crypto/signing_key.h"
@@ -38,7 +44,8 @@ class RoomServiceTest : public ::testing::Test {
   Notifier notifier_{0};
   crypto::SigningKey key_ = crypto::SigningKey::generate("test");
   FrozenClock clock_;
-  RoomService rooms_{db_, registry_, notifier_, key_, clock_, {.server_name = "hs.test", .default_room_version = "12"}};
+  ProfileCache profiles_;
+  RoomService rooms_{db_, registry_, notifier_, profiles_, key_, clock_, {.server_name = "hs.test", .default_room_version = "12"}};
 };
 
 TEST_F(RoomServiceTest, IdenticalV12RoomsInOneMillisecondGetTheirOwnIds) {
@@ -53,6 +60,79 @@ TEST_F(RoomServiceTest, IdenticalV12RoomsInOneMillisecondGetTheirOwnIds) {
     EXPECT_TRUE(storage::room_store::find_room(c, first));
     EXPECT_TRUE(storage::room_store::find_room(c, second));
     EXPECT_EQ(storage::room_store::membership(c, second, alice.str())->membership, "join");
+  });
+}
+
+namespace {
+Task<void> invite_then_join(RoomService& rooms, UserId alice, std::string room_id, UserId user, int& failures) {
+  try {
+    co_await rooms.set_membership(alice, room_id, user, "invite", std::string("welcome"), nlohmann::json::object());
+    co_await rooms.set_membership(user, room_id, user, "join", std::nullopt, nlohmann::json::object());
+  } catch (const std::exception&) {
+    ++failures;
+  }
+}
+}  // namespace
+
+TEST_F(RoomServiceTest, ConcurrentMembershipChangesFormOneChainInStreamOrder) {
+  // Changes are built either on the requesting thread (room idle, profile cached) or on the writer;
+  // either way the room's events must chain one after another in the order they are stored.
+  const UserId alice = UserId::parse("@alice:hs.test").value();
+  CreateRoomRequest request;
+  request.preset = "private_chat";
+  const std::string room_id = run_task(rooms_.create_room(alice, request));
+  std::vector<UserId> users;
+  db_.write_sync([&](storage::sql::Connection& c) {
+    for (int i = 0; i < 60; ++i) {
+      const std::string id = "@u" + std::to_string(i) + ":hs.test";
+      storage::StoredUser user{id, std::nullopt};
+      user.displayname = "User " + std::to_string(i);
+      storage::account_store::insert_user(c, user, 0);
+      if (i % 2 == 0) profiles_.put(id, Profile{true, user.displayname, std::nullopt});  // half known up front
+      users.push_back(UserId::parse(id).value());
+    }
+  });
+  boost::asio::io_context io;
+  int failures = 0;
+  for (const auto& u : users) boost::asio::co_spawn(io, invite_then_join(rooms_, alice, room_id, u, failures), boost::asio::detached);
+  std::thread second([&] { io.run(); });
+  io.run();
+  second.join();
+  // Then one at a time: the room is idle, so these are built on the requesting thread.
+  for (int i = 0; i < 4; i += 2) run_task(invite_then_join(rooms_, alice, room_id, users[static_cast<std::size_t>(i)], failures));
+  EXPECT_EQ(failures, 2);  // already joined: refused from the state as it is
+  failures = 0;
+  db_.write_sync([&](storage::sql::Connection& c) {
+    storage::StoredUser late{"@late:hs.test", std::nullopt};
+    late.displayname = "Late";
+    storage::account_store::insert_user(c, late, 0);
+  });
+  profiles_.put("@late:hs.test", Profile{true, "Late", std::nullopt});
+  run_task(invite_then_join(rooms_, alice, room_id, UserId::parse("@late:hs.test").value(), failures));
+  EXPECT_EQ(failures, 0);
+
+  db_.read_sync([&](storage::sql::Connection& c) {
+    std::string previous;
+    std::int64_t depth = 0;
+    int members = 0;
+    for (const auto& row : c.query("SELECT event_id, pdu FROM events WHERE room_id = $1 ORDER BY stream_ordering", {room_id})) {
+      const auto pdu = nlohmann::json::parse(row.get_text(1));
+      if (!previous.empty()) {
+        EXPECT_EQ(pdu["prev_events"], nlohmann::json::array({previous}));
+        EXPECT_EQ(pdu["depth"].get<std::int64_t>(), depth + 1);
+      }
+      previous = row.get_text(0);
+      depth = pdu["depth"].get<std::int64_t>();
+      if (pdu["type"] == "m.room.member" && pdu["content"]["membership"] == "join") ++members;
+    }
+    EXPECT_EQ(members, 62);  // alice, every user and the late one
+    for (int i = 0; i < 60; ++i) {
+      const auto m = storage::room_store::membership(c, room_id, "@u" + std::to_string(i) + ":hs.test");
+      ASSERT_TRUE(m);
+      EXPECT_EQ(m->membership, "join");
+      const auto event = storage::room_store::find_event(c, m->event_id);
+      EXPECT_EQ(nlohmann::json::parse(event->pdu)["content"]["displayname"], "User " + std::to_string(i));
+    }
   });
 }
 
