@@ -79,7 +79,8 @@ EventPtr build_event(const RoomVersion& version, const std::string& room_id, con
     event_id = "$" + crypto::random_alnum(24) + ":" + signer.server_name;
     pdu["event_id"] = event_id;
   }
-  pdu["hashes"] = {{"sha256", content_hash(pdu)}};
+  // Nothing to strip yet (no unsigned, signatures or hashes): hash the PDU as it is, without a copy.
+  pdu["hashes"] = {{"sha256", crypto::base64_encode(crypto::sha256(canonical_or_throw(pdu)))}};
   // Sign the redacted form, then copy the signatures onto the full event.
   nlohmann::json redacted = redact(pdu, version);
   redacted.erase("signatures");
