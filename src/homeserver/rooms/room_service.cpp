@@ -127,6 +127,7 @@ nlohmann::json content_with(const std::string& membership, const Profile& profil
 nlohmann::json RoomService::member_content(storage::sql::Connection& c, const std::string& target,
                                            const std::string& membership) {
   if (!carries_profile(membership)) return {{"membership", membership}};
+  if (auto cached = profiles_.find(target)) return content_with(membership, *cached);
   Profile profile;
   if (auto user = storage::account_store::find_user(c, target)) profile = {true, user->displayname, user->avatar_url};
   profiles_.put(target, profile);
