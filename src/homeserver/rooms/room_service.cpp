@@ -330,6 +330,31 @@ Task<void> RoomService::write_room(std::string room_id, std::function<void(stora
   }
 }
 
+namespace {
+// A join that a restricted room's `allow` rules may authorise needs other rooms' state (a database read).
+bool may_need_authoriser(const Room& room, const std::string& membership) {
+  if (membership != "join") return false;
+  const std::string rule = room.state.join_rule();
+  return (room.version->restricted && rule == "restricted") || (room.version->knock_restricted && rule == "knock_restricted");
+}
+
+// Counts a room's writes in flight for as long as it lives.
+class InFlight {
+ public:
+  explicit InFlight(std::shared_ptr<Room> room) : room_(std::move(room)) {
+    if (room_) ++room_->writes_in_flight;
+  }
+  ~InFlight() {
+    if (room_) --room_->writes_in_flight;
+  }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  std::shared_ptr<Room> room_;
+};
+}  // namespace
+
 // Sending ------------------------------------------------------------------------------------------------
 
 Task<std::string> RoomService::send(UserId sender, std::string device_id, std::string room_id, EventDraft draft,
@@ -369,7 +394,10 @@ Task<std::string> RoomService::send(UserId sender, std::string device_id, std::s
     event_id = appended->event->event_id();
     if (txn_key) rs::insert_transaction(c, sender.str(), device_id, *txn_key, event_id);
   };
-  co_await write_room(room_id, job);
+  {
+    const InFlight in_flight(registry_.cached(room_id));  // so no membership change is planned early meanwhile
+    co_await write_room(room_id, job);
+  }
   if (appended) notify({*appended}, *room);
   co_return event_id;
 }
@@ -405,30 +433,6 @@ RoomService::MembershipPlan RoomService::plan_membership(const Room& room, const
   return {std::move(event_id), std::move(built)};
 }
 
-namespace {
-// A join that a restricted room's `allow` rules may authorise needs other rooms' state (a database read).
-bool may_need_authoriser(const Room& room, const std::string& membership) {
-  if (membership != "join") return false;
-  const std::string rule = room.state.join_rule();
-  return (room.version->restricted && rule == "restricted") || (room.version->knock_restricted && rule == "knock_restricted");
-}
-
-// Counts a room's writes in flight for as long as it lives.
-class InFlight {
- public:
-  explicit InFlight(std::shared_ptr<Room> room) : room_(std::move(room)) {
-    if (room_) ++room_->writes_in_flight;
-  }
-  ~InFlight() {
-    if (room_) --room_->writes_in_flight;
-  }
-  InFlight(const InFlight&) = delete;
-  InFlight& operator=(const InFlight&) = delete;
-
- private:
-  std::shared_ptr<Room> room_;
-};
-}  // namespace
 
 Task<std::string> RoomService::set_membership(UserId sender, std::string room_id, UserId target, std::string membership,
                                               std::optional<std::string> reason, nlohmann::json extra_content) {
