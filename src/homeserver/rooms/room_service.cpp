@@ -357,12 +357,45 @@ class InFlight {
 
 // Sending ------------------------------------------------------------------------------------------------
 
+RoomService::Plan RoomService::plan_send(const Room& room, EventDraft draft, std::int64_t now) const {
+  if (draft.type == "m.room.redaction" && room.version->redacts_in_content && draft.redacts) {
+    draft.content["redacts"] = *draft.redacts;
+  }
+  // A state event identical to the current one from the same sender is a no-op (as Synapse).
+  if (draft.state_key) {
+    if (const EventPtr* current = room.state.find(draft.type, *draft.state_key)) {
+      if ((*current)->sender() == draft.sender && (*current)->content() == draft.content) return {(*current)->event_id(), std::nullopt};
+    }
+  }
+  Built built = build(room, draft, now);
+  std::string event_id = built.event->event_id();
+  return {std::move(event_id), std::move(built)};
+}
+
 Task<std::string> RoomService::send(UserId sender, std::string device_id, std::string room_id, EventDraft draft,
                                     std::optional<std::string> txn_key) {
   draft.sender = sender.str();
   if (draft.type.size() > 255) throw MatrixError(Errc::invalid_param, "Event type is longer than 255 bytes");
   if (draft.state_key && draft.state_key->size() > 255) throw MatrixError(Errc::invalid_param, "State key is longer than 255 bytes");
+  if (draft.type == "m.room.member") {
+    throw MatrixError(Errc::forbidden, "Use the membership endpoints (or PUT /state/m.room.member) for membership changes");
+  }
   const std::int64_t now = clock_.now_ms();
+  // As for memberships: an idle room's event is built and signed here, and stored if the room is unchanged.
+  const std::shared_ptr<Room> seen = registry_.cached(room_id);
+  std::optional<Plan> early;
+  std::uint64_t seen_applied = 0;
+  if (seen && seen->writes_in_flight.load() == 0) {
+    std::shared_lock lock(seen->mutex);
+    try {
+      early = plan_send(*seen, draft, now);
+      seen_applied = seen->applied;
+    } catch (const MatrixError&) {
+      if (!txn_key) throw;  // a retried transaction answers its first event, even if it would be refused now
+    }
+  }
+  if (early && !early->built && !txn_key) co_return early->event_id;
+
   std::shared_ptr<Room> room;
   std::optional<Appended> appended;
   std::string event_id;
@@ -375,27 +408,15 @@ Task<std::string> RoomService::send(UserId sender, std::string device_id, std::s
     }
     room = registry_.get(c, room_id);
     if (!room) not_found_room();
-    if (draft.type == "m.room.redaction" && room->version->redacts_in_content && draft.redacts) {
-      draft.content["redacts"] = *draft.redacts;
-    }
-    if (draft.type == "m.room.member") {
-      throw MatrixError(Errc::forbidden, "Use the membership endpoints (or PUT /state/m.room.member) for membership changes");
-    }
-    // A state event identical to the current one from the same sender is a no-op (as Synapse).
-    if (draft.state_key) {
-      if (const EventPtr* current = room->state.find(draft.type, *draft.state_key)) {
-        if ((*current)->sender() == draft.sender && (*current)->content() == draft.content) {
-          event_id = (*current)->event_id();
-          return;
-        }
-      }
-    }
-    appended = append(c, *room, draft, now);
-    event_id = appended->event->event_id();
+    Plan plan = early && early->built && room == seen && room->applied == seen_applied ? std::move(*early)
+                                                                                       : plan_send(*room, draft, now);
+    event_id = plan.event_id;
+    if (!plan.built) return;
+    appended = commit_built(c, *room, std::move(*plan.built));
     if (txn_key) rs::insert_transaction(c, sender.str(), device_id, *txn_key, event_id);
   };
   {
-    const InFlight in_flight(registry_.cached(room_id));  // so no membership change is planned early meanwhile
+    const InFlight in_flight(seen);
     co_await write_room(room_id, job);
   }
   if (appended) notify({*appended}, *room);
@@ -404,7 +425,7 @@ Task<std::string> RoomService::send(UserId sender, std::string device_id, std::s
 
 // Membership -----------------------------------------------------------------------------------------------
 
-RoomService::MembershipPlan RoomService::plan_membership(const Room& room, const MembershipRequest& req,
+RoomService::Plan RoomService::plan_membership(const Room& room, const MembershipRequest& req,
                                                         nlohmann::json content, const std::optional<std::string>& authoriser,
                                                         std::int64_t now) const {
   const std::string current = room.state.membership(req.target);
@@ -444,7 +465,7 @@ Task<std::string> RoomService::set_membership(UserId sender, std::string room_id
   // built, checked and signed here on the io thread, against the state as it is now; the writer only
   // stores it, if the room has not changed meanwhile (else it plans again from scratch).
   const std::shared_ptr<Room> seen = registry_.cached(room_id);
-  std::optional<MembershipPlan> early;
+  std::optional<Plan> early;
   std::uint64_t seen_applied = 0;
   if (seen && seen->writes_in_flight.load() == 0) {
     if (auto content = cached_member_content(request.target, membership)) {
@@ -463,7 +484,7 @@ Task<std::string> RoomService::set_membership(UserId sender, std::string room_id
   std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
     room = registry_.get(c, room_id);
     if (!room) not_found_room();
-    MembershipPlan plan;
+    Plan plan;
     if (early && room == seen && room->applied == seen_applied) {
       plan = std::move(*early);
     } else {

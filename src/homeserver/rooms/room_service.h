@@ -1,8 +1,9 @@
 #pragma once
 // Every change to a room goes through here: lock (the single writer) -> read state -> build the event
 // -> auth rules -> append -> update memory; then the notifier wakes /sync. No network I/O inside.
-// A membership change to an idle room is built and signed before the lock, on the io thread; the
-// writer stores it only if the room has not changed since (Room::applied), else builds it again.
+// A membership change or event sent to an idle room is built and signed before the lock, on the io
+// thread; the writer stores it only if the room has not changed since (Room::applied), else builds it
+// again.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -112,7 +113,7 @@ class RoomService {
     nlohmann::json extra_content;
     bool unban = false;
   };
-  struct MembershipPlan {
+  struct Plan {
     std::string event_id;         // the new event's, or the existing one's when nothing changes
     std::optional<Built> built;   // empty: nothing to write
   };
@@ -124,8 +125,10 @@ class RoomService {
   Appended commit_built(storage::sql::Connection& c, Room& room, Built built);
   Appended append(storage::sql::Connection& c, Room& room, const events::EventDraft& draft, std::int64_t now);
   // The pre-checks clients expect (already invited, not in the room...), then build(). Same locking.
-  MembershipPlan plan_membership(const Room& room, const MembershipRequest& request, nlohmann::json content,
-                                 const std::optional<std::string>& authoriser, std::int64_t now) const;
+  Plan plan_membership(const Room& room, const MembershipRequest& request, nlohmann::json content,
+                       const std::optional<std::string>& authoriser, std::int64_t now) const;
+  // The no-op check for identical state, then build(). Same locking.
+  Plan plan_send(const Room& room, events::EventDraft draft, std::int64_t now) const;
   // Member event content with the target's profile: read on the writer (and cached), or from the cache.
   nlohmann::json member_content(storage::sql::Connection& c, const std::string& target, const std::string& membership);
   std::optional<nlohmann::json> cached_member_content(const std::string& target, const std::string& membership) const;

@@ -136,4 +136,23 @@ TEST_F(RoomServiceTest, ConcurrentMembershipChangesFormOneChainInStreamOrder) {
   });
 }
 
+TEST_F(RoomServiceTest, SendsToAnIdleRoomKeepTransactionsAndStateNoOps) {
+  const UserId alice = UserId::parse("@alice:hs.test").value();
+  CreateRoomRequest request;
+  request.preset = "private_chat";
+  const std::string room_id = run_task(rooms_.create_room(alice, request));
+  const events::EventDraft message{"m.room.message", std::nullopt, "", {{"msgtype", "m.text"}, {"body", "hi"}}, std::nullopt};
+  const std::string first = run_task(rooms_.send(alice, "DEV", room_id, message, std::string("txn1")));
+  EXPECT_EQ(run_task(rooms_.send(alice, "DEV", room_id, message, std::string("txn1"))), first);  // retried
+  EXPECT_NE(run_task(rooms_.send(alice, "DEV", room_id, message, std::string("txn2"))), first);
+  const events::EventDraft topic{"m.room.topic", std::string(), "", {{"topic", "t"}}, std::nullopt};
+  const std::string set = run_task(rooms_.send(alice, "DEV", room_id, topic, std::nullopt));
+  EXPECT_EQ(run_task(rooms_.send(alice, "DEV", room_id, topic, std::nullopt)), set);  // identical state: no-op
+  db_.read_sync([&](storage::sql::Connection& c) {
+    const auto count = c.query_one("SELECT COUNT(*) FROM events WHERE room_id = $1 AND type IN ('m.room.message', 'm.room.topic')",
+                                   {room_id})->get_int(0);
+    EXPECT_EQ(count, 3);
+  });
+}
+
 }  // namespace herald::homeserver
