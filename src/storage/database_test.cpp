@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "storage/migrations.h"
+#include "storage/room_store.h"
 #include "storage/sqlite/sqlite_connection.h"
 #include "tests/support/run_task.h"
 
@@ -72,6 +73,37 @@ TEST(Database, ExceptionsReachTheCaller) {
                std::runtime_error);
   EXPECT_THROW(run_task(db.read([](sql::Connection& c) { c.execute("SELECT * FROM no_such_table"); })),
                std::runtime_error);
+}
+
+TEST(Migrations, Version5KeepsEveryRoomsCurrentStateAndMemberships) {
+  // A database written by schema 4 (member state in both current_state and memberships) upgrades in place.
+  TempDir dir;
+  const std::string path = (dir.path() / "db.sqlite").string();
+  {
+    auto c = sqlite::open(path, false);
+    schema_version(*c);
+    for (const auto& m : embedded_migrations()) {
+      if (m.backend != "sqlite" || m.schema != "homeserver" || m.version > 4) continue;
+      c->execute_script(m.sql);
+      c->execute("INSERT INTO schema_version (version, name, applied_ts) VALUES ($1, $2, 0)", {std::int64_t{m.version}, m.name});
+    }
+    c->execute_script(
+        "INSERT INTO rooms VALUES ('!r:hs', '12', '@a:hs', 0, 0);"
+        "INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, membership, pdu) VALUES"
+        " (1, '$create', '!r:hs', 'm.room.create', '', '@a:hs', NULL, '{}'),"
+        " (2, '$join', '!r:hs', 'm.room.member', '@a:hs', '@a:hs', 'join', '{}');"
+        "INSERT INTO current_state VALUES ('!r:hs', 'm.room.create', '', '$create'), ('!r:hs', 'm.room.member', '@a:hs', '$join');"
+        "INSERT INTO memberships VALUES ('!r:hs', '@a:hs', 'join', '$join', 2, 0);");
+  }
+  Database db(sqlite::connection_factory(path));
+  db.read_sync([](sql::Connection& c) {
+    EXPECT_GE(schema_version(c), 5);
+    std::vector<std::string> state;
+    for (const auto& e : room_store::current_state(c, "!r:hs")) state.push_back(e.event_id);
+    EXPECT_EQ(state, (std::vector<std::string>{"$create", "$join"}));  // each once
+    EXPECT_EQ(room_store::membership(c, "!r:hs", "@a:hs")->membership, "join");
+    EXPECT_EQ(room_store::memberships_of(c, "@a:hs").size(), 1u);
+  });
 }
 
 TEST(Migrations, EveryBackendHasTheSameNumbersPerSchema) {
