@@ -1,7 +1,5 @@
 #include "homeserver/accounts/account_service.h"
 
-#include "homeserver/accounts/profile_cache.h"
-
 #include <algorithm>
 #include <cctype>
 #include <mutex>
@@ -11,6 +9,7 @@
 #include "core/worker_pool.h"
 #include "crypto/random.h"
 #include "crypto/sha256.h"
+#include "homeserver/accounts/profile_cache.h"
 #include "storage/account_store.h"
 #include "storage/database.h"
 #include "storage/sql/connection.h"
@@ -99,19 +98,19 @@ Task<LoginResult> AccountService::register_account(NewAccount account) {
   }
   const std::int64_t now = clock_.now_ms();
   // A new account is often invited next: its profile is cached in the same writer job that stores it.
-  std::optional<LoginResult> result;
-  std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
-    result = write_account(c, p, account, now);
-    if (profiles_) profiles_->put(p.user.user_id, Profile{true, p.user.displayname, p.user.avatar_url});
-  };
+  LoginResult result;
   try {
-    co_await db_.write_erased(job);
+    result = co_await db_.write([&](storage::sql::Connection& c) {
+      LoginResult written = write_account(c, p, account, now);
+      if (profiles_) profiles_->put(p.user.user_id, Profile{p.user.displayname, p.user.avatar_url});
+      return written;
+    });
   } catch (...) {
     if (profiles_) profiles_->erase(p.user.user_id);
     throw;
   }
   if (p.token) remember(*p.token_hash, Session{UserId::parse(p.user.user_id).value(), *p.device_id});
-  co_return std::move(*result);
+  co_return result;
 }
 
 LoginResult AccountService::register_account_sync(const NewAccount& account) {

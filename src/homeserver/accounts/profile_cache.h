@@ -10,8 +10,7 @@
 
 namespace herald::homeserver {
 
-struct Profile {
-  bool exists = false;  // a local account with this ID
+struct Profile {  // empty for an unknown user: member events then carry no profile
   std::optional<std::string> displayname;
   std::optional<std::string> avatar_url;
 };

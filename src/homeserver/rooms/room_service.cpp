@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <mutex>
 #include <set>
+#include <utility>
 
 #include "core/canonical_json.h"
 #include "core/clock.h"
@@ -129,7 +130,7 @@ nlohmann::json RoomService::member_content(storage::sql::Connection& c, const st
   if (!carries_profile(membership)) return {{"membership", membership}};
   if (auto cached = profiles_.find(target)) return content_with(membership, *cached);
   Profile profile;
-  if (auto user = storage::account_store::find_user(c, target)) profile = {true, user->displayname, user->avatar_url};
+  if (auto user = storage::account_store::find_user(c, target)) profile = {user->displayname, user->avatar_url};
   profiles_.put(target, profile);
   return content_with(membership, profile);
 }
@@ -355,6 +356,21 @@ class InFlight {
 };
 }  // namespace
 
+std::optional<RoomService::Plan> RoomService::EarlyPlan::take_if_current(const std::shared_ptr<Room>& current) {
+  if (!plan || !current || current != room || current->applied != applied) return std::nullopt;
+  return std::exchange(plan, std::nullopt);
+}
+
+RoomService::EarlyPlan RoomService::plan_early(const std::string& room_id,
+                                               const std::function<std::optional<Plan>(const Room&)>& make) const {
+  EarlyPlan early{registry_.cached(room_id), 0, std::nullopt};
+  if (!early.room || early.room->writes_in_flight.load() != 0) return early;
+  std::shared_lock lock(early.room->mutex);
+  early.plan = make(*early.room);
+  early.applied = early.room->applied;
+  return early;
+}
+
 // Sending ------------------------------------------------------------------------------------------------
 
 RoomService::Plan RoomService::plan_send(const Room& room, EventDraft draft, std::int64_t now) const {
@@ -381,20 +397,15 @@ Task<std::string> RoomService::send(UserId sender, std::string device_id, std::s
     throw MatrixError(Errc::forbidden, "Use the membership endpoints (or PUT /state/m.room.member) for membership changes");
   }
   const std::int64_t now = clock_.now_ms();
-  // As for memberships: an idle room's event is built and signed here, and stored if the room is unchanged.
-  const std::shared_ptr<Room> seen = registry_.cached(room_id);
-  std::optional<Plan> early;
-  std::uint64_t seen_applied = 0;
-  if (seen && seen->writes_in_flight.load() == 0) {
-    std::shared_lock lock(seen->mutex);
+  EarlyPlan early = plan_early(room_id, [&](const Room& r) -> std::optional<Plan> {
     try {
-      early = plan_send(*seen, draft, now);
-      seen_applied = seen->applied;
+      return plan_send(r, draft, now);
     } catch (const MatrixError&) {
-      if (!txn_key) throw;  // a retried transaction answers its first event, even if it would be refused now
+      if (!txn_key) throw;
+      return std::nullopt;  // a retried transaction answers its first event, even if it would be refused now
     }
-  }
-  if (early && !early->built && !txn_key) co_return early->event_id;
+  });
+  if (early.plan && !early.plan->built && !txn_key) co_return early.plan->event_id;
 
   std::shared_ptr<Room> room;
   std::optional<Appended> appended;
@@ -408,15 +419,15 @@ Task<std::string> RoomService::send(UserId sender, std::string device_id, std::s
     }
     room = registry_.get(c, room_id);
     if (!room) not_found_room();
-    Plan plan = early && early->built && room == seen && room->applied == seen_applied ? std::move(*early)
-                                                                                       : plan_send(*room, draft, now);
-    event_id = plan.event_id;
-    if (!plan.built) return;
-    appended = commit_built(c, *room, std::move(*plan.built));
+    std::optional<Plan> plan = early.take_if_current(room);
+    if (!plan) plan = plan_send(*room, draft, now);
+    event_id = plan->event_id;
+    if (!plan->built) return;
+    appended = commit_built(c, *room, std::move(*plan->built));
     if (txn_key) rs::insert_transaction(c, sender.str(), device_id, *txn_key, event_id);
   };
   {
-    const InFlight in_flight(seen);
+    const InFlight in_flight(early.room);
     co_await write_room(room_id, job);
   }
   if (appended) notify({*appended}, *room);
@@ -461,22 +472,13 @@ Task<std::string> RoomService::set_membership(UserId sender, std::string room_id
   MembershipRequest request{sender.str(), target.str(), membership, reason, extra_content, extra_content.value("_unban", false)};
   request.extra_content.erase("_unban");
 
-  // When nothing of the room is queued for the writer and the target's profile is known, the event is
-  // built, checked and signed here on the io thread, against the state as it is now; the writer only
-  // stores it, if the room has not changed meanwhile (else it plans again from scratch).
-  const std::shared_ptr<Room> seen = registry_.cached(room_id);
-  std::optional<Plan> early;
-  std::uint64_t seen_applied = 0;
-  if (seen && seen->writes_in_flight.load() == 0) {
-    if (auto content = cached_member_content(request.target, membership)) {
-      std::shared_lock lock(seen->mutex);
-      if (!may_need_authoriser(*seen, membership)) {
-        early = plan_membership(*seen, request, std::move(*content), std::nullopt, now);
-        seen_applied = seen->applied;
-      }
-    }
-  }
-  if (early && !early->built) co_return early->event_id;  // nothing to write (already invited, same join)
+  // Early only when the target's profile is cached and no other room's state is needed.
+  EarlyPlan early = plan_early(room_id, [&](const Room& r) -> std::optional<Plan> {
+    auto content = cached_member_content(request.target, membership);
+    if (!content || may_need_authoriser(r, membership)) return std::nullopt;
+    return plan_membership(r, request, std::move(*content), std::nullopt, now);
+  });
+  if (early.plan && !early.plan->built) co_return early.plan->event_id;  // nothing to write (already invited, same join)
 
   std::shared_ptr<Room> room;
   std::optional<Appended> appended;
@@ -484,10 +486,8 @@ Task<std::string> RoomService::set_membership(UserId sender, std::string room_id
   std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
     room = registry_.get(c, room_id);
     if (!room) not_found_room();
-    Plan plan;
-    if (early && room == seen && room->applied == seen_applied) {
-      plan = std::move(*early);
-    } else {
+    std::optional<Plan> plan = early.take_if_current(room);
+    if (!plan) {
       std::optional<std::string> authoriser;
       if (may_need_authoriser(*room, membership)) {
         const std::string current = room->state.membership(request.target);
@@ -495,11 +495,11 @@ Task<std::string> RoomService::set_membership(UserId sender, std::string room_id
       }
       plan = plan_membership(*room, request, member_content(c, request.target, membership), authoriser, now);
     }
-    event_id = plan.event_id;
-    if (plan.built) appended = commit_built(c, *room, std::move(*plan.built));
+    event_id = plan->event_id;
+    if (plan->built) appended = commit_built(c, *room, std::move(*plan->built));
   };
   {
-    const InFlight in_flight(seen);
+    const InFlight in_flight(early.room);
     co_await write_room(room_id, job);
   }
   if (appended) {

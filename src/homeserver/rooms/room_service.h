@@ -118,6 +118,18 @@ class RoomService {
     std::optional<Built> built;   // empty: nothing to write
   };
 
+  // A plan made on the io thread against a cached room that had nothing queued for the writer. The
+  // writer uses it only if the room is still that object with no event applied since; else it plans
+  // again from scratch.
+  struct EarlyPlan {
+    std::shared_ptr<Room> room;  // as cached when planned; null when the room was not in memory
+    std::uint64_t applied = 0;   // room->applied when planned
+    std::optional<Plan> plan;    // empty: not planned early
+    std::optional<Plan> take_if_current(const std::shared_ptr<Room>& current);
+  };
+  // Runs `make` under the room's shared lock when the room is cached and idle (make may decline).
+  EarlyPlan plan_early(const std::string& room_id, const std::function<std::optional<Plan>(const Room&)>& make) const;
+
   // Builds `draft` on the room's current state, checks the auth rules (a refusal throws) and signs it;
   // changes nothing. Caller holds the room's lock (shared is enough) or is the writer.
   Built build(const Room& room, const events::EventDraft& draft, std::int64_t now) const;

@@ -88,7 +88,7 @@ TEST_F(RoomServiceTest, ConcurrentMembershipChangesFormOneChainInStreamOrder) {
       storage::StoredUser user{id, std::nullopt};
       user.displayname = "User " + std::to_string(i);
       storage::account_store::insert_user(c, user, 0);
-      if (i % 2 == 0) profiles_.put(id, Profile{true, user.displayname, std::nullopt});  // half known up front
+      if (i % 2 == 0) profiles_.put(id, Profile{user.displayname, std::nullopt});  // half known up front
       users.push_back(UserId::parse(id).value());
     }
   });
@@ -107,7 +107,7 @@ TEST_F(RoomServiceTest, ConcurrentMembershipChangesFormOneChainInStreamOrder) {
     late.displayname = "Late";
     storage::account_store::insert_user(c, late, 0);
   });
-  profiles_.put("@late:hs.test", Profile{true, "Late", std::nullopt});
+  profiles_.put("@late:hs.test", Profile{"Late", std::nullopt});
   run_task(invite_then_join(rooms_, alice, room_id, UserId::parse("@late:hs.test").value(), failures));
   EXPECT_EQ(failures, 0);
 
