@@ -1,6 +1,7 @@
 #include "core/rate_limiter.h"
 
 #include <cmath>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/matrix_error.h"
@@ -10,7 +11,7 @@ namespace {
 constexpr std::array<std::string_view, kRateActionCount> kNames = {
     "login",          "login_address",    "registration",     "message",          "room_creation",
     "join",           "joins_per_room",   "invites_per_room", "invites_per_user", "invites_per_issuer",
-    "third_party_invite", "threepid_validation", "store_invite"};
+    "third_party_invite", "threepid_validation", "store_invite", "account_data", "presence"};
 constexpr std::size_t kPruneAbove = 100'000;
 }  // namespace
 
@@ -40,22 +41,20 @@ std::array<RateBucket, kRateActionCount> RateLimitOptions::default_buckets() {
   set(RateAction::third_party_invite, 0.0025, 5);
   set(RateAction::threepid_validation, 0.003, 5);
   set(RateAction::store_invite, 0.3, 10);
+  set(RateAction::account_data, 2, 30);
+  set(RateAction::presence, 1, 10);
   return b;
 }
 
 RateLimiter::RateLimiter(RateLimitOptions options, const Clock& clock) : options_(options), clock_(clock) {}
 
-std::optional<std::int64_t> RateLimiter::take(RateAction action, std::string_view key, bool consume) {
-  if (!options_.enabled) return std::nullopt;
+RateLimiter::State& RateLimiter::refilled(RateAction action, std::string_view key, double now) {
   const RateBucket& cfg = options_.buckets[static_cast<std::size_t>(action)];
-  const double now = clock_.monotonic_seconds();
   std::string k;
   k.reserve(key.size() + 24);
   k += name_of(action);
   k += '|';
   k += key;
-
-  std::lock_guard lock(mutex_);
   if (buckets_.size() > kPruneAbove) {
     // Drop buckets that have refilled completely: they hold no information.
     std::erase_if(buckets_, [&](const auto& kv) { return kv.second.updated + 3600 < now; });
@@ -66,12 +65,24 @@ std::optional<std::int64_t> RateLimiter::take(RateAction action, std::string_vie
     s.tokens = std::min(cfg.burst, s.tokens + (now - s.updated) * cfg.per_second);
     s.updated = now;
   }
-  if (s.tokens >= 1.0) {
-    if (consume) s.tokens -= 1.0;
-    return std::nullopt;
-  }
+  return s;
+}
+
+std::optional<std::int64_t> RateLimiter::wait_for(RateAction action, const State& s) const {
+  if (s.tokens >= 1.0) return std::nullopt;
+  const RateBucket& cfg = options_.buckets[static_cast<std::size_t>(action)];
   if (cfg.per_second <= 0) return std::int64_t{3'600'000};
   return static_cast<std::int64_t>(std::ceil((1.0 - s.tokens) / cfg.per_second * 1000.0));
+}
+
+std::optional<std::int64_t> RateLimiter::take(RateAction action, std::string_view key, bool consume) {
+  if (!options_.enabled) return std::nullopt;
+  const double now = clock_.monotonic_seconds();
+  std::lock_guard lock(mutex_);
+  State& s = refilled(action, key, now);
+  auto wait = wait_for(action, s);
+  if (!wait && consume) s.tokens -= 1.0;
+  return wait;
 }
 
 std::optional<std::int64_t> RateLimiter::try_take(RateAction action, std::string_view key) {
@@ -90,6 +101,24 @@ namespace {
 
 void RateLimiter::take_or_throw(RateAction action, std::string_view key) {
   if (auto wait = try_take(action, key)) throw_limited(*wait);
+}
+
+void RateLimiter::take_all_or_throw(std::initializer_list<std::pair<RateAction, std::string_view>> buckets) {
+  if (!options_.enabled) return;
+  const double now = clock_.monotonic_seconds();
+  std::lock_guard lock(mutex_);
+  std::vector<State*> states;
+  std::optional<std::int64_t> longest;
+  // Every bucket exists and is refilled to `now` before any pointer is kept, so the second pass neither
+  // inserts nor prunes (pointers into an unordered_map survive rehashing anyway).
+  for (const auto& [action, key] : buckets) refilled(action, key, now);
+  for (const auto& [action, key] : buckets) {
+    State& s = refilled(action, key, now);
+    if (auto wait = wait_for(action, s)) longest = std::max(longest.value_or(0), *wait);
+    states.push_back(&s);
+  }
+  if (longest) throw_limited(*longest);
+  for (State* s : states) s->tokens -= 1.0;
 }
 
 void RateLimiter::throw_if_waiting(RateAction action, std::string_view key) {

@@ -1,6 +1,8 @@
 #pragma once
 // Token buckets per (action, key): key is a user ID, an IP address or a room ID (client-server.md §0.8).
 #include <array>
+#include <initializer_list>
+#include <utility>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -26,6 +28,8 @@ enum class RateAction : std::uint8_t {
   third_party_invite,  // per inviter
   threepid_validation, // identity: per address of the requester
   store_invite,        // identity: per sender
+  account_data,        // per user
+  presence,            // per user
   count_
 };
 inline constexpr std::size_t kRateActionCount = static_cast<std::size_t>(RateAction::count_);
@@ -55,6 +59,8 @@ class RateLimiter {
   // try_take, throwing 429 M_LIMIT_EXCEEDED with retry_after_ms when refused.
   void take_or_throw(RateAction action, std::string_view key);
   void throw_if_waiting(RateAction action, std::string_view key);
+  // One token from each bucket, or none at all: a request refused by one limit uses up no other.
+  void take_all_or_throw(std::initializer_list<std::pair<RateAction, std::string_view>> buckets);
 
   const RateLimitOptions& options() const { return options_; }
 
@@ -64,6 +70,10 @@ class RateLimiter {
     double updated;
   };
   std::optional<std::int64_t> take(RateAction action, std::string_view key, bool consume);
+  // The bucket, refilled to now (mutex held).
+  State& refilled(RateAction action, std::string_view key, double now);
+  // How long until the bucket has a token; nullopt when it has one.
+  std::optional<std::int64_t> wait_for(RateAction action, const State& s) const;
 
   RateLimitOptions options_;
   const Clock& clock_;

@@ -45,11 +45,15 @@ std::string UserInteractiveAuth::check(const nlohmann::json* auth) {
   if (*type != "m.login.dummy") {
     throw MatrixError(Errc::unrecognized, "Unrecognised or unsupported auth type '" + *type + "'", 400);
   }
-  if (session) {
-    std::lock_guard lock(mutex_);
-    sessions_.erase(*session);
-  }
   return {};
+}
+
+void UserInteractiveAuth::complete(const nlohmann::json* auth) {
+  if (!auth) return;
+  auto session = auth->find("session");
+  if (session == auth->end() || !session->is_string()) return;
+  std::lock_guard lock(mutex_);
+  sessions_.erase(session->get<std::string>());
 }
 
 }  // namespace herald::homeserver

@@ -22,7 +22,10 @@ class UserInteractiveAuth {
   std::string new_session();
   // Checks the request's `auth` dict. Returns an empty string when authentication is complete;
   // otherwise the session ID to challenge with. Throws MatrixError for an unknown stage or session.
+  // Changes nothing: a request refused after this (a rate limit, say) can be retried with the same session.
   std::string check(const nlohmann::json* auth);
+  // Ends the session of a completed `auth` once the request it authorised has succeeded.
+  void complete(const nlohmann::json* auth);
 
  private:
   const Clock& clock_;

@@ -60,6 +60,7 @@ Task<http::Response> post_register(http::Request req, ClientApi& api) {
   account.initial_device_display_name = device_name;
   account.inhibit_login = inhibit_login;
   const LoginResult result = co_await api.accounts.register_account(std::move(account));
+  api.uia.complete(auth);
   co_return http::Response::json(200, login_body(result, api));
 }
 

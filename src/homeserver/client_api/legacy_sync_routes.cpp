@@ -20,16 +20,6 @@ namespace rs = storage::room_store;
 namespace {
 constexpr std::int64_t kMaxTimeoutMs = 120'000;
 
-std::int64_t int_param(const http::Request& req, const char* name, std::int64_t fallback, std::int64_t lo, std::int64_t hi) {
-  auto v = req.query_param(name);
-  if (!v) return fallback;
-  try {
-    return std::clamp<std::int64_t>(std::stoll(*v), lo, hi);
-  } catch (...) {
-    throw MatrixError(Errc::invalid_param, std::string("'") + name + "' must be an integer");
-  }
-}
-
 // One room in the legacy initialSync shape: membership, messages (oldest first) and state.
 nlohmann::json room_snapshot(storage::sql::Connection& c, const Room& room, const storage::StoredMembership& m,
                              std::int64_t to, std::int64_t limit, std::int64_t now) {
@@ -46,6 +36,7 @@ nlohmann::json room_snapshot(storage::sql::Connection& c, const Room& room, cons
                         {"messages", {{"chunk", chunk}, {"start", "t" + std::to_string(first)}, {"end", "s" + std::to_string(upto)}}},
                         {"state", state},
                         {"presence", nlohmann::json::array()},
+                        {"receipts", nlohmann::json::array()},
                         {"account_data", nlohmann::json::array()}};
   {
     std::shared_lock lock(room.mutex);
@@ -59,14 +50,17 @@ nlohmann::json room_snapshot(storage::sql::Connection& c, const Room& room, cons
 
 Task<http::Response> get_initial_sync(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::int64_t limit = int_param(req, "limit", 10, 0, 500);
+  const std::int64_t limit = int_query_param(req, "limit", 10, 0, 500);
+  // Rooms the user left or was banned from only with archived=true (as Synapse).
+  const bool archived = req.query_param("archived").value_or("false") == "true";
   const std::int64_t to = api.rooms.stream_position();
   const std::int64_t now = api.clock.now_ms();
   const std::string user = s.user_id.str();
   auto rooms = co_await api.db.read([&](storage::sql::Connection& c) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& m : rs::memberships_of(c, user)) {
-      if (m.forgotten || m.stream > to || m.membership == "leave") continue;
+      if (m.forgotten || m.stream > to) continue;
+      if (!archived && (m.membership == "leave" || m.membership == "ban")) continue;
       auto room = api.rooms.registry().get(c, m.room_id);
       if (room) out.push_back(room_snapshot(c, *room, m, to, limit, now));
     }
@@ -79,7 +73,7 @@ Task<http::Response> get_initial_sync(http::Request req, ClientApi& api) {
 Task<http::Response> get_room_initial_sync(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const std::string room_id = room_id_param(req);
-  const std::int64_t limit = int_param(req, "limit", 10, 0, 500);
+  const std::int64_t limit = int_query_param(req, "limit", 10, 0, 500);
   const std::int64_t to = api.rooms.stream_position();
   const std::int64_t now = api.clock.now_ms();
   const std::string user = s.user_id.str();
@@ -103,7 +97,7 @@ Task<http::Response> get_events(http::Request req, ClientApi& api) {
     if (!v) throw MatrixError(Errc::invalid_param, "Invalid 'from' token");
     from = *v;
   }
-  const auto timeout = std::chrono::milliseconds(int_param(req, "timeout", 30'000, 0, kMaxTimeoutMs));
+  const auto timeout = std::chrono::milliseconds(int_query_param(req, "timeout", 30'000, 0, kMaxTimeoutMs));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const std::string user = s.user_id.str();
   const std::int64_t now = api.clock.now_ms();

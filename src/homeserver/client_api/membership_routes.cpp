@@ -44,8 +44,7 @@ Task<http::Response> post_invite(http::Request req, ClientApi& api) {
 
 Task<http::Response> join_room(const Session& s, std::string room_id, const nlohmann::json& body, ClientApi& api) {
   const std::optional<std::string> reason = reason_of(body);
-  api.limiter.take_or_throw(RateAction::join, s.user_id.str());
-  api.limiter.take_or_throw(RateAction::joins_per_room, room_id);
+  api.limiter.take_all_or_throw({{RateAction::join, s.user_id.str()}, {RateAction::joins_per_room, room_id}});
   if (const nlohmann::json* signed_block = json_body::optional_object(body, "third_party_signed")) {
     // The emailed-link path: the identity server signed {mxid, sender, token} with the invite's ephemeral
     // key; the invite it stands for is made first, then the join.
@@ -57,7 +56,10 @@ Task<http::Response> join_room(const Session& s, std::string room_id, const nloh
       co_await api.third_party.exchange(sender, s.user_id, room_id, std::move(signed_copy));
     }
   }
-  co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, "join", reason, nlohmann::json::object());
+  // Other keys of the body go into the member event, as Synapse does; these keep their own meaning.
+  nlohmann::json extra = body;
+  for (const char* k : {"reason", "third_party_signed", "membership", "join_authorised_via_users_server", "_unban"}) extra.erase(k);
+  co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, "join", reason, std::move(extra));
   co_return http::Response::json(200, {{"room_id", room_id}});
 }
 
@@ -111,12 +113,20 @@ Task<http::Response> post_forget(http::Request req, ClientApi& api) {
   co_return http::Response::json(200, nlohmann::json::object());
 }
 
+// The target of kick, ban or unban. A body without a string user_id is malformed: 400 M_BAD_JSON, as the
+// membership endpoints' 400 says.
+UserId target_of(const nlohmann::json& body) {
+  auto it = body.find("user_id");
+  if (it == body.end() || !it->is_string()) throw MatrixError(Errc::bad_json, "The body must have a string 'user_id'");
+  return parse_user_id(it->get<std::string>(), "user_id");
+}
+
 // kick, ban, unban: {"user_id", "reason"}.
 Task<http::Response> moderate(http::Request req, ClientApi& api, const char* membership, bool unban) {
   const Session s = co_await require_session(req, api.accounts);
   const std::string room_id = room_id_param(req);
   const nlohmann::json body = json_body::parse_object(req.body);
-  const UserId target = parse_user_id(json_body::required_string(body, "user_id"), "user_id");
+  const UserId target = target_of(body);
   nlohmann::json extra = nlohmann::json::object();
   if (unban) extra["_unban"] = true;
   co_await api.rooms.set_membership(s.user_id, room_id, target, membership, reason_of(body), extra);

@@ -1,5 +1,6 @@
 #include "homeserver/client_api/path_params.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "core/matrix_error.h"
@@ -23,6 +24,21 @@ bool is_room_alias(std::string_view s) {
   const auto colon = s.find(':');
   return s.size() > 2 && s.size() <= 255 && s.front() == '#' && colon != std::string_view::npos && colon > 1 &&
          colon + 1 < s.size();
+}
+
+std::int64_t int_query_param(const http::Request& req, const char* name, std::int64_t fallback, std::int64_t lo,
+                             std::int64_t hi) {
+  const auto text = req.query_param(name);
+  if (!text) return fallback;
+  std::string_view digits = *text;
+  const bool negative = !digits.empty() && digits.front() == '-';
+  if (negative) digits.remove_prefix(1);
+  if (digits.empty() || digits.size() > 15 || digits.find_first_not_of("0123456789") != std::string_view::npos) {
+    throw MatrixError(Errc::invalid_param, std::string("'") + name + "' must be an integer");
+  }
+  std::int64_t v = 0;
+  for (char c : digits) v = v * 10 + (c - '0');
+  return std::clamp<std::int64_t>(negative ? -v : v, lo, hi);
 }
 
 std::string membership_in(const Room& room, const UserId& user) {

@@ -50,9 +50,6 @@ Task<http::Response> put_profile_field(http::Request req, ClientApi& api) {
   if (!body.contains(field)) throw MatrixError(Errc::missing_param, "Missing '" + field + "'");
   std::optional<std::string> value = json_body::optional_string(body, field);
   if (value && value->size() > kMaxProfileValue) throw MatrixError(Errc::invalid_param, "'" + field + "' is too long");
-  if (field == "avatar_url" && value && !value->empty() && value->rfind("mxc://", 0) != 0) {
-    throw MatrixError(Errc::invalid_param, "avatar_url must be an mxc:// URI");
-  }
   if (value && value->empty()) value.reset();
   const bool displayname = field == "displayname";
   // Locals, not ?: temporaries, inside co_await: GCC 12 double-frees those (toolchain.md).

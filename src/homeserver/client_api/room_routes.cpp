@@ -82,6 +82,8 @@ Task<std::pair<std::shared_ptr<Room>, std::optional<storage::StoredMembership>>>
   if (!m || m->membership == "invite" || m->membership == "knock") {
     throw MatrixError(Errc::forbidden, "You are not a member of this room");
   }
+  // A forgotten room's history is gone for the user until they join it again.
+  if (m->forgotten) throw MatrixError(Errc::forbidden, "You have forgotten this room");
   co_return std::make_pair(room, m);
 }
 
@@ -127,6 +129,29 @@ Task<http::Response> send_as(ClientApi& api, const Session& s, std::string room_
   co_return http::Response::json(200, {{"event_id", event_id}});
 }
 
+// m.room.canonical_alias: `alias` and every entry of `alt_aliases` must be a valid alias (else
+// M_INVALID_PARAM) that exists and points to this room (else M_BAD_ALIAS).
+Task<void> check_canonical_alias(ClientApi& api, std::string room_id, const nlohmann::json& content) {
+  std::vector<std::string> aliases;
+  if (auto a = content.find("alias"); a != content.end() && !a->is_null()) {
+    if (!a->is_string()) throw MatrixError(Errc::invalid_param, "'alias' must be a string");
+    aliases.push_back(a->get<std::string>());
+  }
+  if (auto alt = content.find("alt_aliases"); alt != content.end()) {
+    if (!alt->is_array()) throw MatrixError(Errc::invalid_param, "'alt_aliases' must be a list of aliases");
+    for (const auto& a : *alt) {
+      if (!a.is_string()) throw MatrixError(Errc::invalid_param, "'alt_aliases' must be a list of aliases");
+      aliases.push_back(a.get<std::string>());
+    }
+  }
+  for (const auto& a : aliases)
+    if (!is_room_alias(a)) throw MatrixError(Errc::invalid_param, "Invalid alias " + a);
+  for (const auto& a : aliases) {
+    auto target = co_await api.rooms.resolve_alias(a);
+    if (!target || *target != room_id) throw MatrixError(Errc::bad_alias, "Alias " + a + " does not point to this room");
+  }
+}
+
 Task<http::Response> put_state_event(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const std::string room_id = room_id_param(req);
@@ -143,16 +168,7 @@ Task<http::Response> put_state_event(http::Request req, ClientApi& api) {
     content.erase("reason");
     event_id = co_await api.rooms.set_membership(s.user_id, room_id, target, membership, reason, content);
   } else {
-    if (type == "m.room.canonical_alias") {
-      for (const char* k : {"alias"}) {
-        auto a = json_body::optional_string(content, k);
-        if (a) {
-          if (!is_room_alias(*a)) throw MatrixError(Errc::invalid_param, "Invalid alias " + *a);
-          auto target = co_await api.rooms.resolve_alias(*a);
-          if (!target || *target != room_id) throw MatrixError(Errc::bad_alias, "Alias " + *a + " does not point to this room");
-        }
-      }
-    }
+    if (type == "m.room.canonical_alias") co_await check_canonical_alias(api, room_id, content);
     events::EventDraft draft{type, key, s.user_id.str(), content, std::nullopt};
     co_return co_await send_as(api, s, room_id, std::move(draft), std::nullopt);
   }
@@ -219,14 +235,7 @@ Task<http::Response> get_messages(http::Request req, ClientApi& api) {
   const std::string room_id = room_id_param(req);
   const std::string dir = req.query_param("dir").value_or("b");
   if (dir != "b" && dir != "f") throw MatrixError(Errc::invalid_param, "'dir' must be 'b' or 'f'");
-  std::int64_t limit = 10;
-  if (auto l = req.query_param("limit")) {
-    try {
-      limit = std::clamp<std::int64_t>(std::stoll(*l), 0, 1000);
-    } catch (...) {
-      throw MatrixError(Errc::invalid_param, "'limit' must be an integer");
-    }
-  }
+  const std::int64_t limit = int_query_param(req, "limit", 10, 0, 1000);
   auto parse_token = [](const std::optional<std::string>& t, const char* name) -> std::optional<std::int64_t> {
     if (!t) return std::nullopt;
     auto v = parse_stream_token(*t);
@@ -263,6 +272,62 @@ Task<http::Response> get_messages(http::Request req, ClientApi& api) {
     out["end"] = "t" + std::to_string(dir == "b" ? rows.back().stream : rows.back().stream + 1);
   }
   co_return http::Response::json(200, out);
+}
+
+// GET /context/{eventId}: the event, up to limit/2 visible events before it (newest first) and the rest
+// after it, and the state at the last event returned.
+Task<http::Response> get_context(http::Request req, ClientApi& api) {
+  const Session s = co_await require_session(req, api.accounts);
+  const std::string room_id = room_id_param(req);
+  const std::string event_id = req.path_param("eventId");
+  const std::int64_t limit = int_query_param(req, "limit", 10, 0, 100);
+  auto [room, left] = co_await visible_room(api, s, room_id);
+  const std::int64_t ceiling = left ? left->stream : api.rooms.stream_position();
+  const std::string user = s.user_id.str();
+  const std::string current = membership_in(*room, s.user_id);
+  const std::int64_t before_limit = limit / 2, after_limit = limit - before_limit;
+  struct Found {
+    std::optional<storage::StoredEvent> event;
+    std::vector<storage::StoredEvent> before, after, state;
+    rooms::HistoryVisibility history;
+  };
+  Found found = co_await api.db.read([&](storage::sql::Connection& c) {
+    Found f{rs::find_event(c, event_id), {}, {}, {}, rs::history_visibility_for(c, room_id, user, current)};
+    if (!f.event || f.event->room_id != room_id || f.event->stream > ceiling) return f;
+    f.before = rs::events_between(c, room_id, 0, f.event->stream - 1, before_limit, true);
+    f.after = rs::events_between(c, room_id, f.event->stream, ceiling, after_limit, false);
+    const std::int64_t last = f.after.empty() ? f.event->stream : f.after.back().stream;
+    f.state = rs::state_before(c, room_id, last + 1);
+    return f;
+  });
+  if (!found.event || found.event->room_id != room_id || found.event->stream > ceiling) {
+    throw MatrixError(Errc::not_found, "Event not found.");
+  }
+  const std::int64_t now = api.clock.now_ms();
+  nlohmann::json event = client_event(*found.event, *room->version, now, true);
+  if (!found.history.visible(found.event->stream, is_own_member_event(event, user))) {
+    throw MatrixError(Errc::not_found, "Event not found.");
+  }
+  auto visible = [&](const std::vector<storage::StoredEvent>& rows) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : rows) {
+      nlohmann::json e = client_event(r, *room->version, now, true);
+      if (found.history.visible(r.stream, is_own_member_event(e, user))) out.push_back(std::move(e));
+    }
+    return out;
+  };
+  nlohmann::json state = nlohmann::json::array();
+  for (const auto& r : found.state) state.push_back(client_event(r, *room->version, now, true));
+  // Tokens as /messages reads them: backwards from `start` returns events older than it, forwards from
+  // `end` the events from it on.
+  const std::int64_t start = found.before.empty() ? found.event->stream : found.before.back().stream;
+  const std::int64_t end = (found.after.empty() ? found.event->stream : found.after.back().stream) + 1;
+  co_return http::Response::json(200, {{"event", event},
+                                       {"events_before", visible(found.before)},
+                                       {"events_after", visible(found.after)},
+                                       {"state", state},
+                                       {"start", "t" + std::to_string(start)},
+                                       {"end", "t" + std::to_string(end)}});
 }
 
 Task<http::Response> get_members(http::Request req, ClientApi& api) {
@@ -329,6 +394,7 @@ void add_room_routes(http::Router& router, ClientApi& api) {
   add_under(router, kClientPrefixesWithV1, Method::put, "/rooms/{roomId}/redact/{eventId}/{txnId}", put_redact, api);
   add_under(router, kClientPrefixesWithV1, Method::get, "/rooms/{roomId}/event/{eventId}", get_event, api);
   add_under(router, kClientPrefixesWithV1, Method::get, "/rooms/{roomId}/messages", get_messages, api);
+  add_under(router, kClientPrefixes, Method::get, "/rooms/{roomId}/context/{eventId}", get_context, api);
   add_under(router, kClientPrefixesWithV1, Method::get, "/rooms/{roomId}/members", get_members, api);
   add_under(router, kClientPrefixesWithV1, Method::get, "/rooms/{roomId}/joined_members", get_joined_members, api);
   add_under(router, kClientPrefixesWithV1, Method::get, "/joined_rooms", get_joined_rooms, api);

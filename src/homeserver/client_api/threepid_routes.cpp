@@ -139,7 +139,8 @@ Task<http::Response> post_email_request_token(http::Request req, ClientApi& api)
 Task<http::Response> post_add(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const nlohmann::json body = json_body::parse_object(req.body);
-  const std::string session = api.uia.check(json_body::optional_object(body, "auth"));
+  const nlohmann::json* auth = json_body::optional_object(body, "auth");
+  const std::string session = api.uia.check(auth);
   if (!session.empty()) co_return http::Response::json(401, api.uia.challenge(session));
   const std::string sid = json_body::required_string(body, "sid");
   const std::string secret = json_body::required_string(body, "client_secret");
