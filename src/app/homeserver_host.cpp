@@ -1,4 +1,6 @@
 // The homeserver's wiring: constructor injection, no globals (STYLE.md §1).
+#include <algorithm>
+
 #include <boost/asio/io_context.hpp>
 
 #include "app/service_host.h"
@@ -7,6 +9,7 @@
 #include "core/rate_limiter.h"
 #include "core/worker_pool.h"
 #include "crypto/signing_key.h"
+#include "homeserver/accounts/account_data_service.h"
 #include "homeserver/accounts/account_service.h"
 #include "homeserver/accounts/user_interactive_auth.h"
 #include "homeserver/client_api/client_api.h"
@@ -15,21 +18,29 @@
 #include "http/client.h"
 #include "homeserver/rooms/room_registry.h"
 #include "homeserver/rooms/room_service.h"
+#include "homeserver/presence/presence_service.h"
 #include "homeserver/sync/notifier.h"
+#include "homeserver/sync/stream_counter.h"
 #include "homeserver/sync/sync_service.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "storage/database.h"
+#include "storage/account_data_store.h"
+#include "storage/presence_store.h"
 #include "storage/room_store.h"
 #include "storage/sqlite/sqlite_connection.h"
 
 namespace herald::app {
 namespace {
 
+// The last position of the stream room events, account data and presence share.
 std::int64_t max_stream_position(storage::Database& db) {
   std::int64_t position = 0;
-  db.read_sync([&](storage::sql::Connection& c) { position = storage::room_store::max_stream(c); });
+  db.read_sync([&](storage::sql::Connection& c) {
+    position = std::max({storage::room_store::max_stream(c), storage::account_data_store::max_stream(c),
+                         storage::presence_store::max_stream(c)});
+  });
   return position;
 }
 
@@ -44,10 +55,13 @@ class HomeserverHost final : public ServiceHost {
         limiter_(config.rate_limits, clock_),
         accounts_(db_, workers_, clock_, {.server_name = config.server_name}, &profiles_),
         uia_(clock_),
-        notifier_(max_stream_position(db_)),
-        rooms_(db_, registry_, notifier_, profiles_, signing_key_, clock_,
+        stream_(max_stream_position(db_)),
+        notifier_(stream_.last()),
+        rooms_(db_, registry_, notifier_, stream_, profiles_, signing_key_, clock_,
                {.server_name = config.server_name, .default_room_version = config.default_room_version}),
         sync_(db_, registry_, notifier_, clock_),
+        account_data_(db_, stream_, notifier_),
+        presence_(db_, stream_, notifier_, clock_),
         client_(outbound),
         identity_(client_),
         third_party_(rooms_, identity_, {.trusted_identity_servers = config.trusted_identity_servers}),
@@ -67,6 +81,8 @@ class HomeserverHost final : public ServiceHost {
              .metrics = metrics_,
              .rooms = rooms_,
              .sync = sync_,
+             .account_data = account_data_,
+             .presence = presence_,
              .db = db_,
              .notifier = notifier_,
              .third_party = third_party_,
@@ -112,9 +128,12 @@ class HomeserverHost final : public ServiceHost {
   http::Metrics metrics_;
   http::Router router_;
   homeserver::RoomRegistry registry_;
+  homeserver::StreamCounter stream_;
   homeserver::Notifier notifier_;
   homeserver::RoomService rooms_;
   homeserver::SyncService sync_;
+  homeserver::AccountDataService account_data_;
+  homeserver::PresenceService presence_;
   http::Client client_;
   homeserver::HttpIdentityClient identity_;
   homeserver::ThirdPartyInvites third_party_;

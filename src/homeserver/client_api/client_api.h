@@ -31,6 +31,8 @@ class SyncService;
 class Notifier;
 class ThirdPartyInvites;
 class IdentityClient;
+class AccountDataService;
+class PresenceService;
 
 struct ClientApiOptions {
   std::string server_name;
@@ -50,6 +52,8 @@ struct ClientApi {
   http::Metrics& metrics;
   RoomService& rooms;
   SyncService& sync;
+  AccountDataService& account_data;
+  PresenceService& presence;
   storage::Database& db;
   Notifier& notifier;
   ThirdPartyInvites& third_party;
@@ -87,5 +91,7 @@ void add_openid_routes(http::Router& router, ClientApi& api);
 void add_threepid_routes(http::Router& router, ClientApi& api);
 void add_onbind_routes(http::Router& router, ClientApi& api);
 void add_key_routes(http::Router& router, ClientApi& api);
+void add_account_data_routes(http::Router& router, ClientApi& api);
+void add_presence_routes(http::Router& router, ClientApi& api);
 
 }  // namespace herald::homeserver

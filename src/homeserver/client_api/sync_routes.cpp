@@ -6,6 +6,7 @@
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/client_api/request_auth.h"
+#include "homeserver/sync/sync_filter.h"
 #include "homeserver/sync/sync_service.h"
 #include "storage/database.h"
 #include "storage/room_store.h"
@@ -14,17 +15,14 @@ namespace herald::homeserver {
 namespace rs = storage::room_store;
 namespace {
 constexpr std::int64_t kMaxTimeoutMs = 120'000;
+constexpr std::size_t kMaxFilterBytes = 65536;
 
-void apply_filter(const nlohmann::json& filter, SyncRequest& r) {
-  if (!filter.is_object()) return;
-  auto room = filter.find("room");
-  if (room == filter.end() || !room->is_object()) return;
-  if (auto il = room->find("include_leave"); il != room->end() && il->is_boolean()) r.include_leave = il->get<bool>();
-  if (auto tl = room->find("timeline"); tl != room->end() && tl->is_object()) {
-    if (auto limit = tl->find("limit"); limit != tl->end() && limit->is_number_integer()) {
-      r.timeline_limit = std::clamp<std::int64_t>(limit->get<std::int64_t>(), 1, 500);
-    }
+// A stored filter's ID: the decimal number POST /filter answered.
+std::int64_t filter_id(const std::string& text) {
+  if (text.empty() || text.size() > 15 || text.find_first_not_of("0123456789") != std::string::npos) {
+    throw MatrixError(Errc::not_found, "No such filter");
   }
+  return std::stoll(text);
 }
 
 Task<http::Response> get_sync(http::Request req, ClientApi& api) {
@@ -34,30 +32,19 @@ Task<http::Response> get_sync(http::Request req, ClientApi& api) {
     r.since = parse_stream_token(*since);
     if (!r.since) throw MatrixError(Errc::invalid_param, "Invalid 'since' token");
   }
-  if (auto t = req.query_param("timeout")) {
-    try {
-      r.timeout = std::chrono::milliseconds(std::clamp<std::int64_t>(std::stoll(*t), 0, kMaxTimeoutMs));
-    } catch (...) {
-      throw MatrixError(Errc::invalid_param, "'timeout' must be an integer");
-    }
-  }
+  r.timeout = std::chrono::milliseconds(int_query_param(req, "timeout", 0, 0, kMaxTimeoutMs));
   r.full_state = req.query_param("full_state").value_or("false") == "true";
   if (auto f = req.query_param("filter"); f && !f->empty()) {
     if (f->front() == '{') {
       auto parsed = json_body::try_parse(*f);
-      if (!parsed || !parsed->is_object()) throw MatrixError(Errc::bad_json, "The inline filter is not a JSON object");
-      apply_filter(*parsed, r);
+      if (!parsed) throw MatrixError(Errc::not_json, "The inline filter is not JSON");
+      r.filter = SyncFilter::parse(*parsed);
     } else {
-      std::int64_t id = -1;
-      try {
-        id = std::stoll(*f);
-      } catch (...) {
-        throw MatrixError(Errc::invalid_param, "Invalid filter ID");
-      }
+      const std::int64_t id = filter_id(*f);
       const std::string user = s.user_id.str();
       auto text = co_await api.db.read([&](storage::sql::Connection& c) { return rs::find_filter(c, user, id); });
       if (!text) throw MatrixError(Errc::not_found, "No such filter");
-      apply_filter(nlohmann::json::parse(*text), r);
+      r.filter = SyncFilter::parse(nlohmann::json::parse(*text));
     }
   }
   nlohmann::json body = co_await api.sync.sync(r);
@@ -74,8 +61,10 @@ Task<http::Response> post_filter(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   require_own_user(s, req, api);
   const nlohmann::json body = json_body::parse_object(req.body);
+  SyncFilter::parse(body);  // refuses a malformed filter now rather than at every /sync
   const std::string user = s.user_id.str();
   const std::string text = body.dump();
+  if (text.size() > kMaxFilterBytes) throw MatrixError(Errc::too_large, "The filter is too large");
   const std::int64_t id = co_await api.db.write([&](storage::sql::Connection& c) { return rs::insert_filter(c, user, text); });
   co_return http::Response::json(200, {{"filter_id", std::to_string(id)}});
 }
@@ -83,12 +72,7 @@ Task<http::Response> post_filter(http::Request req, ClientApi& api) {
 Task<http::Response> get_filter(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   require_own_user(s, req, api);
-  std::int64_t id = -1;
-  try {
-    id = std::stoll(req.path_param("filterId"));
-  } catch (...) {
-    throw MatrixError(Errc::not_found, "No such filter");
-  }
+  const std::int64_t id = filter_id(req.path_param("filterId"));
   const std::string user = s.user_id.str();
   auto text = co_await api.db.read([&](storage::sql::Connection& c) { return rs::find_filter(c, user, id); });
   if (!text) throw MatrixError(Errc::not_found, "No such filter");

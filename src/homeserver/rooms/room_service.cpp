@@ -13,6 +13,7 @@
 #include "crypto/signing_key.h"
 #include "events/room_version.h"
 #include "homeserver/sync/notifier.h"
+#include "homeserver/sync/stream_counter.h"
 #include "rooms/auth/auth_rules.h"
 #include "storage/account_store.h"
 #include "storage/database.h"
@@ -29,21 +30,40 @@ constexpr std::size_t kMaxEventBytes = 65536;
 
 [[noreturn]] void not_found_room() { throw MatrixError(Errc::not_found, "Unknown room"); }
 
+// Canonical alias content without `alias` (as alias or alt alias); nullopt when it does not name it.
+std::optional<nlohmann::json> without_alias(const nlohmann::json& content, const std::string& alias) {
+  nlohmann::json out = content;
+  bool changed = false;
+  if (auto a = out.find("alias"); a != out.end() && a->is_string() && a->get<std::string>() == alias) {
+    out.erase("alias");
+    changed = true;
+  }
+  if (auto alt = out.find("alt_aliases"); alt != out.end() && alt->is_array()) {
+    nlohmann::json kept = nlohmann::json::array();
+    for (const auto& a : *alt)
+      if (!(a.is_string() && a.get<std::string>() == alias)) kept.push_back(a);
+    if (kept.size() != alt->size()) {
+      *alt = std::move(kept);
+      changed = true;
+    }
+  }
+  if (!changed) return std::nullopt;
+  return out;
+}
+
 }  // namespace
 
-RoomService::RoomService(storage::Database& db, RoomRegistry& registry, Notifier& notifier, ProfileCache& profiles,
-                         const crypto::SigningKey& key, const Clock& clock, RoomServiceOptions options)
+RoomService::RoomService(storage::Database& db, RoomRegistry& registry, Notifier& notifier, StreamCounter& stream,
+                         ProfileCache& profiles, const crypto::SigningKey& key, const Clock& clock,
+                         RoomServiceOptions options)
     : db_(db),
       registry_(registry),
       notifier_(notifier),
+      stream_(stream),
       key_(key),
       clock_(clock),
       options_(std::move(options)),
-      profiles_(profiles) {
-  std::int64_t max = 0;
-  db_.read_sync([&](storage::sql::Connection& c) { max = rs::max_stream(c); });
-  last_stream_ = max;
-}
+      profiles_(profiles) {}
 
 std::int64_t RoomService::stream_position() const { return notifier_.position(); }
 
@@ -88,7 +108,7 @@ RoomService::Built RoomService::build(const Room& room, const EventDraft& draft,
 }
 
 RoomService::Appended RoomService::commit_built(storage::sql::Connection& c, Room& room, Built built) {
-  built.row.stream = ++last_stream_;
+  built.row.stream = stream_.next();
   rs::insert_event(c, built.row);
   if (built.redacts) rs::mark_redacted(c, *built.redacts, built.event->event_id());
   {
@@ -272,7 +292,7 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
       if (alias && !rs::insert_alias(c, *alias, room->room_id, creator.str())) {
         throw MatrixError(Errc::room_in_use, "Room alias already taken");
       }
-      const std::int64_t stream = ++last_stream_;
+      const std::int64_t stream = stream_.next();
       rs::insert_event(c, storage::NewEventRow{stream, create_event->event_id(), room->room_id, "m.room.create", "",
                                                creator.str(), std::nullopt, create_event->pdu_text(), std::nullopt});
       room->apply(create_event);
@@ -610,6 +630,7 @@ Task<void> RoomService::create_alias(UserId sender, std::string alias, std::stri
 }
 
 Task<void> RoomService::delete_alias(UserId sender, std::string alias) {
+  std::string deleted_from;
   co_await db_.write([&](storage::sql::Connection& c) {
     auto room_id = rs::alias_room(c, alias);
     if (!room_id) throw MatrixError(Errc::not_found, "Room alias " + alias + " not found");
@@ -624,7 +645,23 @@ Task<void> RoomService::delete_alias(UserId sender, std::string alias) {
     }
     if (!allowed) throw MatrixError(Errc::forbidden, "You don't have permission to delete the alias");
     rs::delete_alias(c, alias);
+    deleted_from = *room_id;
   });
+  // The room's canonical alias event stops naming it, when the deleter may send one (as Synapse).
+  std::shared_ptr<Room> room = co_await find_room(deleted_from);
+  if (!room) co_return;
+  std::optional<nlohmann::json> content;
+  {
+    std::shared_lock lock(room->mutex);
+    if (const EventPtr* e = room->state.find("m.room.canonical_alias")) content = without_alias((*e)->content(), alias);
+  }
+  if (!content) co_return;
+  try {
+    EventDraft draft{"m.room.canonical_alias", std::string(), sender.str(), std::move(*content), std::nullopt};
+    co_await send(sender, "", deleted_from, std::move(draft), std::nullopt);
+  } catch (const MatrixError& e) {
+    log::info("alias {} deleted; room {} keeps it in m.room.canonical_alias: {}", alias, deleted_from, e.message());
+  }
 }
 
 }  // namespace herald::homeserver

@@ -37,6 +37,7 @@ class Connection;
 namespace herald::homeserver {
 
 class Notifier;
+class StreamCounter;
 
 struct RoomServiceOptions {
   std::string server_name;
@@ -65,8 +66,8 @@ struct RoomSnapshot {
 
 class RoomService {
  public:
-  RoomService(storage::Database& db, RoomRegistry& registry, Notifier& notifier, ProfileCache& profiles,
-              const crypto::SigningKey& key, const Clock& clock, RoomServiceOptions options);
+  RoomService(storage::Database& db, RoomRegistry& registry, Notifier& notifier, StreamCounter& stream,
+              ProfileCache& profiles, const crypto::SigningKey& key, const Clock& clock, RoomServiceOptions options);
 
   const RoomServiceOptions& options() const { return options_; }
   RoomRegistry& registry() { return registry_; }
@@ -152,10 +153,10 @@ class RoomService {
   storage::Database& db_;
   RoomRegistry& registry_;
   Notifier& notifier_;
+  StreamCounter& stream_;
   const crypto::SigningKey& key_;
   const Clock& clock_;
   RoomServiceOptions options_;
-  std::atomic<std::int64_t> last_stream_;
   ProfileCache& profiles_;
 };
 

@@ -12,6 +12,7 @@
 #include "crypto/random.h"
 #include "crypto/signing_key.h"
 #include "homeserver/sync/notifier.h"
+#include "homeserver/sync/stream_counter.h"
 #include "storage/account_store.h"
 #include "storage/database.h"
 #include "storage/room_store.h"
@@ -42,10 +43,11 @@ class RoomServiceTest : public ::testing::Test {
   storage::Database db_{storage::sqlite::connection_factory((dir_.path() / "db.sqlite").string())};
   RoomRegistry registry_;
   Notifier notifier_{0};
+  StreamCounter stream_{0};
   crypto::SigningKey key_ = crypto::SigningKey::generate("test");
   FrozenClock clock_;
   ProfileCache profiles_;
-  RoomService rooms_{db_, registry_, notifier_, profiles_, key_, clock_, {.server_name = "hs.test", .default_room_version = "12"}};
+  RoomService rooms_{db_, registry_, notifier_, stream_, profiles_, key_, clock_, {.server_name = "hs.test", .default_room_version = "12"}};
 };
 
 TEST_F(RoomServiceTest, IdenticalV12RoomsInOneMillisecondGetTheirOwnIds) {

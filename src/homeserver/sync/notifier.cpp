@@ -25,19 +25,33 @@ void Notifier::wake(std::unordered_multimap<std::string, std::shared_ptr<Waiter>
   }
 }
 
-void Notifier::notify(std::int64_t position, const std::string& room_id, const std::vector<std::string>& users) {
+void Notifier::advance(std::int64_t position) {
   std::int64_t current = position_.load();
   while (current < position && !position_.compare_exchange_weak(current, position)) {
   }
-  std::lock_guard lock(mutex_);
-  auto& room_last = last_for_room_[room_id];
-  room_last = std::max(room_last, position);
-  wake(room_waiters_, room_id);
+}
+
+void Notifier::wake_users(std::int64_t position, const std::vector<std::string>& users) {
   for (const auto& user : users) {
     auto& last = last_for_user_[user];
     last = std::max(last, position);
     wake(user_waiters_, user);
   }
+}
+
+void Notifier::notify(std::int64_t position, const std::string& room_id, const std::vector<std::string>& users) {
+  advance(position);
+  std::lock_guard lock(mutex_);
+  auto& room_last = last_for_room_[room_id];
+  room_last = std::max(room_last, position);
+  wake(room_waiters_, room_id);
+  wake_users(position, users);
+}
+
+void Notifier::notify_users(std::int64_t position, const std::vector<std::string>& users) {
+  advance(position);
+  std::lock_guard lock(mutex_);
+  wake_users(position, users);
 }
 
 void Notifier::shutdown() {

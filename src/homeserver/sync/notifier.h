@@ -23,6 +23,8 @@ class Notifier {
   std::int64_t position() const { return position_.load(); }
   // After a commit: advances the position and wakes the waiters of the room and of the users.
   void notify(std::int64_t position, const std::string& room_id, const std::vector<std::string>& users);
+  // After a commit that concerns only these users (their account data, say).
+  void notify_users(std::int64_t position, const std::vector<std::string>& users);
   // Waits until something happens after `since` in one of `rooms` or for `user`, or the timeout passes.
   Task<void> wait(std::string user, std::vector<std::string> rooms, std::int64_t since, std::chrono::milliseconds timeout);
   // Wakes every waiter and makes later waits return at once (shutdown: long-polls answer now).
@@ -31,6 +33,8 @@ class Notifier {
  private:
   struct Waiter;
   void wake(std::unordered_multimap<std::string, std::shared_ptr<Waiter>>& map, const std::string& key);  // mutex held
+  void advance(std::int64_t position);
+  void wake_users(std::int64_t position, const std::vector<std::string>& users);  // mutex held
 
   std::atomic<std::int64_t> position_;
   std::mutex mutex_;

@@ -1,14 +1,21 @@
 #include "homeserver/sync/sync_service.h"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
 
 #include "core/clock.h"
 #include "events/event.h"
 #include "events/redaction.h"
 #include "events/room_version.h"
 #include "homeserver/rooms/room_registry.h"
+#include "homeserver/accounts/account_data_service.h"
+#include "homeserver/presence/presence_service.h"
 #include "homeserver/sync/notifier.h"
+#include "storage/account_data_store.h"
 #include "storage/database.h"
+#include "storage/presence_store.h"
 #include "storage/room_store.h"
 #include "storage/sql/connection.h"
 
@@ -44,131 +51,278 @@ nlohmann::json client_event(const storage::StoredEvent& e, const events::RoomVer
 namespace {
 constexpr const char* kStrippedTypes[] = {"m.room.create", "m.room.name",  "m.room.avatar", "m.room.topic",
                                           "m.room.join_rules", "m.room.canonical_alias", "m.room.encryption"};
+constexpr std::int64_t kDefaultTimelineLimit = 10;
+// How many events a filtered timeline scans before it gives up and marks the timeline limited.
+constexpr std::int64_t kMaxScannedEvents = 2000;
 
-nlohmann::json events_json(const std::vector<storage::StoredEvent>& rows, const events::RoomVersion& v, std::int64_t now) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& r : rows) out.push_back(client_event(r, v, now, false));
-  return out;
-}
+struct TimelineEvent {
+  std::int64_t stream;
+  nlohmann::json event;  // client format
+};
 
-// Timeline events the user may see under the room's history visibility.
-nlohmann::json visible_events_json(const std::vector<storage::StoredEvent>& rows, const events::RoomVersion& v,
-                                   std::int64_t now, const rooms::HistoryVisibility& history, const std::string& user) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& r : rows) {
-    nlohmann::json e = client_event(r, v, now, false);
-    const bool own = e.value("type", "") == "m.room.member" && e.value("state_key", "") == user;
-    if (history.visible(r.stream, own)) out.push_back(std::move(e));
-  }
-  return out;
-}
+bool is_state(const nlohmann::json& e) { return e.contains("state_key"); }
 
 // Stripped state for an invite or knock (client-server.md §6): the room's public face, the inviter's
-// member event, and the user's own member event in full.
-nlohmann::json stripped_state(storage::sql::Connection& c, const Room& room, const storage::StoredMembership& m,
-                              std::int64_t now) {
+// member event and the user's own member event, each exactly {type, state_key, sender, content}.
+nlohmann::json stripped_state(storage::sql::Connection& c, const Room& room, const storage::StoredMembership& m) {
   nlohmann::json out = nlohmann::json::array();
-  {
-    std::shared_lock lock(room.mutex);
-    for (const char* type : kStrippedTypes)
-      if (const auto* e = room.state.find(type)) out.push_back((*e)->stripped());
-  }
+  std::shared_lock lock(room.mutex);
+  for (const char* type : kStrippedTypes)
+    if (const auto* e = room.state.find(type)) out.push_back((*e)->stripped());
   auto own = rs::find_event(c, m.event_id);
-  if (own) {
-    nlohmann::json full = client_event(*own, *room.version, now, false);
-    const std::string inviter = full.value("sender", "");
-    {
-      std::shared_lock lock(room.mutex);
-      const auto* e = room.state.find("m.room.member", inviter);
-      if (e && (*e)->event_id() != own->event_id) out.push_back((*e)->stripped());
-    }
-    // The user's own invite (or knock) event also carries the stripped state in its unsigned section.
-    full["unsigned"][m.membership == "knock" ? "knock_room_state" : "invite_room_state"] = out;
-    out.push_back(full);
-  }
+  if (!own) return out;
+  const events::EventPtr event = events::Event::from_text(own->event_id, own->room_id, own->pdu, "");
+  const auto* inviter = room.state.find("m.room.member", event->sender());
+  if (inviter && (*inviter)->event_id() != own->event_id) out.push_back((*inviter)->stripped());
+  out.push_back(event->stripped());
   return out;
+}
+
+// The sender of the user's own membership event (who invited them, say).
+std::string membership_sender(storage::sql::Connection& c, const storage::StoredMembership& m) {
+  auto own = rs::find_event(c, m.event_id);
+  return own ? nlohmann::json::parse(own->pdu).value("sender", "") : "";
 }
 }  // namespace
 
-nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest& req, std::int64_t since, std::int64_t to,
-                                  std::vector<std::string>& joined_rooms) {
-  joined_rooms.clear();
-  const std::int64_t now = clock_.now_ms();
-  const bool initial = since == 0 || req.full_state;
-  nlohmann::json join = nlohmann::json::object(), invite = nlohmann::json::object(), leave = nlohmann::json::object(),
-                 knock = nlohmann::json::object();
-  {
-    for (const auto& m : rs::memberships_of(c, req.user.str())) {
-      if (m.forgotten || m.stream > to) continue;
-      auto room = registry_.get(c, m.room_id);
-      if (!room) continue;
-      const events::RoomVersion& v = *room->version;
-      const bool changed = m.stream > since;
-      if (m.membership == "join") {
-        joined_rooms.push_back(m.room_id);
-        const bool fresh = initial || changed;
-        auto rows = rs::events_between(c, m.room_id, fresh ? 0 : since, to, req.timeline_limit + 1, true);
-        if (rows.empty() && !fresh) continue;
-        const bool limited = static_cast<std::int64_t>(rows.size()) > req.timeline_limit;
-        if (limited) rows.pop_back();
-        std::reverse(rows.begin(), rows.end());
-        const std::int64_t first = rows.empty() ? to + 1 : rows.front().stream;
-        nlohmann::json state = nlohmann::json::array();
-        if (fresh || limited) state = events_json(rs::state_before(c, m.room_id, first), v, now);
-        std::int64_t joined = 0, invited = 0;
-        {
-          std::shared_lock lock(room->mutex);
-          joined = static_cast<std::int64_t>(room->joined.size());
-          for (const auto& [key, e] : room->state.events())
-            if (key.first == "m.room.member" && e->membership() == "invite") ++invited;
-        }
-        // A fresh view (initial sync or a new join) reaches back before the join: filter it by visibility.
-        const nlohmann::json timeline =
-            fresh ? visible_events_json(rows, v, now, rs::history_visibility_for(c, m.room_id, req.user.str(), "join"), req.user.str())
-                  : events_json(rows, v, now);
-        join[m.room_id] = {
-            {"timeline", {{"events", timeline}, {"limited", limited}, {"prev_batch", "t" + std::to_string(first)}}},
-            {"state", {{"events", state}}},
-            {"summary", {{"m.joined_member_count", joined}, {"m.invited_member_count", invited}}},
-            {"ephemeral", {{"events", nlohmann::json::array()}}},
-            {"account_data", {{"events", nlohmann::json::array()}}},
-            {"unread_notifications", {{"highlight_count", 0}, {"notification_count", 0}}}};
-      } else if (m.membership == "invite") {
-        if (!initial && !changed) continue;
-        invite[m.room_id] = {{"invite_state", {{"events", stripped_state(c, *room, m, now)}}}};
-      } else if (m.membership == "knock") {
-        if (!initial && !changed) continue;
-        knock[m.room_id] = {{"knock_state", {{"events", stripped_state(c, *room, m, now)}}}};
-      } else {  // leave or ban
-        if (!changed && !initial) continue;
-        if (since == 0 && !req.include_leave) {
-          // Initial sync: rooms the user was kicked or banned from appear; voluntary leaves only on request.
-          auto own = rs::find_event(c, m.event_id);
-          const bool by_other = own && nlohmann::json::parse(own->pdu).value("sender", "") != req.user.str();
-          if (!by_other && m.membership != "ban") continue;
-        }
-        auto rows = rs::events_between(c, m.room_id, initial ? 0 : since, m.stream, req.timeline_limit + 1, true);
-        const bool limited = static_cast<std::int64_t>(rows.size()) > req.timeline_limit;
-        if (limited) rows.pop_back();
-        std::reverse(rows.begin(), rows.end());
-        const std::int64_t first = rows.empty() ? m.stream : rows.front().stream;
-        const auto history = rs::history_visibility_for(c, m.room_id, req.user.str(), m.membership);
-        leave[m.room_id] = {
-            {"timeline", {{"events", visible_events_json(rows, v, now, history, req.user.str())}, {"limited", limited},
-                          {"prev_batch", "t" + std::to_string(first)}}},
-            {"state", {{"events", events_json(rs::state_before(c, m.room_id, first), v, now)}}},
-            {"account_data", {{"events", nlohmann::json::array()}}}};
+// What one build of a sync answer reads once and shares between rooms.
+struct SyncService::Pass {
+  storage::sql::Connection& c;
+  const SyncRequest& req;
+  const std::string user;
+  const bool initial;
+  const std::int64_t since, to, now;
+  const std::set<std::string> ignored;
+  // Room account data changed in range, by room, in client format.
+  std::map<std::string, nlohmann::json> room_account_data;
+  // Users the syncing user newly shares a room with: their presence is sent even if unchanged.
+  std::set<std::string> newly_shared;
+
+  // Oldest first: the last `limit` events of (from, upto] the user may see and the filter keeps, and
+  // whether there were more ("limited").
+  struct Timeline {
+    std::vector<TimelineEvent> events;
+    bool limited = false;
+  };
+  Timeline timeline(const Room& room, std::int64_t from, std::int64_t upto, std::int64_t limit,
+                    const std::optional<rooms::HistoryVisibility>& history) const {
+    Timeline out;
+    const RoomEventFilter& f = req.filter.room.timeline;
+    if (!f.allows_room(room.room_id)) return out;
+    std::int64_t scanned = 0;
+    const std::int64_t chunk = std::max<std::int64_t>(limit + 1, 50);
+    auto full = [&] { return static_cast<std::int64_t>(out.events.size()) > limit; };
+    while (upto > from && !full()) {
+      auto rows = rs::events_between(c, room.room_id, from, upto, chunk, true);
+      for (const auto& r : rows) {
+        nlohmann::json e = client_event(r, *room.version, now, false);
+        const bool own = e.value("type", "") == "m.room.member" && e.value("state_key", "") == user;
+        const bool hidden = (history && !history->visible(r.stream, own)) ||
+                            (!is_state(e) && ignored.contains(e.value("sender", ""))) || !f.matches(e);
+        if (!hidden) out.events.push_back({r.stream, std::move(e)});
+        if (full()) break;
+      }
+      scanned += static_cast<std::int64_t>(rows.size());
+      if (static_cast<std::int64_t>(rows.size()) < chunk) break;
+      upto = rows.back().stream - 1;
+      // A sparse filter over a long history: say "limited" rather than scan on.
+      if (scanned >= kMaxScannedEvents && !full()) {
+        out.limited = true;
+        break;
       }
     }
+    if (full()) {
+      out.limited = true;
+      out.events.pop_back();
+    }
+    std::reverse(out.events.begin(), out.events.end());
+    return out;
   }
+
+  // The state events the state filter keeps, from `rows`; with lazy loading, members only for `senders`.
+  nlohmann::json state(const Room& room, const std::vector<storage::StoredEvent>& rows,
+                       const std::set<std::string>& senders) const {
+    nlohmann::json out = nlohmann::json::array();
+    const RoomEventFilter& f = req.filter.room.state;
+    if (!f.allows_room(room.room_id)) return out;
+    for (const auto& r : rows) {
+      nlohmann::json e = client_event(r, *room.version, now, false);
+      if (!f.matches(e)) continue;
+      if (f.lazy_load_members && e.value("type", "") == "m.room.member" && !senders.contains(e.value("state_key", ""))) {
+        continue;
+      }
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  nlohmann::json account_data_of(const std::string& room_id) const {
+    auto it = room_account_data.find(room_id);
+    return it == room_account_data.end() ? nlohmann::json::array() : it->second;
+  }
+};
+
+std::optional<nlohmann::json> SyncService::joined_room(Pass& p, const storage::StoredMembership& m, const Room& room) {
+  // A fresh view (initial sync or a new join) reaches back before the join: filter it by visibility.
+  const bool fresh = p.initial || m.stream > p.since;
+  const std::int64_t limit = p.req.filter.room.timeline.limit.value_or(kDefaultTimelineLimit);
+  std::optional<rooms::HistoryVisibility> history;
+  if (fresh) history = rs::history_visibility_for(p.c, m.room_id, p.user, "join");
+  auto [rows, limited] = p.timeline(room, fresh ? 0 : p.since, p.to, limit, history);
+  const nlohmann::json account_data = p.account_data_of(m.room_id);
+  if (!fresh && rows.empty() && account_data.empty()) return std::nullopt;
+
+  const std::int64_t first = rows.empty() ? p.to + 1 : rows.front().stream;
+  nlohmann::json timeline = nlohmann::json::array();
+  std::set<std::string> senders{p.user};
+  for (auto& r : rows) {
+    senders.insert(r.event.value("sender", ""));
+    timeline.push_back(std::move(r.event));
+  }
+  if (fresh) {
+    std::shared_lock lock(room.mutex);
+    for (const auto& member : room.joined) p.newly_shared.insert(member);
+  } else {
+    for (const auto& e : timeline)
+      if (e.value("type", "") == "m.room.member" && e["content"].value("membership", "") == "join")
+        p.newly_shared.insert(e.value("state_key", ""));
+  }
+  // State at the start of the timeline: all of it for a fresh view; else what changed since `since` when
+  // the timeline skipped events, and with lazy loading the members of the timeline's senders.
+  const bool lazy = p.req.filter.room.state.lazy_load_members;
+  std::vector<storage::StoredEvent> state_rows;
+  if (fresh || limited || lazy) state_rows = rs::state_before(p.c, m.room_id, first);
+  if (!fresh) {
+    std::erase_if(state_rows, [&](const storage::StoredEvent& e) {
+      if (limited && e.stream > p.since) return false;
+      if (!lazy) return true;
+      const nlohmann::json pdu = nlohmann::json::parse(e.pdu);
+      const std::string key = pdu.value("state_key", "");
+      return pdu.value("type", "") != "m.room.member" || !senders.contains(key) || key == p.user;
+    });
+  }
+  const nlohmann::json state = p.state(room, state_rows, senders);
+
+  std::int64_t joined = 0, invited = 0;
+  {
+    std::shared_lock lock(room.mutex);
+    joined = static_cast<std::int64_t>(room.joined.size());
+    for (const auto& [key, e] : room.state.events())
+      if (key.first == "m.room.member" && e->membership() == "invite") ++invited;
+  }
+  return nlohmann::json{
+      {"timeline", {{"events", timeline}, {"limited", limited}, {"prev_batch", "t" + std::to_string(first)}}},
+      {"state", {{"events", state}}},
+      {"summary", {{"m.joined_member_count", joined}, {"m.invited_member_count", invited}}},
+      {"ephemeral", {{"events", nlohmann::json::array()}}},
+      {"account_data", {{"events", account_data}}},
+      {"unread_notifications", {{"highlight_count", 0}, {"notification_count", 0}}}};
+}
+
+std::optional<nlohmann::json> SyncService::left_room(Pass& p, const storage::StoredMembership& m, const Room& room) {
+  const bool changed = m.stream > p.since;
+  const nlohmann::json account_data = p.account_data_of(m.room_id);
+  if (!changed && !p.initial && account_data.empty()) return std::nullopt;
+  if (!p.req.since && !p.req.filter.room.include_leave) {
+    // Initial sync: rooms the user was kicked or banned from appear; voluntary leaves only on request.
+    if (m.membership != "ban" && membership_sender(p.c, m) == p.user) return std::nullopt;
+  }
+  const std::int64_t limit = p.req.filter.room.timeline.limit.value_or(kDefaultTimelineLimit);
+  const auto history = rs::history_visibility_for(p.c, m.room_id, p.user, m.membership);
+  const std::int64_t from = p.initial || !changed ? 0 : p.since;
+  auto [rows, limited] = p.timeline(room, from, m.stream, limit, history);
+  const std::int64_t first = rows.empty() ? m.stream : rows.front().stream;
+  nlohmann::json timeline = nlohmann::json::array();
+  std::set<std::string> senders{p.user};
+  for (auto& r : rows) {
+    senders.insert(r.event.value("sender", ""));
+    timeline.push_back(std::move(r.event));
+  }
+  // State at the start of the timeline: in an incremental sync, only what changed since `since`.
+  auto state_rows = rs::state_before(p.c, m.room_id, first);
+  if (!p.initial) std::erase_if(state_rows, [&](const storage::StoredEvent& e) { return e.stream <= p.since; });
+  return nlohmann::json{
+      {"timeline", {{"events", timeline}, {"limited", limited}, {"prev_batch", "t" + std::to_string(first)}}},
+      {"state", {{"events", p.state(room, state_rows, senders)}}},
+      {"account_data", {{"events", account_data}}}};
+}
+
+nlohmann::json SyncService::presence(Pass& p) {
+  namespace ps = storage::presence_store;
+  std::vector<storage::StoredPresence> rows = ps::changed_for(p.c, p.user, p.initial ? 0 : p.since, p.to);
+  if (!p.initial) {
+    std::vector<std::string> extra;
+    for (const auto& u : p.newly_shared) {
+      const bool listed = std::any_of(rows.begin(), rows.end(), [&](const auto& r) { return r.user_id == u; });
+      if (!listed && u != p.user) extra.push_back(u);
+    }
+    for (auto& r : ps::of_users(p.c, extra))
+      if (r.stream <= p.to) rows.push_back(std::move(r));
+  }
+  const EventFilter& f = p.req.filter.presence;
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : rows) {
+    if (!f.matches("m.presence", r.user_id)) continue;
+    if (f.limit && static_cast<std::int64_t>(out.size()) >= *f.limit) break;
+    out.push_back(presence_event(r, p.now));
+  }
+  return out;
+}
+
+nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest& req, std::int64_t since, std::int64_t to,
+                                  std::vector<std::string>& joined_rooms, bool& has_news) {
+  joined_rooms.clear();
+  Pass p{c, req, req.user.str(), !req.since || req.full_state, since, to, clock_.now_ms(), ignored_users(c, req.user.str()),
+         {}, {}};
+  const RoomFilter& rf = req.filter.room;
+
+  // Account data changed in range (everything on an initial sync): global, and per room for the rooms below.
+  nlohmann::json global_account_data = nlohmann::json::array();
+  for (const auto& a : storage::account_data_store::changed(c, p.user, p.initial ? 0 : since, to)) {
+    nlohmann::json event = {{"type", a.type}, {"content", nlohmann::json::parse(a.content)}};
+    if (a.room_id.empty()) {
+      const EventFilter& f = req.filter.account_data;
+      if (f.matches(a.type, p.user) && (!f.limit || static_cast<std::int64_t>(global_account_data.size()) < *f.limit)) {
+        global_account_data.push_back(std::move(event));
+      }
+    } else if (rf.account_data.allows_room(a.room_id) && rf.account_data.EventFilter::matches(a.type, p.user)) {
+      p.room_account_data[a.room_id].push_back(std::move(event));
+    }
+  }
+
+  nlohmann::json join = nlohmann::json::object(), invite = nlohmann::json::object(), leave = nlohmann::json::object(),
+                 knock = nlohmann::json::object();
+  for (const auto& m : rs::memberships_of(c, p.user)) {
+    if (m.forgotten || m.stream > to) continue;
+    if (m.membership == "join") joined_rooms.push_back(m.room_id);
+    if (!rf.allows_room(m.room_id)) continue;
+    auto room = registry_.get(c, m.room_id);
+    if (!room) continue;
+    const bool changed = m.stream > since;
+    if (m.membership == "join") {
+      if (auto r = joined_room(p, m, *room)) join[m.room_id] = std::move(*r);
+    } else if (m.membership == "invite") {
+      if (!p.initial && !changed) continue;
+      if (p.ignored.contains(membership_sender(c, m))) continue;  // invites from ignored users are not shown
+      invite[m.room_id] = {{"invite_state", {{"events", stripped_state(c, *room, m)}}}};
+    } else if (m.membership == "knock") {
+      if (!p.initial && !changed) continue;
+      knock[m.room_id] = {{"knock_state", {{"events", stripped_state(c, *room, m)}}}};
+    } else if (auto r = left_room(p, m, *room)) {  // leave or ban
+      leave[m.room_id] = std::move(*r);
+    }
+  }
+  const nlohmann::json presence_events = presence(p);
+
   nlohmann::json rooms = nlohmann::json::object();
   if (!join.empty()) rooms["join"] = join;
   if (!invite.empty()) rooms["invite"] = invite;
   if (!leave.empty()) rooms["leave"] = leave;
   if (!knock.empty()) rooms["knock"] = knock;
+  has_news = !rooms.empty() || !global_account_data.empty() || !presence_events.empty();
   nlohmann::json out = {{"next_batch", "s" + std::to_string(to)},
-                        {"account_data", {{"events", nlohmann::json::array()}}},
-                        {"presence", {{"events", nlohmann::json::array()}}},
+                        {"account_data", {{"events", global_account_data}}},
+                        {"presence", {{"events", presence_events}}},
                         {"to_device", {{"events", nlohmann::json::array()}}},
                         {"device_lists", {{"changed", nlohmann::json::array()}, {"left", nlohmann::json::array()}}},
                         {"device_one_time_keys_count", nlohmann::json::object()},
@@ -183,11 +337,12 @@ Task<nlohmann::json> SyncService::sync(SyncRequest req) {
   for (;;) {
     const std::int64_t to = notifier_.position();
     std::vector<std::string> joined_rooms;
-    nlohmann::json result =
-        co_await db_.read([&](storage::sql::Connection& c) { return build(c, req, since, to, joined_rooms); });
-    const bool empty = !result.contains("rooms");
+    bool has_news = false;
+    nlohmann::json result = co_await db_.read(
+        [&](storage::sql::Connection& c) { return build(c, req, since, to, joined_rooms, has_news); });
     const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (!empty || since == 0 || req.full_state || remaining.count() <= 0) co_return result;
+    // An initial (or full-state) sync answers at once; with a `since` token, only news or the timeout does.
+    if (has_news || !req.since || req.full_state || remaining.count() <= 0) co_return result;
     co_await notifier_.wait(req.user.str(), joined_rooms, std::max(since, to), remaining);
     if (notifier_.position() == to) co_return result;  // timed out, or the server is shutting down
   }

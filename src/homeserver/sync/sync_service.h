@@ -5,15 +5,18 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "core/ids.h"
 #include "core/task.h"
+#include "homeserver/sync/sync_filter.h"
 
 namespace herald::storage {
 class Database;
 struct StoredEvent;
+struct StoredMembership;
 namespace sql {
 class Connection;
 }
@@ -26,6 +29,7 @@ namespace herald::homeserver {
 
 class Notifier;
 class RoomRegistry;
+struct Room;
 }  // namespace herald::homeserver
 namespace herald {
 class Clock;
@@ -34,11 +38,10 @@ namespace herald::homeserver {
 
 struct SyncRequest {
   UserId user;
-  std::optional<std::int64_t> since;
-  std::int64_t timeline_limit = 10;
+  std::optional<std::int64_t> since;  // absent: an initial sync
   bool full_state = false;
-  bool include_leave = false;
   std::chrono::milliseconds timeout{0};
+  SyncFilter filter;
 };
 
 class SyncService {
@@ -49,9 +52,14 @@ class SyncService {
   Task<nlohmann::json> sync(SyncRequest request);
 
  private:
-  // Also returns the rooms the user is joined to (what a long-poll listens on).
+  struct Pass;
+  // Also returns the rooms the user is joined to (what a long-poll listens on). Sets `has_news` when the
+  // answer carries anything new (a long-poll returns only then).
   nlohmann::json build(storage::sql::Connection& c, const SyncRequest& request, std::int64_t since, std::int64_t to,
-                       std::vector<std::string>& joined_rooms);
+                       std::vector<std::string>& joined_rooms, bool& has_news);
+  std::optional<nlohmann::json> joined_room(Pass& pass, const storage::StoredMembership& m, const Room& room);
+  std::optional<nlohmann::json> left_room(Pass& pass, const storage::StoredMembership& m, const Room& room);
+  nlohmann::json presence(Pass& pass);
 
   storage::Database& db_;
   RoomRegistry& registry_;
