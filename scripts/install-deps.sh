@@ -14,6 +14,9 @@ packages=(
 test_packages=(python3-matrix-nio python3-aiosmtpd python3-nacl chromium)
 if [[ "${HERALD_SKIP_CLIENT_DEPS:-}" != 1 ]]; then
   packages+=("${test_packages[@]}")
+  # Node and npm for the matrix-js-sdk stories: Debian's (Node 18) unless some Node is already installed
+  # (a nodesource nodejs bundles its own npm and conflicts with Debian's npm package).
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 fi
 
 missing=()

@@ -138,6 +138,11 @@ class RoomDetailsTest(MatrixAssertions, unittest.TestCase):
         left = [r for r in archived["rooms"] if r["room_id"] == room]
         self.assertEqual(len(left), 1)
         self.assertEqual(left[0]["membership"], "leave")
+        self.ok(self.call("carol", "PUT", f"/user/{q(self.uid('carol'))}/account_data/org.example.x", body={"x": 1}))
+        self.ok(self.call("carol", "PUT", f"/presence/{q(self.uid('carol'))}/status", body={"presence": "online"}))
+        full = self.ok(self.call("carol", "GET", "/initialSync", prefix="/_matrix/client/r0"))
+        self.assertIn({"type": "org.example.x", "content": {"x": 1}}, full["account_data"])
+        self.assertIn(self.uid("carol"), [e["sender"] for e in full["presence"]])
         one = self.ok(self.call("alice", "GET", f"/rooms/{q(room)}/initialSync", prefix="/_matrix/client/r0"))
         for key in ["room_id", "membership", "messages", "state", "presence", "receipts", "account_data", "visibility"]:
             self.assertIn(key, one)

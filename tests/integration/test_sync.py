@@ -227,6 +227,10 @@ class SyncTest(MatrixAssertions, unittest.TestCase):
                   self.sync("frank")["rooms"]["join"][room]["timeline"]["events"]]
         self.assertIn("visible message", bodies)
         self.assertNotIn("ignored message", bodies)
+        messages = self.ok(self.call("frank", "GET", f"/rooms/{q(room)}/messages", query={"dir": "b"}))["chunk"]
+        self.assertIn("visible message", [e["content"].get("body") for e in messages])
+        self.assertNotIn("ignored message", [e["content"].get("body") for e in messages])
+        self.assertIn(self.uid("bob"), [e["state_key"] for e in messages if e["type"] == "m.room.member"])
         other = self.create("bob")
         self.ok(self.call("bob", "POST", f"/rooms/{q(other)}/invite", body={"user_id": self.uid("frank")}))
         self.assertNotIn(other, self.sync("frank").get("rooms", {}).get("invite", {}))

@@ -1,6 +1,7 @@
 // The pre-/sync API that older clients and test suites still call (api/v1, r0):
 // GET /initialSync, GET /rooms/{roomId}/initialSync and GET /events (a long-poll event stream).
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -9,10 +10,13 @@
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/client_api/request_auth.h"
+#include "homeserver/presence/presence_service.h"
 #include "homeserver/rooms/room_service.h"
 #include "homeserver/sync/notifier.h"
 #include "homeserver/sync/sync_service.h"
+#include "storage/account_data_store.h"
 #include "storage/database.h"
+#include "storage/presence_store.h"
 #include "storage/room_store.h"
 
 namespace herald::homeserver {
@@ -56,18 +60,30 @@ Task<http::Response> get_initial_sync(http::Request req, ClientApi& api) {
   const std::int64_t to = api.rooms.stream_position();
   const std::int64_t now = api.clock.now_ms();
   const std::string user = s.user_id.str();
-  auto rooms = co_await api.db.read([&](storage::sql::Connection& c) {
-    nlohmann::json out = nlohmann::json::array();
+  nlohmann::json body = co_await api.db.read([&](storage::sql::Connection& c) {
+    nlohmann::json rooms = nlohmann::json::array();
+    std::map<std::string, nlohmann::json> room_account_data;
+    nlohmann::json account_data = nlohmann::json::array();
+    for (const auto& a : storage::account_data_store::changed(c, user, 0, to)) {
+      nlohmann::json event = {{"type", a.type}, {"content", nlohmann::json::parse(a.content)}};
+      if (a.room_id.empty()) account_data.push_back(std::move(event));
+      else room_account_data[a.room_id].push_back(std::move(event));
+    }
     for (const auto& m : rs::memberships_of(c, user)) {
       if (m.forgotten || m.stream > to) continue;
       if (!archived && (m.membership == "leave" || m.membership == "ban")) continue;
       auto room = api.rooms.registry().get(c, m.room_id);
-      if (room) out.push_back(room_snapshot(c, *room, m, to, limit, now));
+      if (!room) continue;
+      nlohmann::json snapshot = room_snapshot(c, *room, m, to, limit, now);
+      if (auto it = room_account_data.find(m.room_id); it != room_account_data.end()) snapshot["account_data"] = it->second;
+      rooms.push_back(std::move(snapshot));
     }
-    return out;
+    nlohmann::json presence = nlohmann::json::array();
+    for (const auto& p : storage::presence_store::changed_for(c, user, 0, to)) presence.push_back(presence_event(p, now));
+    return nlohmann::json{{"end", "s" + std::to_string(to)}, {"rooms", std::move(rooms)}, {"presence", std::move(presence)},
+                          {"account_data", std::move(account_data)}};
   });
-  co_return http::Response::json(200, {{"end", "s" + std::to_string(to)}, {"rooms", rooms},
-                                       {"presence", nlohmann::json::array()}, {"account_data", nlohmann::json::array()}});
+  co_return http::Response::json(200, body);
 }
 
 Task<http::Response> get_room_initial_sync(http::Request req, ClientApi& api) {

@@ -1,6 +1,7 @@
 // createRoom, room state, sending, messages, events, redaction, members, joined_rooms.
 #include <algorithm>
 #include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
@@ -8,6 +9,7 @@
 #include "core/matrix_error.h"
 #include "core/rate_limiter.h"
 #include "events/room_version.h"
+#include "homeserver/accounts/account_data_service.h"
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/client_api/request_auth.h"
@@ -249,8 +251,10 @@ Task<http::Response> get_messages(http::Request req, ClientApi& api) {
   const std::int64_t now = api.clock.now_ms();
   const std::string user = s.user_id.str();
   const std::string current = membership_in(*room, s.user_id);
+  std::set<std::string> ignored;
   auto [rows, history] = co_await api.db.read([&](storage::sql::Connection& c) {
     auto hv = rs::history_visibility_for(c, room_id, user, current);
+    ignored = ignored_users(c, user);
     if (dir == "b") {
       // Tokens point just past the newest event to return: events with stream < from.
       const std::int64_t upper = std::min(ceiling, from ? *from - 1 : ceiling);
@@ -264,6 +268,8 @@ Task<http::Response> get_messages(http::Request req, ClientApi& api) {
   nlohmann::json chunk = nlohmann::json::array();
   for (const auto& r : rows) {
     nlohmann::json e = client_event(r, *room->version, now, true);
+    // Messages of ignored users are not sent (state events are: the room would not make sense without them).
+    if (!e.contains("state_key") && ignored.contains(e.value("sender", ""))) continue;
     if (history.visible(r.stream, is_own_member_event(e, user))) chunk.push_back(std::move(e));
   }
   const std::int64_t start = from.value_or(dir == "b" ? ceiling + 1 : 1);
