@@ -182,6 +182,21 @@ class SeedBodyTest(MatrixAssertions, unittest.TestCase):
     def third_party_invites(self, room_id):
         return [e for e in self.state(room_id) if e["type"] == "m.room.third_party_invite"]
 
+    def test_body_over_the_limit_always_gets_its_413(self):
+        body = b'{"username":"' + b"a" * (3 << 20) + b'"}'
+        for attempt in range(20):
+            with self.subTest(attempt=attempt):
+                conn = http.client.HTTPConnection("127.0.0.1", self.hs.port, timeout=30)
+                try:
+                    conn.request("POST", "/_matrix/client/v3/register", body=body,
+                                 headers={"Content-Type": "application/json"})
+                    res = conn.getresponse()
+                    payload = json.loads(res.read())
+                finally:
+                    conn.close()
+                self.assertEqual((res.status, payload["errcode"]), (413, "M_TOO_LARGE"), payload)
+        self.assertEqual(self.hs.request("GET", "/health")[0], 200)
+
     def test_onbind_without_invites_is_an_empty_list(self):
         # Sydent's notification for a bind with nothing pending.
         for method in ("POST", "PUT"):
