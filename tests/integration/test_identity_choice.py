@@ -182,6 +182,15 @@ class SeedBodyTest(MatrixAssertions, unittest.TestCase):
     def third_party_invites(self, room_id):
         return [e for e in self.state(room_id) if e["type"] == "m.room.third_party_invite"]
 
+    def test_malformed_invite_bodies_are_bad_json_on_every_prefix(self):
+        room = self.new_room()
+        for prefix in PREFIXES:
+            path = f"{prefix}/rooms/{q(room)}/invite"
+            for body in ({}, {"user_id": 42}, {"user_id": None}, {"user_id": ["@bob:localhost"]}, {"reason": "hi"}):
+                with self.subTest(prefix=prefix, body=body):
+                    self.err(self.hs.request("POST", path, body=body, token=self.alice["access_token"]), 400, "M_BAD_JSON")
+            self.err(self.hs.request("POST", path, raw=b"{nope", token=self.alice["access_token"]), 400, "M_NOT_JSON")
+
     def test_body_over_the_limit_always_gets_its_413(self):
         body = b'{"username":"' + b"a" * (3 << 20) + b'"}'
         for attempt in range(20):
