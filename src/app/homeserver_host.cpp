@@ -48,7 +48,7 @@ class HomeserverHost final : public ServiceHost {
         rooms_(db_, registry_, notifier_, profiles_, signing_key_, clock_,
                {.server_name = config.server_name, .default_room_version = config.default_room_version}),
         sync_(db_, registry_, notifier_, clock_),
-        client_(outbound),
+        client_(outbound, http::IpGuard(config.ip_range_blacklist, config.ip_range_whitelist)),
         identity_(client_),
         third_party_(rooms_, identity_, {.trusted_identity_servers = config.trusted_identity_servers}),
         api_{.options = {.server_name = config.server_name,
