@@ -182,6 +182,60 @@ class SeedBodyTest(MatrixAssertions, unittest.TestCase):
     def third_party_invites(self, room_id):
         return [e for e in self.state(room_id) if e["type"] == "m.room.third_party_invite"]
 
+    def test_seed_body_with_identity_server_and_display_name_on_every_prefix(self):
+        for i, prefix in enumerate(PREFIXES):
+            with self.subTest(prefix=prefix):
+                room = self.new_room()
+                before = len(os.listdir(self.is_.outbox)) if os.path.isdir(self.is_.outbox) else 0
+                # The seed's example body, exactly: no id_server, no id_access_token.
+                self.assertEqual(self.ok(self.hs.request("POST", f"{prefix}/rooms/{q(room)}/invite",
+                                                         token=self.alice["access_token"], body={
+                                                             "identity_server": self.id_server, "medium": "email",
+                                                             "address": f"cheeky{i}@monkey.com",
+                                                             "display_name": "A very cheeky monkey"})), {})
+                [tpi] = self.third_party_invites(room)
+                self.assertEqual(tpi["content"]["display_name"], "A very cheeky monkey")
+                self.assertEqual(tpi["sender"], self.alice["user_id"])
+                self.assertTrue(tpi["content"]["public_keys"])
+                # The identity server stored it through its unauthenticated v1 store-invite and mailed it.
+                self.assertEqual(len(os.listdir(self.is_.outbox)), before + 1)
+
+    def test_display_name_that_gives_the_address_away_is_replaced_by_the_redacted_one(self):
+        room = self.new_room()
+        self.ok(self.hs.client("POST", f"/rooms/{q(room)}/invite", token=self.alice["access_token"], body={
+            "identity_server": self.id_server, "medium": "email", "address": "Dana@example.org",
+            "display_name": "dana@example.org (work)"}))
+        [tpi] = self.third_party_invites(room)
+        self.assertEqual(tpi["content"]["display_name"], "dan...@exa...")
+
+    def test_create_room_invite_3pid_with_the_seed_body(self):
+        room = self.ok(self.hs.client("POST", "/createRoom", token=self.alice["access_token"], body={
+            "preset": "private_chat", "invite_3pid": [{"identity_server": self.id_server, "medium": "email",
+                                                       "address": "eve@example.org", "display_name": "Eve"}]}))["room_id"]
+        [tpi] = self.third_party_invites(room)
+        self.assertEqual(tpi["content"]["display_name"], "Eve")
+
+    def test_bound_address_without_token_is_looked_up_through_v1_and_invited_directly(self):
+        room = self.new_room()
+        self.ok(self.hs.client("POST", f"/rooms/{q(room)}/invite", token=self.alice["access_token"], body={
+            "identity_server": "bound.test", "medium": "email", "address": "bob@example.org"}))
+        member = self.ok(self.hs.client("GET", f"/rooms/{q(room)}/state/m.room.member/{q(self.bob['user_id'])}",
+                                        token=self.alice["access_token"]))
+        self.assertEqual(member["membership"], "invite")
+        [(method, path, query, headers, _)] = self.bound.calls
+        self.assertEqual((method, path), ("GET", "/_matrix/identity/api/v1/lookup"))
+        self.assertEqual(query, {"medium": ["email"], "address": ["bob@example.org"]})
+        self.assertNotIn("Authorization", headers)
+
+    def test_identity_server_without_v1_and_no_token_is_a_clear_error_and_changes_nothing(self):
+        room = self.new_room()
+        before = sorted(e["event_id"] for e in self.state(room))
+        body = self.err(self.hs.client("POST", f"/rooms/{q(room)}/invite", token=self.alice["access_token"], body={
+            "identity_server": "nov1.test", "medium": "email", "address": "x@example.org"}), 400, "M_MISSING_PARAM")
+        self.assertIn("id_access_token", body["error"])
+        self.assertEqual(sorted(e["event_id"] for e in self.state(room)), before)
+        self.assertEqual([c[1] for c in self.fake.calls], ["/_matrix/identity/api/v1/lookup"])
+
     def test_malformed_invite_bodies_are_bad_json_on_every_prefix(self):
         room = self.new_room()
         for prefix in PREFIXES:

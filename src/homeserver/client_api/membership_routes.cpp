@@ -24,7 +24,8 @@ Task<http::Response> post_invite(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const std::string room_id = room_id_param(req);
   const nlohmann::json body = json_body::parse_object(req.body);
-  if (!body.contains("user_id") && (body.contains("medium") || body.contains("address") || body.contains("id_server"))) {
+  if (!body.contains("user_id") && (body.contains("medium") || body.contains("address") || body.contains("id_server") ||
+                                    body.contains("identity_server"))) {
     ThreepidInvite invite = ThirdPartyInvites::parse(body);
     api.third_party.target_of(invite.id_server);
     api.limiter.take_or_throw(RateAction::invites_per_room, room_id);

@@ -44,11 +44,14 @@ struct StoredThirdPartyInvite {
 class IdentityClient {
  public:
   virtual ~IdentityClient() = default;
-  // Hashed v2 lookup with the user's identity-server token: the bound Matrix ID, or nullopt.
+  // Hashed v2 lookup with the user's identity-server token: the bound Matrix ID, or nullopt. Without a
+  // token, the legacy unauthenticated GET /_matrix/identity/api/v1/lookup (Synapse's lookup_3pid does the
+  // same); an identity server without it answers 400 M_MISSING_PARAM naming id_access_token.
   virtual Task<std::optional<std::string>> lookup(IdentityServerTarget is, std::string id_access_token,
                                                   std::string medium, std::string address) = 0;
-  // store-invite; the reply is checked (token grammar, key format). An identity-server refusal comes back
-  // as the MatrixError it sent (e.g. M_THREEPID_IN_USE).
+  // store-invite (v2 with the token; without one, the legacy unauthenticated v1, as the identity-server
+  // seed specifies); the reply is checked (token grammar, key format). An identity-server refusal comes
+  // back as the MatrixError it sent (e.g. M_THREEPID_IN_USE).
   virtual Task<StoredThirdPartyInvite> store_invite(IdentityServerTarget is, std::string id_access_token,
                                                     nlohmann::json params) = 0;
   // GET <key_validity_url>?public_key=...: true when {"valid": true}.
