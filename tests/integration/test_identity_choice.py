@@ -271,5 +271,123 @@ class SeedBodyTest(MatrixAssertions, unittest.TestCase):
                      "M_BAD_JSON")
 
 
+class ClientChosenIdentityServerTest(MatrixAssertions, unittest.TestCase):
+    """Item 5: no trusted_identity_servers; the client names Herald's identity server behind a TLS proxy on
+    localhost, trusted through SSL_CERT_FILE; 127.0.0.0/8 is whitelisted on one homeserver and not on the other."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = TestCertificates()
+        os.environ["SSL_CERT_FILE"] = cls.certs.ca  # inherited by the herald processes
+        cls.smtp = SmtpReceiver()
+        cls.proxy = TlsProxy(cls.certs)
+        cls.id_server = f"localhost:{cls.proxy.port}"
+        cls.hs = HeraldServer(extra_yaml='ip_range_whitelist: ["127.0.0.0/8"]\n').start()
+        cls.guarded = HeraldServer().start()  # the default blacklist, no whitelist
+        cls.is_ = IdentityServer(homeservers={"localhost": f"http://127.0.0.1:{cls.hs.port}"}, smtp_port=cls.smtp.port,
+                                 server_name=cls.id_server)
+        with open(cls.is_.config_path) as f:
+            text = f.read()
+        with open(cls.is_.config_path, "w") as f:
+            f.write(re.sub(r"public_baseurl: .*", f'public_baseurl: "https://{cls.id_server}/"', text))
+        cls.is_.start()
+        cls.proxy.target = cls.is_.port
+        cls.alice = cls.hs.register("alice")
+        cls.alice_is = identity_token(cls.hs, cls.is_, cls.alice)
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.is_.stop() == 0
+        assert cls.hs.stop() == 0
+        assert cls.guarded.stop() == 0
+        for s in (cls.is_, cls.hs, cls.guarded):
+            s.cleanup()
+        cls.proxy.stop()
+        cls.smtp.stop()
+        cls.certs.cleanup()
+        os.environ.pop("SSL_CERT_FILE", None)
+
+    def room_of(self, hs, login):
+        return self.ok(hs.client("POST", "/createRoom", body={"preset": "private_chat", "name": "Tea"},
+                                 token=login["access_token"]))["room_id"]
+
+    def state(self, hs, login, room):
+        return self.ok(hs.client("GET", f"/rooms/{q(room)}/state", token=login["access_token"]))
+
+    def test_the_proxy_really_speaks_tls_with_the_test_ca(self):
+        context = ssl.create_default_context(cafile=self.certs.ca)
+        conn = http.client.HTTPSConnection("localhost", self.proxy.port, context=context, timeout=10)
+        conn.request("GET", "/_matrix/identity/v2")
+        self.assertEqual(conn.getresponse().status, 200)
+        conn.close()
+
+    def test_client_named_identity_server_over_https_invite_bind_and_join(self):
+        room = self.room_of(self.hs, self.alice)
+        self.ok(self.hs.client("POST", f"/rooms/{q(room)}/invite", token=self.alice["access_token"], body={
+            "id_server": self.id_server, "id_access_token": self.alice_is, "medium": "email",
+            "address": "carol@example.org"}))
+        [tpi] = [e for e in self.state(self.hs, self.alice, room) if e["type"] == "m.room.third_party_invite"]
+        self.assertEqual(tpi["content"]["display_name"], "car...@exa...")
+        self.assertTrue(tpi["content"]["key_validity_url"].startswith(f"https://{self.id_server}/"))
+        self.assertIn("has invited you", email_parts(self.smtp.next()["message"])[1])
+
+        # Carol validates the address at the identity server and binds it through the homeserver (HTTPS
+        # again); the identity server calls onbind and the homeserver checks the key's validity URL (HTTPS).
+        carol = self.hs.register("carol")
+        carol_is = identity_token(self.hs, self.is_, carol)
+        sid = self.ok(self.is_.v2("POST", "/validate/email/requestToken", token=carol_is,
+                                  body={"client_secret": "carolsecret", "email": "carol@example.org", "send_attempt": 1}))["sid"]
+        text = email_parts(self.smtp.next()["message"])[1]
+        code = re.search(r"enter this code where you were asked for it: (\w+)", text).group(1)
+        self.ok(self.is_.v2("POST", "/validate/email/submitToken", token=carol_is,
+                            body={"sid": sid, "client_secret": "carolsecret", "token": code}))
+        self.ok(self.hs.client("POST", "/account/3pid/bind", token=carol["access_token"], body={
+            "client_secret": "carolsecret", "id_server": self.id_server, "id_access_token": carol_is, "sid": sid}))
+        import time
+        deadline = time.time() + 15
+        member = None
+        while time.time() < deadline:
+            status, _, member = self.hs.client("GET", f"/rooms/{q(room)}/state/m.room.member/{q(carol['user_id'])}",
+                                               token=self.alice["access_token"])
+            if status == 200:
+                break
+            time.sleep(0.2)
+        self.assertEqual(member["membership"], "invite", member)
+        self.assertEqual(member["third_party_invite"]["signed"]["token"], tpi["state_key"])
+        self.ok(self.hs.client("POST", f"/rooms/{q(room)}/join", body={}, token=carol["access_token"]))
+
+    def test_seed_body_without_token_over_https(self):
+        room = self.room_of(self.hs, self.alice)
+        self.ok(self.hs.client("POST", f"/rooms/{q(room)}/invite", token=self.alice["access_token"], body={
+            "identity_server": self.id_server, "medium": "email", "address": "frank@example.org",
+            "display_name": "Frank"}))
+        self.smtp.next()
+        [tpi] = [e for e in self.state(self.hs, self.alice, room) if e["type"] == "m.room.third_party_invite"]
+        self.assertEqual(tpi["content"]["display_name"], "Frank")
+
+    def test_without_the_whitelist_loopback_is_refused_and_the_room_is_unchanged(self):
+        bob = self.guarded.register("bob")
+        room = self.room_of(self.guarded, bob)
+        before = sorted(e["event_id"] for e in self.state(self.guarded, bob, room))
+        for body in ({"id_server": self.id_server, "id_access_token": "whatever", "medium": "email",
+                      "address": "gina@example.org"},
+                     {"identity_server": f"127.0.0.1:{self.proxy.port}", "medium": "email", "address": "gina@example.org"}):
+            with self.subTest(body=body):
+                error = self.err(self.guarded.client("POST", f"/rooms/{q(room)}/invite", token=bob["access_token"],
+                                                     body=body), 400, "M_SERVER_NOT_TRUSTED")
+                self.assertIn("ip_range_blacklist", error["error"])
+        self.err(self.guarded.client("POST", "/createRoom", token=bob["access_token"], body={
+            "invite_3pid": [{"id_server": self.id_server, "medium": "email", "address": "gina@example.org"}]}),
+            400, "M_SERVER_NOT_TRUSTED")
+        self.assertEqual(sorted(e["event_id"] for e in self.state(self.guarded, bob, room)), before)
+
+    def test_id_server_must_be_a_server_name(self):
+        room = self.room_of(self.hs, self.alice)
+        for bad in ("evil.test/path", "user@host", "", "http://x"):
+            with self.subTest(id_server=bad):
+                self.err(self.hs.client("POST", f"/rooms/{q(room)}/invite", token=self.alice["access_token"], body={
+                    "id_server": bad, "medium": "email", "address": "x@example.org"}), 400, "M_INVALID_PARAM")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -25,6 +25,9 @@ constexpr const char* kNeedsToken =
 
 IdentityServerError unreachable(const http::ClientError& e) {
   const std::string text = e.what();
+  if (dynamic_cast<const http::AddressRefused*>(&e)) {
+    return IdentityServerError("This homeserver may not contact that identity server (" + text + ")", false, true);
+  }
   return IdentityServerError("The identity server could not be reached (" + text + ")",
                              text.find("timed out") != std::string::npos || text.find("timeout") != std::string::npos);
 }
@@ -87,6 +90,7 @@ http::ClientRequest request(const IdentityServerTarget& is, http::Method method,
 }  // namespace
 
 MatrixError as_matrix_error(const IdentityServerError& e) {
+  if (e.refused) return MatrixError(Errc::server_not_trusted, e.what(), 400);
   return MatrixError(Errc::unknown, e.what(), e.timeout ? 504 : 502);
 }
 

@@ -20,13 +20,17 @@ class SigningKey;
 namespace herald::homeserver {
 
 // The identity server could not be reached, timed out, or answered something that is not the spec's.
-// `timeout` picks 504 over 502 for the caller.
+// `timeout` picks 504 over 502 for the caller; `refused` means every address it resolves to is one this
+// homeserver may not reach (ip_range_blacklist).
 struct IdentityServerError : std::runtime_error {
-  IdentityServerError(const std::string& what, bool timeout = false) : std::runtime_error(what), timeout(timeout) {}
+  IdentityServerError(const std::string& what, bool timeout = false, bool refused = false)
+      : std::runtime_error(what), timeout(timeout), refused(refused) {}
   bool timeout;
+  bool refused;
 };
 
-// What the client sees when an identity server failed: 502 (504 on a timeout) M_UNKNOWN with the reason.
+// What the client sees when an identity server failed: 502 (504 on a timeout) M_UNKNOWN with the reason;
+// 400 M_SERVER_NOT_TRUSTED when the IP range guard refused its addresses.
 MatrixError as_matrix_error(const IdentityServerError& e);
 
 // Where an identity server answers: its base URL, and whether the operator named it (so it may be private).

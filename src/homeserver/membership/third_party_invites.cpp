@@ -43,6 +43,14 @@ ThirdPartyInvites::ThirdPartyInvites(RoomService& rooms, IdentityClient& identit
     : rooms_(rooms), identity_(identity), options_(std::move(options)) {}
 
 IdentityServerTarget ThirdPartyInvites::target_of(const std::string& id_server) const {
+  if (options_.trusted_identity_servers.empty()) {
+    // Any identity server the client uses, as Synapse does: over HTTPS, and the outbound client refuses
+    // addresses in ip_range_blacklist after resolving the name.
+    if (!is_valid_server_name(id_server)) {
+      throw MatrixError(Errc::invalid_param, "'id_server' must be a host name with an optional port: " + id_server);
+    }
+    return {"https://" + id_server, false};
+  }
   const auto it = options_.trusted_identity_servers.find(id_server);
   if (it == options_.trusted_identity_servers.end()) {
     throw MatrixError(Errc::server_not_trusted, "The identity server " + id_server + " is not trusted by this homeserver");

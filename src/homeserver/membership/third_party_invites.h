@@ -25,7 +25,8 @@ struct ThreepidInvite {
 };
 
 struct ThirdPartyInviteOptions {
-  // id_server name as clients send it -> base URL (nullopt: https://<name>).
+  // id_server name as clients send it -> base URL (nullopt: https://<name>). Empty: any identity server a
+  // client names, at https://<id_server>, guarded by the outbound client's IpGuard.
   std::map<std::string, std::optional<std::string>> trusted_identity_servers;
 };
 
@@ -33,7 +34,8 @@ class ThirdPartyInvites {
  public:
   ThirdPartyInvites(RoomService& rooms, IdentityClient& identity, ThirdPartyInviteOptions options);
 
-  // 400 M_SERVER_NOT_TRUSTED unless the configuration names id_server.
+  // Where id_server answers. With trusted_identity_servers set: 400 M_SERVER_NOT_TRUSTED unless it names
+  // id_server. Without: https://<id_server> (400 M_INVALID_PARAM when id_server is not host[:port]).
   IdentityServerTarget target_of(const std::string& id_server) const;
   // A strictly parsed {id_server | identity_server, id_access_token?, medium, address, display_name?}
   // (M_MISSING_PARAM, M_BAD_JSON, M_INVALID_PARAM).
@@ -41,8 +43,8 @@ class ThirdPartyInvites {
 
   // Invites the bound user directly, or stores the invite at the identity server and appends
   // m.room.third_party_invite. Without id_access_token the identity server's legacy v1 lookup and
-  // store-invite are used. Identity-server trouble: 502/504 M_UNKNOWN; no v1 API and no token:
-  // 400 M_MISSING_PARAM. The room is unchanged then.
+  // store-invite are used. Identity-server trouble: 502/504 M_UNKNOWN; an address the IpGuard refuses:
+  // 400 M_SERVER_NOT_TRUSTED; no v1 API and no token: 400 M_MISSING_PARAM. The room is unchanged then.
   Task<void> invite(UserId sender, std::string room_id, ThreepidInvite invite);
   // The member invite of `mxid` by `sender` carrying third_party_invite {display_name, signed}, after the
   // signature verified against the room's m.room.third_party_invite keys and the key's validity URL said so.
