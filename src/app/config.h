@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/rate_limiter.h"
+#include "http/ip_range.h"
 
 namespace herald::app {
 
@@ -39,9 +40,13 @@ struct HomeserverConfig {
   bool registration_enabled = true;
   RateLimitOptions rate_limits;
   std::string default_room_version = "12";
-  // id_server name as clients send it -> base URL (null: https://<name>). Third-party invites and binds
-  // go only to these.
+  // id_server name as clients send it -> base URL (null: https://<name>). When not empty, third-party
+  // invites and binds go only to these; when empty, to any id_server the client names, over HTTPS.
   std::map<std::string, std::optional<std::string>> trusted_identity_servers;
+  // Outbound requests to destinations a client or remote server chose (identity servers not named above;
+  // later federation) never reach these ranges, except those also in ip_range_whitelist. Synapse's names.
+  std::vector<std::string> ip_range_blacklist = http::default_ip_range_blacklist();
+  std::vector<std::string> ip_range_whitelist;
   std::string identity_server_base_url;  // advertised in /.well-known/matrix/client when set
   std::string threepid_email_delegate;   // a trusted identity server that validates emails for /account/3pid
   int io_threads = 2;

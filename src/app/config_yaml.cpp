@@ -201,6 +201,21 @@ nlohmann::json parse_terms(const YAML::Node& node) {
   return policies;
 }
 
+// A list of CIDR ranges ("10.0.0.0/8", "::1/128", or a single address), each checked here so that a typo
+// stops start-up with the key and the entry named.
+std::vector<std::string> parse_ip_ranges(const YAML::Node& node, const std::string& key) {
+  if (!node.IsSequence()) throw ConfigError("'" + key + "' must be a list of CIDR ranges such as \"10.0.0.0/8\"");
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string entry = node[i].IsScalar() ? node[i].as<std::string>() : "";
+    if (!http::IpRange::parse(entry)) {
+      throw ConfigError("'" + key + "[" + std::to_string(i) + "]': '" + entry + "' is not an IP address or CIDR range");
+    }
+    out.push_back(entry);
+  }
+  return out;
+}
+
 }  // namespace
 
 IdentityConfig parse_identity_config(std::string_view yaml_text) {
@@ -329,6 +344,12 @@ HomeserverConfig parse_homeserver_config(std::string_view yaml_text) {
       }
       c.trusted_identity_servers[name] = url;
     }
+  }
+  if (YAML::Node list = r.take("ip_range_blacklist"); list && !list.IsNull()) {
+    c.ip_range_blacklist = parse_ip_ranges(list, "ip_range_blacklist");
+  }
+  if (YAML::Node list = r.take("ip_range_whitelist"); list && !list.IsNull()) {
+    c.ip_range_whitelist = parse_ip_ranges(list, "ip_range_whitelist");
   }
   r.read("identity_server_base_url", c.identity_server_base_url);
   r.read("threepid_email_delegate", c.threepid_email_delegate);

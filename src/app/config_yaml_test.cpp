@@ -68,6 +68,31 @@ TEST(Config, UnknownKeysAndBadValuesAreNamed) {
   EXPECT_NE(error_of("{{{").find("YAML"), std::string::npos);
 }
 
+TEST(Config, IpRangesDefaultToSynapsesBlacklistAndAreChecked) {
+  const HomeserverConfig defaults = parse_homeserver_config("server_name: example.org");
+  EXPECT_EQ(defaults.ip_range_blacklist, http::default_ip_range_blacklist());
+  EXPECT_TRUE(defaults.ip_range_whitelist.empty());
+  EXPECT_TRUE(defaults.trusted_identity_servers.empty());
+  // The example file spells the default list out.
+  const HomeserverConfig example = load_homeserver_config(std::string(HERALD_SOURCE_DIR) + "/config/homeserver.example.yaml");
+  EXPECT_EQ(example.ip_range_blacklist, http::default_ip_range_blacklist());
+  EXPECT_TRUE(example.ip_range_whitelist.empty());
+
+  const HomeserverConfig c = parse_homeserver_config(R"(
+ip_range_blacklist: ["10.0.0.0/8", "fc00::/7", "192.0.2.1"]
+ip_range_whitelist: ["127.0.0.0/8"]
+)");
+  EXPECT_EQ(c.ip_range_blacklist, (std::vector<std::string>{"10.0.0.0/8", "fc00::/7", "192.0.2.1"}));
+  EXPECT_EQ(c.ip_range_whitelist, std::vector<std::string>{"127.0.0.0/8"});
+  EXPECT_TRUE(parse_homeserver_config("ip_range_blacklist: []").ip_range_blacklist.empty());
+
+  EXPECT_NE(error_of("ip_range_blacklist: ['10.0.0.0/8', '10.0.0.0/40']").find("'ip_range_blacklist[1]': '10.0.0.0/40'"),
+            std::string::npos);
+  EXPECT_NE(error_of("ip_range_whitelist: ['localhost']").find("ip_range_whitelist[0]"), std::string::npos);
+  EXPECT_NE(error_of("ip_range_whitelist: '127.0.0.0/8'").find("'ip_range_whitelist' must be a list"), std::string::npos);
+  EXPECT_NE(error_of("ip_range_blacklist: [{a: b}]").find("ip_range_blacklist[0]"), std::string::npos);
+}
+
 TEST(IdentityConfig, ExampleFileLoadsAndMatchesDefaults) {
   const IdentityConfig c = load_identity_config(std::string(HERALD_SOURCE_DIR) + "/config/identity.example.yaml");
   EXPECT_EQ(c.server_name, "127.0.0.1:8090");

@@ -62,7 +62,7 @@ class HomeserverHost final : public ServiceHost {
         sync_(db_, registry_, notifier_, clock_),
         account_data_(db_, stream_, notifier_),
         presence_(db_, stream_, notifier_, clock_),
-        client_(outbound),
+        client_(outbound, http::IpGuard(config.ip_range_blacklist, config.ip_range_whitelist)),
         identity_(client_),
         third_party_(rooms_, identity_, {.trusted_identity_servers = config.trusted_identity_servers}),
         api_{.options = {.server_name = config.server_name,

@@ -33,22 +33,6 @@ bhttp::verb verb_of(Method m) {
   return bhttp::verb::get;
 }
 
-bool is_private_v4(const asio::ip::address_v4& a) {
-  const auto b = a.to_bytes();
-  return a.is_loopback() || a.is_unspecified() || a.is_multicast() || b[0] == 10 || b[0] == 0 ||
-         (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254) ||
-         (b[0] == 100 && (b[1] & 0xc0) == 64) || b[0] >= 240;
-}
-
-bool is_private_ip(const asio::ip::address& a) {
-  if (a.is_v4()) return is_private_v4(a.to_v4());
-  const auto v6 = a.to_v6();
-  if (v6.is_v4_mapped()) return is_private_v4(asio::ip::make_address_v4(asio::ip::v4_mapped, v6));
-  const auto b = v6.to_bytes();
-  return v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || v6.is_link_local() || v6.is_site_local() ||
-         (b[0] & 0xfe) == 0xfc;
-}
-
 template <class Stream>
 Task<ClientResponse> exchange(Stream& stream, const ClientRequest& req, const Url& url) {
   bhttp::request<bhttp::string_body> out{verb_of(req.method), url.target, 11};
@@ -76,12 +60,6 @@ Task<ClientResponse> exchange(Stream& stream, const ClientRequest& req, const Ur
 }
 
 }  // namespace
-
-bool is_private_address(std::string_view ip) {
-  boost::system::error_code ec;
-  const auto a = asio::ip::make_address(std::string(ip), ec);
-  return ec || is_private_ip(a);
-}
 
 std::optional<Url> Url::parse(std::string_view text) {
   Url u;
@@ -133,12 +111,26 @@ std::optional<Url> Url::parse(std::string_view text) {
 }
 
 struct Client::Impl {
-  explicit Impl(asio::io_context& io) : io(io), tls(asio::ssl::context::tls_client) {
+  Impl(asio::io_context& io, IpGuard guard) : io(io), guard(std::move(guard)), tls(asio::ssl::context::tls_client) {
+    // The system CAs; OpenSSL reads SSL_CERT_FILE and SSL_CERT_DIR from the environment when they are set.
     tls.set_default_verify_paths();
     tls.set_verify_mode(asio::ssl::verify_peer);
   }
   asio::io_context& io;
+  const IpGuard guard;
   asio::ssl::context tls;
+
+  bool allowed(const asio::ip::address& a) const {
+    IpBytes bytes{};
+    if (a.is_v4()) {
+      const auto v4 = a.to_v4().to_bytes();
+      bytes = IpBytes{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, v4[0], v4[1], v4[2], v4[3]};
+    } else {
+      const auto v6 = a.to_v6().to_bytes();
+      std::copy(v6.begin(), v6.end(), bytes.begin());
+    }
+    return guard.allows(bytes);
+  }
 
   Task<ClientResponse> run(ClientRequest req) {
     const auto url = Url::parse(req.url);
@@ -149,10 +141,18 @@ struct Client::Impl {
                                                    asio::redirect_error(asio::use_awaitable, ec));
     if (ec) throw ClientError("cannot resolve " + url->host + ": " + ec.message());
     std::vector<tcp::endpoint> endpoints;
+    std::string refused;
     for (const auto& entry : results) {
-      if (req.allow_private_addresses || !is_private_ip(entry.endpoint().address())) endpoints.push_back(entry.endpoint());
+      if (req.allow_private_addresses || allowed(entry.endpoint().address())) {
+        endpoints.push_back(entry.endpoint());
+      } else if (refused.find(entry.endpoint().address().to_string()) == std::string::npos) {
+        refused += (refused.empty() ? "" : ", ") + entry.endpoint().address().to_string();
+      }
     }
-    if (endpoints.empty()) throw ClientError("refusing to connect to " + url->host + ": it resolves to a private address");
+    if (endpoints.empty()) {
+      throw AddressRefused("refusing to connect to " + url->host + ": it resolves only to private addresses (" + refused +
+                           "; see ip_range_blacklist)");
+    }
 
     try {
       if (url->scheme == "http") {
@@ -178,7 +178,7 @@ struct Client::Impl {
   }
 };
 
-Client::Client(asio::io_context& io) : impl_(std::make_shared<Impl>(io)) {}
+Client::Client(asio::io_context& io, IpGuard guard) : impl_(std::make_shared<Impl>(io, std::move(guard))) {}
 Client::~Client() = default;
 
 Task<ClientResponse> Client::send(ClientRequest request) {

@@ -1,6 +1,7 @@
 #pragma once
 // Outbound HTTP(S) requests (Boost.Beast), run on their own io_context so a slow remote server never holds
-// an io thread. Refuses private and loopback addresses unless the caller allows them (no SSRF).
+// an io thread. Every address a name resolves to passes the IpGuard (ip_range_blacklist minus
+// ip_range_whitelist) unless the operator named the destination (no SSRF).
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "core/task.h"
+#include "http/ip_range.h"
 #include "http/request.h"
 
 namespace boost::asio {
@@ -37,8 +39,7 @@ struct ClientRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::chrono::milliseconds timeout{10000};
   std::size_t response_limit = 1 << 20;
-  // Loopback, private, link-local and unique-local addresses are refused unless this is set (an operator
-  // named the destination in the configuration).
+  // Set when an operator named the destination in the configuration: the IpGuard does not apply.
   bool allow_private_addresses = false;
 };
 
@@ -53,13 +54,15 @@ struct ClientError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// True for addresses that a request from the internet must not reach (loopback, RFC 1918, link-local,
-// CGNAT, unique-local, unspecified, multicast, IPv4-mapped forms of those). Unparsable text counts as private.
-bool is_private_address(std::string_view ip);
+// Every address the destination resolves to is refused by the IpGuard.
+struct AddressRefused : ClientError {
+  using ClientError::ClientError;
+};
 
 class Client {
  public:
-  explicit Client(boost::asio::io_context& io);
+  // `guard` decides which resolved addresses requests may reach; by default Synapse's default blacklist.
+  explicit Client(boost::asio::io_context& io, IpGuard guard = IpGuard());
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;

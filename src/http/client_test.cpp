@@ -29,15 +29,4 @@ TEST(Url, RejectsWhatIsNotAPlainHttpUrl) {
   }
 }
 
-TEST(PrivateAddresses, CoverLoopbackPrivateLinkLocalAndMappedForms) {
-  for (const char* p : {"127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254",
-                        "100.64.0.1", "0.0.0.0", "::1", "::", "fe80::1", "fd00::1", "::ffff:127.0.0.1",
-                        "::ffff:10.0.0.1", "not an ip"}) {
-    EXPECT_TRUE(is_private_address(p)) << p;
-  }
-  for (const char* p : {"8.8.8.8", "172.32.0.1", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8"}) {
-    EXPECT_FALSE(is_private_address(p)) << p;
-  }
-}
-
 }  // namespace herald::http

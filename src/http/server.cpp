@@ -13,6 +13,7 @@
 #include <boost/beast/http.hpp>
 #include <mutex>
 #include <set>
+#include <vector>
 
 #include "core/log.h"
 #include "core/matrix_error.h"
@@ -110,6 +111,29 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     co_return Response::error(*error);
   }
 
+  // After answering a request whose body is still arriving (413): half-close, so the client reads the
+  // answer and then EOF, and read and discard what it still sends, for at most kDrainTime or kDrainBytes.
+  // Closing at once would leave its unread bytes in our receive queue, and the kernel answers those with a
+  // RST that can destroy the 413 before the client reads it (it then sees EPIPE or ECONNRESET).
+  static constexpr std::chrono::milliseconds kDrainTime{10000};
+  static constexpr std::size_t kDrainBytes = 64u << 20;
+
+  asio::awaitable<void> drain(Connection& conn) {
+    beast::error_code ec;
+    conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) co_return;
+    conn.deadline_ms = steady_ms() + kDrainTime.count();  // the sweeper closes the socket after that
+    std::vector<char> scratch(64 * 1024);
+    std::size_t total = 0;
+    while (total < kDrainBytes && !stopping) {
+      const std::size_t n =
+          co_await conn.stream.socket().async_read_some(asio::buffer(scratch), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;  // EOF: the client is done (or the deadline closed the socket)
+      total += n;
+    }
+    conn.deadline_ms = 0;
+  }
+
   asio::awaitable<void> session(std::shared_ptr<Connection> conn) {
     metrics.connection_opened();
     beast::error_code ec;
@@ -133,6 +157,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         conn->deadline_ms = steady_ms() + 5000;
         co_await bhttp::async_write(conn->stream, out, asio::redirect_error(asio::use_awaitable, ec));
         metrics.record("too_large", "?", 413, 0);
+        if (!ec) co_await drain(*conn);
         break;
       }
       if (ec) break;  // EOF, timeout or garbage: close this connection and nothing else

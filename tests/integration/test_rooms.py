@@ -110,7 +110,7 @@ class RoomsTest(MatrixAssertions, unittest.TestCase):
         path = f"/rooms/{q(room)}/invite"
         self.err(self.call("alice", "POST", path, raw=b"nope"), 400, "M_NOT_JSON")
         self.err(self.call("alice", "POST", path, body={"user_id": 42}), 400, "M_BAD_JSON")
-        self.err(self.call("alice", "POST", path, body={}), 400, "M_MISSING_PARAM")
+        self.err(self.call("alice", "POST", path, body={}), 400, "M_BAD_JSON")
         self.err(self.call("alice", "POST", path, body={"user_id": "bob"}), 400, "M_INVALID_PARAM")
         # Inviter not in the room.
         body = self.err(self.call("carol", "POST", path, body={"user_id": self.uid("dan")}), 403, "M_FORBIDDEN")

@@ -24,20 +24,28 @@ Task<http::Response> post_invite(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const std::string room_id = room_id_param(req);
   const nlohmann::json body = json_body::parse_object(req.body);
-  if (!body.contains("user_id") && (body.contains("medium") || body.contains("address") || body.contains("id_server"))) {
+  if (!body.contains("user_id") && (body.contains("medium") || body.contains("address") || body.contains("id_server") ||
+                                    body.contains("identity_server"))) {
     ThreepidInvite invite = ThirdPartyInvites::parse(body);
     api.third_party.target_of(invite.id_server);
-    api.limiter.take_or_throw(RateAction::invites_per_room, room_id);
-    api.limiter.take_or_throw(RateAction::invites_per_issuer, s.user_id.str());
-    api.limiter.take_or_throw(RateAction::third_party_invite, s.user_id.str());
+    api.limiter.take_all_or_throw({{RateAction::invites_per_room, room_id},
+                                   {RateAction::invites_per_issuer, s.user_id.str()},
+                                   {RateAction::third_party_invite, s.user_id.str()}});
     co_await api.third_party.invite(s.user_id, room_id, std::move(invite));
     co_return http::Response::json(200, nlohmann::json::object());
   }
-  const UserId target = parse_user_id(json_body::required_string(body, "user_id"), "user_id");
+  // Neither form (e.g. {}), or a user_id that is not a string: the body is malformed, 400 M_BAD_JSON as
+  // the spec's 400 for /invite says (not M_MISSING_PARAM).
+  const auto user_id = body.find("user_id");
+  if (user_id == body.end() || !user_id->is_string()) {
+    throw MatrixError(Errc::bad_json, "The body needs 'user_id' (a string), or 'id_server', 'medium' and 'address' "
+                                      "for a third-party invite");
+  }
+  const UserId target = parse_user_id(user_id->get<std::string>(), "user_id");
   const std::optional<std::string> reason = reason_of(body);
-  api.limiter.take_or_throw(RateAction::invites_per_room, room_id);
-  api.limiter.take_or_throw(RateAction::invites_per_issuer, s.user_id.str());
-  api.limiter.take_or_throw(RateAction::invites_per_user, target.str());
+  api.limiter.take_all_or_throw({{RateAction::invites_per_room, room_id},
+                                 {RateAction::invites_per_issuer, s.user_id.str()},
+                                 {RateAction::invites_per_user, target.str()}});
   co_await api.rooms.set_membership(s.user_id, room_id, target, "invite", reason, nlohmann::json::object());
   co_return http::Response::json(200, nlohmann::json::object());
 }

@@ -41,8 +41,11 @@ Task<bool> exchange_one(ClientApi& api, const nlohmann::json& invite) {
 
 Task<http::Response> post_onbind(http::Request req, ClientApi& api) {
   const nlohmann::json body = json_body::parse_object(req.body);
-  const nlohmann::json* invites = json_body::optional_array(body, "invites");
-  if (!invites) throw MatrixError(Errc::missing_param, "Missing 'invites'");
+  // Sydent calls onbind on every bind, also when nothing is pending, without an `invites` key: that is an
+  // empty list and a 200, as in Synapse (otherwise Sydent retries forever). A non-array is still M_BAD_JSON.
+  static const nlohmann::json kNoInvites = nlohmann::json::array();
+  const nlohmann::json* listed = json_body::optional_array(body, "invites");
+  const nlohmann::json* invites = listed ? listed : &kNoInvites;
   for (const auto& invite : *invites) {
     if (!invite.is_object() || !invite.contains("signed") || !invite["signed"].is_object() || !invite["signed"].contains("token")) {
       throw MatrixError(Errc::bad_json, "Each invite needs a signed block with a token");

@@ -20,19 +20,37 @@ bool is_valid_token(const std::string& t) {
   return true;
 }
 
+constexpr const char* kNeedsToken =
+    "This identity server does not offer the unauthenticated v1 API (lookup, store-invite): send id_access_token";
+
+IdentityServerError unreachable(const http::ClientError& e) {
+  const std::string text = e.what();
+  if (dynamic_cast<const http::AddressRefused*>(&e)) {
+    return IdentityServerError("This homeserver may not contact that identity server (" + text + ")", false, true);
+  }
+  return IdentityServerError("The identity server could not be reached (" + text + ")",
+                             text.find("timed out") != std::string::npos || text.find("timeout") != std::string::npos);
+}
+
 // Sends and parses a JSON answer; a Matrix error from the identity server is rethrown as that error (with
 // its status when it is a client error, so the inviter sees why), anything else is IdentityServerError.
-Task<nlohmann::json> call(http::Client& client, http::ClientRequest req) {
+// With `if_unsupported`, an answer saying the endpoint does not exist (404, 405, 501, M_UNRECOGNIZED) is
+// 400 M_MISSING_PARAM with that message.
+Task<nlohmann::json> call(http::Client& client, http::ClientRequest req, const char* if_unsupported = nullptr) {
   const std::string what = req.url.substr(0, req.url.find('?'));
   http::ClientResponse res;
   try {
     res = co_await client.send(std::move(req));
   } catch (const http::ClientError& e) {
-    const std::string text = e.what();
-    throw IdentityServerError("The identity server could not be reached (" + text + ")",
-                              text.find("timed out") != std::string::npos || text.find("timeout") != std::string::npos);
+    throw unreachable(e);
   }
   auto body = nlohmann::json::parse(res.body, nullptr, false);
+  if (if_unsupported) {
+    const bool unrecognized = body.is_object() && body.contains("errcode") && body["errcode"] == "M_UNRECOGNIZED";
+    if (res.status == 404 || res.status == 405 || res.status == 501 || unrecognized) {
+      throw MatrixError(Errc::missing_param, if_unsupported);
+    }
+  }
   if (res.status == 200) {
     if (!body.is_object()) throw IdentityServerError("The identity server answered " + what + " with something that is not JSON");
     co_return body;
@@ -71,7 +89,10 @@ http::ClientRequest request(const IdentityServerTarget& is, http::Method method,
 
 }  // namespace
 
-MatrixError as_matrix_error(const IdentityServerError& e) { return MatrixError(Errc::unknown, e.what(), e.timeout ? 504 : 502); }
+MatrixError as_matrix_error(const IdentityServerError& e) {
+  if (e.refused) return MatrixError(Errc::server_not_trusted, e.what(), 400);
+  return MatrixError(Errc::unknown, e.what(), e.timeout ? 504 : 502);
+}
 
 StoredThirdPartyInvite parse_store_invite_reply(const nlohmann::json& reply) {
   StoredThirdPartyInvite out;
@@ -108,6 +129,17 @@ StoredThirdPartyInvite parse_store_invite_reply(const nlohmann::json& reply) {
 
 Task<std::optional<std::string>> HttpIdentityClient::lookup(IdentityServerTarget is, std::string id_access_token,
                                                             std::string medium, std::string address) {
+  if (id_access_token.empty()) {
+    auto v1_req = request(is, http::Method::get,
+                          "/_matrix/identity/api/v1/lookup?medium=" + strings::percent_encode(medium) +
+                              "&address=" + strings::percent_encode(address),
+                          "");
+    const nlohmann::json found = co_await call(client_, std::move(v1_req), kNeedsToken);
+    // {} when unbound. The signature is not checked: Synapse stopped requiring it (synapse#5253).
+    const auto mxid = found.find("mxid");
+    if (mxid == found.end() || !mxid->is_string()) co_return std::nullopt;
+    co_return mxid->get<std::string>();
+  }
   auto details_req = request(is, http::Method::get, "/_matrix/identity/v2/hash_details", id_access_token);
   const nlohmann::json details = co_await call(client_, std::move(details_req));
   if (!details.contains("lookup_pepper") || !details["lookup_pepper"].is_string() || !details.contains("algorithms") ||
@@ -134,9 +166,11 @@ Task<std::optional<std::string>> HttpIdentityClient::lookup(IdentityServerTarget
 
 Task<StoredThirdPartyInvite> HttpIdentityClient::store_invite(IdentityServerTarget is, std::string id_access_token,
                                                               nlohmann::json params) {
-  auto req = request(is, http::Method::post, "/_matrix/identity/v2/store-invite", id_access_token);
+  const bool v1 = id_access_token.empty();
+  auto req = request(is, http::Method::post, v1 ? "/_matrix/identity/api/v1/store-invite" : "/_matrix/identity/v2/store-invite",
+                     id_access_token);
   req.body = params.dump();
-  const nlohmann::json reply = co_await call(client_, std::move(req));
+  const nlohmann::json reply = co_await call(client_, std::move(req), v1 ? kNeedsToken : nullptr);
   co_return parse_store_invite_reply(reply);
 }
 
@@ -183,7 +217,7 @@ Task<bool> HttpIdentityClient::unbind(IdentityServerTarget is, std::string id_se
   try {
     res = co_await client_.send(std::move(req));
   } catch (const http::ClientError& e) {
-    throw IdentityServerError(std::string("The identity server could not be reached (") + e.what() + ")");
+    throw unreachable(e);
   }
   if (res.status == 200) co_return true;
   const auto body = nlohmann::json::parse(res.body, nullptr, false);

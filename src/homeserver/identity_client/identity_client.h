@@ -20,13 +20,17 @@ class SigningKey;
 namespace herald::homeserver {
 
 // The identity server could not be reached, timed out, or answered something that is not the spec's.
-// `timeout` picks 504 over 502 for the caller.
+// `timeout` picks 504 over 502 for the caller; `refused` means every address it resolves to is one this
+// homeserver may not reach (ip_range_blacklist).
 struct IdentityServerError : std::runtime_error {
-  IdentityServerError(const std::string& what, bool timeout = false) : std::runtime_error(what), timeout(timeout) {}
+  IdentityServerError(const std::string& what, bool timeout = false, bool refused = false)
+      : std::runtime_error(what), timeout(timeout), refused(refused) {}
   bool timeout;
+  bool refused;
 };
 
-// What the client sees when an identity server failed: 502 (504 on a timeout) M_UNKNOWN with the reason.
+// What the client sees when an identity server failed: 502 (504 on a timeout) M_UNKNOWN with the reason;
+// 400 M_SERVER_NOT_TRUSTED when the IP range guard refused its addresses.
 MatrixError as_matrix_error(const IdentityServerError& e);
 
 // Where an identity server answers: its base URL, and whether the operator named it (so it may be private).
@@ -44,11 +48,14 @@ struct StoredThirdPartyInvite {
 class IdentityClient {
  public:
   virtual ~IdentityClient() = default;
-  // Hashed v2 lookup with the user's identity-server token: the bound Matrix ID, or nullopt.
+  // Hashed v2 lookup with the user's identity-server token: the bound Matrix ID, or nullopt. Without a
+  // token, the legacy unauthenticated GET /_matrix/identity/api/v1/lookup (Synapse's lookup_3pid does the
+  // same); an identity server without it answers 400 M_MISSING_PARAM naming id_access_token.
   virtual Task<std::optional<std::string>> lookup(IdentityServerTarget is, std::string id_access_token,
                                                   std::string medium, std::string address) = 0;
-  // store-invite; the reply is checked (token grammar, key format). An identity-server refusal comes back
-  // as the MatrixError it sent (e.g. M_THREEPID_IN_USE).
+  // store-invite (v2 with the token; without one, the legacy unauthenticated v1, as the identity-server
+  // seed specifies); the reply is checked (token grammar, key format). An identity-server refusal comes
+  // back as the MatrixError it sent (e.g. M_THREEPID_IN_USE).
   virtual Task<StoredThirdPartyInvite> store_invite(IdentityServerTarget is, std::string id_access_token,
                                                     nlohmann::json params) = 0;
   // GET <key_validity_url>?public_key=...: true when {"valid": true}.

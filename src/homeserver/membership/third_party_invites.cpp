@@ -15,6 +15,16 @@ namespace herald::homeserver {
 namespace {
 
 constexpr std::size_t kMaxAddressBytes = 500;
+constexpr std::size_t kMaxDisplayNameBytes = 255;
+
+// The name the room shows for a pending invite: the client's display_name (the spec's "user-friendly
+// string describing who has been invited"), unless it gives the address away, which it should not; then
+// the identity server's redacted form.
+std::string shown_name(const std::optional<std::string>& requested, const std::string& address, const std::string& redacted) {
+  if (!requested || requested->empty()) return redacted;
+  if (strings::to_lower_ascii(*requested).find(strings::to_lower_ascii(address)) != std::string::npos) return redacted;
+  return *requested;
+}
 
 std::optional<std::string> string_in(const nlohmann::json& content, const char* key) {
   auto it = content.find(key);
@@ -33,6 +43,14 @@ ThirdPartyInvites::ThirdPartyInvites(RoomService& rooms, IdentityClient& identit
     : rooms_(rooms), identity_(identity), options_(std::move(options)) {}
 
 IdentityServerTarget ThirdPartyInvites::target_of(const std::string& id_server) const {
+  if (options_.trusted_identity_servers.empty()) {
+    // Any identity server the client uses, as Synapse does: over HTTPS, and the outbound client refuses
+    // addresses in ip_range_blacklist after resolving the name.
+    if (!is_valid_server_name(id_server)) {
+      throw MatrixError(Errc::invalid_param, "'id_server' must be a host name with an optional port: " + id_server);
+    }
+    return {"https://" + id_server, false};
+  }
   const auto it = options_.trusted_identity_servers.find(id_server);
   if (it == options_.trusted_identity_servers.end()) {
     throw MatrixError(Errc::server_not_trusted, "The identity server " + id_server + " is not trusted by this homeserver");
@@ -53,10 +71,19 @@ bool ThirdPartyInvites::operator_named(const std::string& url) const {
 
 ThreepidInvite ThirdPartyInvites::parse(const nlohmann::json& body) {
   ThreepidInvite t;
-  t.id_server = json_body::required_string(body, "id_server");
-  t.id_access_token = json_body::required_string(body, "id_access_token");
+  // `identity_server` is the older name (the seed's body; r0-era clients), `id_server` wins when both come.
+  if (!body.contains("id_server") && body.contains("identity_server")) {
+    t.id_server = json_body::required_string(body, "identity_server");
+  } else {
+    t.id_server = json_body::required_string(body, "id_server");
+  }
+  t.id_access_token = json_body::optional_string(body, "id_access_token").value_or("");
   t.medium = json_body::required_string(body, "medium");
   t.address = json_body::required_string(body, "address");
+  t.display_name = json_body::optional_string(body, "display_name");
+  if (t.display_name && t.display_name->size() > kMaxDisplayNameBytes) {
+    throw MatrixError(Errc::invalid_param, "'display_name' is too long");
+  }
   if (t.medium.empty() || t.medium.size() > 32) throw MatrixError(Errc::invalid_param, "'medium' is not a medium");
   if (t.address.empty() || t.address.size() > kMaxAddressBytes) throw MatrixError(Errc::invalid_param, "'address' has an invalid length");
   if (t.id_server.empty() || t.id_server.size() > 255) throw MatrixError(Errc::invalid_param, "'id_server' is not a server name");
@@ -116,13 +143,14 @@ Task<void> ThirdPartyInvites::invite(UserId sender, std::string room_id, Threepi
   } catch (const IdentityServerError& e) {
     throw as_matrix_error(e);
   }
-  nlohmann::json content = {{"display_name", stored.display_name},
+  nlohmann::json content = {{"display_name", shown_name(request.display_name, address, stored.display_name)},
                             {"public_key", stored.public_keys[0]["public_key"]},
                             {"public_keys", stored.public_keys}};
   if (stored.public_keys[0].contains("key_validity_url")) content["key_validity_url"] = stored.public_keys[0]["key_validity_url"];
   events::EventDraft draft{"m.room.third_party_invite", stored.token, sender.str(), std::move(content), std::nullopt};
   co_await rooms_.send(sender, "", room_id, std::move(draft), std::nullopt);
-  log::info("3pid invite stored room={} sender={} display_name={}", room_id, sender.str(), stored.display_name);
+  log::info("3pid invite stored room={} sender={} display_name={} v1={}", room_id, sender.str(), stored.display_name,
+            request.id_access_token.empty());
 }
 
 Task<std::string> ThirdPartyInvites::exchange(UserId sender, UserId mxid, std::string room_id, nlohmann::json signed_block) {
