@@ -10,7 +10,9 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
+import unittest
 import urllib.parse
 
 HERALD_BIN = os.environ.get("HERALD_BIN") or os.path.join(os.path.dirname(__file__), "../../build/herald")
@@ -287,6 +289,61 @@ class MatrixAssertions:
         self.assertEqual((got, body.get("errcode") if isinstance(body, dict) else body), (status, errcode), body)
         self.assertTrue(body.get("error"))
         return body
+
+
+class UsersOnOneServer(MatrixAssertions, unittest.TestCase):
+    """A test class with one server and registered users (`user_names`); call(who, ...) speaks as one."""
+    user_names = ["alice", "bob", "carol"]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.hs = HeraldServer().start()
+        cls.users = {name: cls.hs.register(name)["access_token"] for name in cls.user_names}
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.hs.stop() == 0
+        cls.hs.cleanup()
+
+    def call(self, who, method, path, prefix="/_matrix/client/v3", **kw):
+        return self.hs.request(method, prefix + path, token=self.users[who], **kw)
+
+    def create(self, who="alice", **body):
+        return self.ok(self.call(who, "POST", "/createRoom", body=body))["room_id"]
+
+    def send(self, who, room, text, **extra):
+        content = {"msgtype": "m.text", "body": text}
+        content.update(extra)
+        path = f"/rooms/{urllib.parse.quote(room, safe='')}/send/m.room.message"
+        return self.ok(self.call(who, "POST", path, body=content))["event_id"]
+
+    def uid(self, name):
+        return f"@{name}:{self.hs.server_name}"
+
+
+def in_background(fn):
+    """Starts fn() on a thread; join(timeout) waits and returns its result (re-raising its exception)."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = fn()
+        except BaseException as e:  # noqa: B902 - handed to the joining test
+            result["error"] = e
+
+    thread = threading.Thread(target=run)
+    thread.start()
+
+    class Handle:
+        def join(self, timeout=15):
+            thread.join(timeout)
+            if thread.is_alive():
+                raise AssertionError("background call did not finish")
+            if "error" in result:
+                raise result["error"]
+            return result["value"]
+
+    return Handle()
 
 
 def identity_token(hs, identity, login):

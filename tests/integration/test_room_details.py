@@ -5,38 +5,15 @@ import time
 import unittest
 import urllib.parse
 
-from harness import HeraldServer, MatrixAssertions
+from harness import HeraldServer, MatrixAssertions, UsersOnOneServer
 
 
 def q(s):
     return urllib.parse.quote(s, safe="")
 
 
-class RoomDetailsTest(MatrixAssertions, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.hs = HeraldServer().start()
-        cls.users = {}
-        for name in ["alice", "bob", "carol"]:
-            cls.users[name] = cls.hs.register(name)["access_token"]
-
-    @classmethod
-    def tearDownClass(cls):
-        assert cls.hs.stop() == 0
-        cls.hs.cleanup()
-
-    def call(self, who, method, path, prefix="/_matrix/client/v3", **kw):
-        return self.hs.request(method, prefix + path, token=self.users[who], **kw)
-
-    def create(self, who="alice", **body):
-        return self.ok(self.call(who, "POST", "/createRoom", body=body))["room_id"]
-
-    def send(self, who, room, text):
-        return self.ok(self.call(who, "POST", f"/rooms/{q(room)}/send/m.room.message",
-                                 body={"msgtype": "m.text", "body": text}))["event_id"]
-
-    def uid(self, name):
-        return f"@{name}:localhost"
+class RoomDetailsTest(UsersOnOneServer):
+    user_names = ["alice", "bob", "carol"]
 
     def test_forgotten_room_history_is_refused_until_joined_again(self):
         room = self.create(preset="public_chat")

@@ -4,7 +4,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import HeraldServer, MatrixAssertions
+from harness import HeraldServer, MatrixAssertions, UsersOnOneServer
 
 PREFIXES = ["/_matrix/client/v3", "/_matrix/client/r0", "/_matrix/client/api/v1"]
 
@@ -13,30 +13,11 @@ def q(room_id):
     return urllib.parse.quote(room_id, safe="")
 
 
-class RoomsTest(MatrixAssertions, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.hs = HeraldServer().start()
-        cls.users = {}
-        for name in ["alice", "bob", "carol", "dan", "erin"]:
-            cls.users[name] = cls.hs.register(name)["access_token"]
-
-    @classmethod
-    def tearDownClass(cls):
-        assert cls.hs.stop() == 0
-        cls.hs.cleanup()
-
-    def call(self, who, method, path, prefix="/_matrix/client/v3", **kw):
-        return self.hs.request(method, prefix + path, token=self.users[who], **kw)
-
-    def create(self, who="alice", **body):
-        return self.ok(self.call(who, "POST", "/createRoom", body=body))["room_id"]
+class RoomsTest(UsersOnOneServer):
+    user_names = ["alice", "bob", "carol", "dan", "erin"]
 
     def state(self, who, room_id, type_, key=""):
         return self.call(who, "GET", f"/rooms/{q(room_id)}/state/{type_}/{q(key)}")
-
-    def uid(self, name):
-        return f"@{name}:localhost"
 
     # createRoom ---------------------------------------------------------------------------------------
 

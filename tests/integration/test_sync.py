@@ -1,12 +1,11 @@
 """Issue 10: /sync as clients and SyTest rely on it: long-polling from the first token, filters on every
 section, state deltas for left rooms, account data (with m.ignored_user_list) and presence."""
 import json
-import threading
 import time
 import unittest
 import urllib.parse
 
-from harness import HeraldServer, MatrixAssertions
+from harness import HeraldServer, MatrixAssertions, UsersOnOneServer, in_background
 
 
 def q(s):
@@ -35,32 +34,8 @@ class FreshServerLongPollTest(MatrixAssertions, unittest.TestCase):
             hs.cleanup()
 
 
-class SyncTest(MatrixAssertions, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.hs = HeraldServer().start()
-        cls.users = {}
-        for name in ["alice", "bob", "carol", "dave", "eve", "frank"]:
-            cls.users[name] = cls.hs.register(name)["access_token"]
-
-    @classmethod
-    def tearDownClass(cls):
-        assert cls.hs.stop() == 0
-        cls.hs.cleanup()
-
-    def call(self, who, method, path, prefix="/_matrix/client/v3", **kw):
-        return self.hs.request(method, prefix + path, token=self.users[who], **kw)
-
-    def uid(self, name):
-        return f"@{name}:localhost"
-
-    def create(self, who="alice", **body):
-        return self.ok(self.call(who, "POST", "/createRoom", body=body))["room_id"]
-
-    def send(self, who, room, text, **extra):
-        content = {"msgtype": "m.text", "body": text}
-        content.update(extra)
-        return self.ok(self.call(who, "POST", f"/rooms/{q(room)}/send/m.room.message", body=content))["event_id"]
+class SyncTest(UsersOnOneServer):
+    user_names = ["alice", "bob", "carol", "dave", "eve", "frank"]
 
     def sync(self, who, since=None, filter_=None, **query):
         if since:
@@ -203,17 +178,10 @@ class SyncTest(MatrixAssertions, unittest.TestCase):
 
     def test_account_data_wakes_a_long_poll(self):
         since = self.sync("dave")["next_batch"]
-        result = {}
-
-        def poll():
-            result["sync"] = self.sync("dave", since=since, timeout=10000)
-
-        t = threading.Thread(target=poll)
-        t.start()
+        poll = in_background(lambda: self.sync("dave", since=since, timeout=10000))
         time.sleep(0.3)
         self.ok(self.call("dave", "PUT", f"/user/{q(self.uid('dave'))}/account_data/org.example.wake", body={"w": 1}))
-        t.join(10)
-        self.assertEqual(result["sync"]["account_data"]["events"], [{"type": "org.example.wake", "content": {"w": 1}}])
+        self.assertEqual(poll.join()["account_data"]["events"], [{"type": "org.example.wake", "content": {"w": 1}}])
 
     def test_ignored_users_events_and_invites_are_hidden(self):
         room = self.create("eve", preset="public_chat")
@@ -266,17 +234,10 @@ class SyncTest(MatrixAssertions, unittest.TestCase):
                  400, "M_INVALID_PARAM")
         # A presence change wakes a long-poll of someone in the same room.
         since = inc["next_batch"]
-        result = {}
-
-        def poll():
-            result["sync"] = self.sync("dave", since=since, timeout=10000)
-
-        t = threading.Thread(target=poll)
-        t.start()
+        poll = in_background(lambda: self.sync("dave", since=since, timeout=10000))
         time.sleep(0.3)
         self.ok(self.call("carol", "PUT", f"/presence/{q(self.uid('carol'))}/status", body={"presence": "unavailable"}))
-        t.join(10)
-        self.assertEqual([e["content"]["presence"] for e in result["sync"]["presence"]["events"]], ["unavailable"])
+        self.assertEqual([e["content"]["presence"] for e in poll.join()["presence"]["events"]], ["unavailable"])
 
 
 if __name__ == "__main__":
