@@ -155,6 +155,14 @@ std::optional<StoredMembership> membership(sql::Connection& c, const std::string
   return StoredMembership{r->get_text(0), r->get_text(1), r->get_text(2), r->get_int(3), r->get_int(4) != 0};
 }
 
+std::string membership_at(sql::Connection& c, const std::string& room_id, const std::string& user_id, std::int64_t at) {
+  auto r = c.query_one(
+      "SELECT membership FROM events WHERE room_id = $1 AND type = 'm.room.member' AND state_key = $2 "
+      "AND stream_ordering <= $3 ORDER BY stream_ordering DESC LIMIT 1",
+      {room_id, user_id, at});
+  return r && !r->is_null(0) ? r->get_text(0) : "leave";
+}
+
 void set_forgotten(sql::Connection& c, const std::string& room_id, const std::string& user_id) {
   c.execute("UPDATE memberships SET forgotten = 1 WHERE room_id = $1 AND user_id = $2", {room_id, user_id});
 }

@@ -75,6 +75,8 @@ std::vector<StoredEvent> events_between(sql::Connection& c, const std::string& r
 rooms::HistoryVisibility history_visibility_for(sql::Connection& c, const std::string& room_id, const std::string& user_id,
                                                 const std::string& current_membership);
 
+// The user's membership in the room as of stream position `at` ("leave" when none yet).
+std::string membership_at(sql::Connection& c, const std::string& room_id, const std::string& user_id, std::int64_t at);
 std::vector<StoredMembership> memberships_of(sql::Connection& c, const std::string& user_id);
 std::optional<StoredMembership> membership(sql::Connection& c, const std::string& room_id, const std::string& user_id);
 void set_forgotten(sql::Connection& c, const std::string& room_id, const std::string& user_id);

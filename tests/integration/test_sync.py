@@ -138,6 +138,16 @@ class SyncTest(UsersOnOneServer):
         left2 = self.sync("carol", since=since)["rooms"]["leave"][room2]
         self.assertEqual(left2["state"]["events"], [])
         self.assertEqual([e["type"] for e in left2["timeline"]["events"]], ["m.room.topic", "m.room.member"])
+        # Joined and left between two syncs (invited before): the whole state, never seen before.
+        room3 = self.create(name="Brief")
+        self.ok(self.call("alice", "PUT", f"/rooms/{q(room3)}/state/org.example.state/", body={"k": 1}))
+        self.ok(self.call("alice", "POST", f"/rooms/{q(room3)}/invite", body={"user_id": self.uid("carol")}))
+        since = self.sync("carol")["next_batch"]
+        self.ok(self.call("carol", "POST", f"/rooms/{q(room3)}/join", body={}))
+        self.ok(self.call("carol", "POST", f"/rooms/{q(room3)}/leave", body={}))
+        only_state = {"room": {"timeline": {"types": []}, "state": {"types": ["org.example.state"]}}}
+        left3 = self.sync("carol", since=since, filter_=only_state)["rooms"]["leave"][room3]
+        self.assertEqual([e["type"] for e in left3["state"]["events"]], ["org.example.state"])
 
     # Account data --------------------------------------------------------------------------------------
 

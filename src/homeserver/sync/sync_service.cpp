@@ -238,9 +238,12 @@ std::optional<nlohmann::json> SyncService::left_room(Pass& p, const storage::Sto
     senders.insert(r.event.value("sender", ""));
     timeline.push_back(std::move(r.event));
   }
-  // State at the start of the timeline: in an incremental sync, only what changed since `since`.
+  // State at the start of the timeline: in an incremental sync, only what changed since `since` if the
+  // user was joined then (else they never saw the room's state: all of it).
   auto state_rows = rs::state_before(p.c, m.room_id, first);
-  if (!p.initial) std::erase_if(state_rows, [&](const storage::StoredEvent& e) { return e.stream <= p.since; });
+  if (!p.initial && rs::membership_at(p.c, m.room_id, p.user, p.since) == "join") {
+    std::erase_if(state_rows, [&](const storage::StoredEvent& e) { return e.stream <= p.since; });
+  }
   return nlohmann::json{
       {"timeline", {{"events", timeline}, {"limited", limited}, {"prev_batch", "t" + std::to_string(first)}}},
       {"state", {{"events", p.state(room, state_rows, senders)}}},
