@@ -119,7 +119,10 @@ class RoomDetailsTest(UsersOnOneServer):
         self.ok(self.call("carol", "PUT", f"/presence/{q(self.uid('carol'))}/status", body={"presence": "online"}))
         full = self.ok(self.call("carol", "GET", "/initialSync", prefix="/_matrix/client/r0"))
         self.assertIn({"type": "org.example.x", "content": {"x": 1}}, full["account_data"])
-        self.assertIn(self.uid("carol"), [e["sender"] for e in full["presence"]])
+        self.assertIn(self.uid("carol"), [e["content"]["user_id"] for e in full["presence"]])
+        self.ok(self.call("carol", "POST", f"/rooms/{q(room)}/join", body={}))
+        mine = self.ok(self.call("alice", "GET", f"/rooms/{q(room)}/initialSync", prefix="/_matrix/client/r0"))
+        self.assertIn(self.uid("carol"), [e["content"]["user_id"] for e in mine["presence"]])
         one = self.ok(self.call("alice", "GET", f"/rooms/{q(room)}/initialSync", prefix="/_matrix/client/r0"))
         for key in ["room_id", "membership", "messages", "state", "presence", "receipts", "account_data", "visibility"]:
             self.assertIn(key, one)

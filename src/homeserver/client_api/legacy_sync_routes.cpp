@@ -24,6 +24,13 @@ namespace rs = storage::room_store;
 namespace {
 constexpr std::int64_t kMaxTimeoutMs = 120'000;
 
+// The legacy APIs' m.presence event also names the user inside its content.
+nlohmann::json legacy_presence_event(const storage::StoredPresence& p, std::int64_t now) {
+  nlohmann::json event = presence_event(p, now);
+  event["content"]["user_id"] = p.user_id;
+  return event;
+}
+
 // One room in the legacy initialSync shape: membership, messages (oldest first) and state.
 nlohmann::json room_snapshot(storage::sql::Connection& c, const Room& room, const storage::StoredMembership& m,
                              std::int64_t to, std::int64_t limit, std::int64_t now) {
@@ -79,7 +86,7 @@ Task<http::Response> get_initial_sync(http::Request req, ClientApi& api) {
       rooms.push_back(std::move(snapshot));
     }
     nlohmann::json presence = nlohmann::json::array();
-    for (const auto& p : storage::presence_store::changed_for(c, user, 0, to)) presence.push_back(presence_event(p, now));
+    for (const auto& p : storage::presence_store::changed_for(c, user, 0, to)) presence.push_back(legacy_presence_event(p, now));
     return nlohmann::json{{"end", "s" + std::to_string(to)}, {"rooms", std::move(rooms)}, {"presence", std::move(presence)},
                           {"account_data", std::move(account_data)}};
   });
@@ -97,8 +104,16 @@ Task<http::Response> get_room_initial_sync(http::Request req, ClientApi& api) {
   if (!room) throw MatrixError(Errc::forbidden, "You are not a member of this room");
   auto snapshot = co_await api.db.read([&](storage::sql::Connection& c) -> std::optional<nlohmann::json> {
     auto m = rs::membership(c, room_id, user);
-    if (!m || m->membership == "invite" || m->membership == "knock") return std::nullopt;
-    return room_snapshot(c, *room, *m, to, limit, now);
+    if (!m || m->membership == "invite" || m->membership == "knock" || m->forgotten) return std::nullopt;
+    nlohmann::json out = room_snapshot(c, *room, *m, to, limit, now);
+    // The presence of the room's members (those who ever set one).
+    std::vector<std::string> members;
+    {
+      std::shared_lock lock(room->mutex);
+      members.assign(room->joined.begin(), room->joined.end());
+    }
+    for (const auto& p : storage::presence_store::of_users(c, members)) out["presence"].push_back(legacy_presence_event(p, now));
+    return out;
   });
   if (!snapshot) throw MatrixError(Errc::forbidden, "You are not a member of this room");
   co_return http::Response::json(200, *snapshot);
