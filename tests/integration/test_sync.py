@@ -110,9 +110,30 @@ class SyncTest(UsersOnOneServer):
         self.assertEqual(members, {self.uid("alice"), self.uid("carol"), self.uid("bob")})
         since = self.sync("bob", filter_=lazy)["next_batch"]
         self.send("dave", room, "three")
-        inc = self.sync("bob", since=since, filter_=lazy)["rooms"]["join"][room]
-        members = {e["state_key"] for e in inc["state"]["events"] if e["type"] == "m.room.member"}
+        inc = self.sync("bob", since=since, filter_=lazy)
+        members = {e["state_key"] for e in inc["rooms"]["join"][room]["state"]["events"] if e["type"] == "m.room.member"}
         self.assertEqual(members, {self.uid("dave")}, "only the senders in the timeline")
+        # Already sent to this device: not again (unless include_redundant_members).
+        self.send("dave", room, "four")
+        self.send("carol", room, "five")
+        again = self.sync("bob", since=inc["next_batch"], filter_=lazy)["rooms"]["join"][room]
+        self.assertEqual([e for e in again["state"]["events"] if e["type"] == "m.room.member"], [])
+        redundant = {"room": {"rooms": [room], "timeline": {"limit": 2},
+                              "state": {"lazy_load_members": True, "include_redundant_members": True}}}
+        again = self.sync("bob", since=inc["next_batch"], filter_=redundant)["rooms"]["join"][room]
+        self.assertEqual({e["state_key"] for e in again["state"]["events"] if e["type"] == "m.room.member"},
+                         {self.uid("dave"), self.uid("carol")})
+
+    def test_summary_heroes_for_unnamed_rooms(self):
+        room = self.create(preset="public_chat")
+        for who in ["bob", "carol", "dave", "eve", "frank"]:
+            self.ok(self.call(who, "POST", f"/rooms/{q(room)}/join", body={}))
+        summary = self.sync("alice", filter_={"room": {"rooms": [room]}})["rooms"]["join"][room]["summary"]
+        self.assertEqual(summary["m.joined_member_count"], 6)
+        self.assertEqual(summary["m.heroes"], sorted(self.uid(n) for n in ["bob", "carol", "dave", "eve", "frank"]))
+        named = self.create(name="Named")
+        summary = self.sync("alice", filter_={"room": {"rooms": [named]}})["rooms"]["join"][named]["summary"]
+        self.assertNotIn("m.heroes", summary)
 
     # Left rooms ---------------------------------------------------------------------------------------
 

@@ -24,10 +24,18 @@ namespace rs = storage::room_store;
 namespace {
 constexpr std::int64_t kMaxTimeoutMs = 120'000;
 
-// The legacy APIs' m.presence event also names the user inside its content.
+// The legacy APIs' m.presence event also names the user inside its content, and always has a status_msg.
 nlohmann::json legacy_presence_event(const storage::StoredPresence& p, std::int64_t now) {
   nlohmann::json event = presence_event(p, now);
   event["content"]["user_id"] = p.user_id;
+  if (!event["content"].contains("status_msg")) event["content"]["status_msg"] = nullptr;
+  return event;
+}
+
+// A room event in the legacy (v1) client format, which also names its sender as `user_id`.
+nlohmann::json legacy_event(const storage::StoredEvent& e, const events::RoomVersion& version, std::int64_t now) {
+  nlohmann::json event = client_event(e, version, now, true);
+  event["user_id"] = event["sender"];
   return event;
 }
 
@@ -38,9 +46,9 @@ nlohmann::json room_snapshot(storage::sql::Connection& c, const Room& room, cons
   auto rows = rs::events_between(c, room.room_id, 0, upto, limit, true);
   std::reverse(rows.begin(), rows.end());
   nlohmann::json chunk = nlohmann::json::array();
-  for (const auto& r : rows) chunk.push_back(client_event(r, *room.version, now, true));
+  for (const auto& r : rows) chunk.push_back(legacy_event(r, *room.version, now));
   nlohmann::json state = nlohmann::json::array();
-  for (const auto& r : rs::state_before(c, room.room_id, upto + 1)) state.push_back(client_event(r, *room.version, now, true));
+  for (const auto& r : rs::state_before(c, room.room_id, upto + 1)) state.push_back(legacy_event(r, *room.version, now));
   const std::int64_t first = rows.empty() ? upto + 1 : rows.front().stream;
   nlohmann::json out = {{"room_id", room.room_id},
                         {"membership", m.membership},

@@ -27,7 +27,7 @@ std::int64_t filter_id(const std::string& text) {
 
 Task<http::Response> get_sync(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  SyncRequest r{.user = s.user_id};
+  SyncRequest r{.user = s.user_id, .device_id = s.device_id};
   if (auto since = req.query_param("since")) {
     r.since = parse_stream_token(*since);
     if (!r.since) throw MatrixError(Errc::invalid_param, "Invalid 'since' token");

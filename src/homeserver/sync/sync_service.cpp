@@ -13,6 +13,7 @@
 #include "homeserver/accounts/account_data_service.h"
 #include "homeserver/presence/presence_service.h"
 #include "homeserver/sync/notifier.h"
+#include "homeserver/sync/sent_members.h"
 #include "storage/account_data_store.h"
 #include "storage/database.h"
 #include "storage/presence_store.h"
@@ -93,6 +94,8 @@ struct SyncService::Pass {
   const bool initial;
   const std::int64_t since, to, now;
   const std::set<std::string> ignored;
+  SentMembers& sent;
+  const std::string client;  // user and device, for SentMembers
   // Room account data changed in range, by room, in client format.
   std::map<std::string, nlohmann::json> room_account_data;
   // Users the syncing user newly shares a room with: their presence is sent even if unchanged.
@@ -140,20 +143,33 @@ struct SyncService::Pass {
   }
 
   // The state events the state filter keeps, from `rows`; with lazy loading, members only for `senders`.
-  nlohmann::json state(const Room& room, const std::vector<storage::StoredEvent>& rows,
-                       const std::set<std::string>& senders) const {
+  // The state events the state filter keeps, from `rows`. With `lazy`, members only of `senders`; with
+  // `skip_sent`, none the client has already been sent (include_redundant_members: false).
+  nlohmann::json state(const Room& room, const std::vector<storage::StoredEvent>& rows, const std::set<std::string>& senders,
+                       bool lazy, bool skip_sent) const {
     nlohmann::json out = nlohmann::json::array();
     const RoomEventFilter& f = req.filter.room.state;
     if (!f.allows_room(room.room_id)) return out;
     for (const auto& r : rows) {
       nlohmann::json e = client_event(r, *room.version, now, false);
       if (!f.matches(e)) continue;
-      if (f.lazy_load_members && e.value("type", "") == "m.room.member" && !senders.contains(e.value("state_key", ""))) {
-        continue;
+      if (e.value("type", "") == "m.room.member") {
+        if (lazy && !senders.contains(e.value("state_key", ""))) continue;
+        if (skip_sent && sent.was_sent(client, r.event_id)) continue;
       }
       out.push_back(std::move(e));
     }
     return out;
+  }
+
+  // With lazy loading: remembers the member events this answer carries, in its state and timeline.
+  void record_sent_members(const nlohmann::json& state, const nlohmann::json& timeline) {
+    if (!req.filter.room.state.lazy_load_members) return;
+    std::vector<std::string> ids;
+    for (const auto* list : {&state, &timeline})
+      for (const auto& e : *list)
+        if (e.value("type", "") == "m.room.member") ids.push_back(e.value("event_id", ""));
+    sent.record(client, ids);
   }
 
   nlohmann::json account_data_of(const std::string& room_id) const {
@@ -187,33 +203,52 @@ std::optional<nlohmann::json> SyncService::joined_room(Pass& p, const storage::S
       if (e.value("type", "") == "m.room.member" && e["content"].value("membership", "") == "join")
         p.newly_shared.insert(e.value("state_key", ""));
   }
-  // State at the start of the timeline: all of it for a fresh view; else what changed since `since` when
-  // the timeline skipped events, and with lazy loading the members of the timeline's senders.
-  const bool lazy = p.req.filter.room.state.lazy_load_members;
+  // State at the start of the timeline: all of it for a fresh view; after a gap, every state change in
+  // it (lazy loading does not apply to gapped syncs, as Synapse); else, with lazy loading, the members of
+  // the timeline's senders the client has not been sent yet.
+  const RoomEventFilter& state_filter = p.req.filter.room.state;
+  const bool lazy = state_filter.lazy_load_members;
   std::vector<storage::StoredEvent> state_rows;
   if (fresh || limited || lazy) state_rows = rs::state_before(p.c, m.room_id, first);
-  if (!fresh) {
+  if (!fresh && limited) {
+    std::erase_if(state_rows, [&](const storage::StoredEvent& e) { return e.stream <= p.since; });
+  } else if (!fresh) {
     std::erase_if(state_rows, [&](const storage::StoredEvent& e) {
-      if (limited && e.stream > p.since) return false;
-      if (!lazy) return true;
       const nlohmann::json pdu = nlohmann::json::parse(e.pdu);
       const std::string key = pdu.value("state_key", "");
       return pdu.value("type", "") != "m.room.member" || !senders.contains(key) || key == p.user;
     });
   }
-  const nlohmann::json state = p.state(room, state_rows, senders);
+  const bool lazy_filter = lazy && (fresh || !limited);
+  const bool skip_sent = lazy && !fresh && !state_filter.include_redundant_members;
+  const nlohmann::json state = p.state(room, state_rows, senders, lazy_filter, skip_sent);
+  p.record_sent_members(state, timeline);
 
   std::int64_t joined = 0, invited = 0;
+  std::vector<std::string> members;  // joined and invited, but the user
+  bool named = false;
   {
     std::shared_lock lock(room.mutex);
     joined = static_cast<std::int64_t>(room.joined.size());
-    for (const auto& [key, e] : room.state.events())
-      if (key.first == "m.room.member" && e->membership() == "invite") ++invited;
+    for (const auto& [key, e] : room.state.events()) {
+      if (key.first != "m.room.member") continue;
+      if (e->membership() == "invite") ++invited;
+      if ((e->membership() == "invite" || e->membership() == "join") && key.second != p.user) members.push_back(key.second);
+    }
+    const auto* alias = room.state.find("m.room.canonical_alias");
+    named = room.state.find("m.room.name") || (alias && (*alias)->content_string("alias"));
+  }
+  nlohmann::json summary = {{"m.joined_member_count", joined}, {"m.invited_member_count", invited}};
+  if (!named) {
+    // A room without a name is named by clients after up to five of its members (the heroes).
+    std::sort(members.begin(), members.end());
+    if (members.size() > 5) members.resize(5);
+    summary["m.heroes"] = members;
   }
   return nlohmann::json{
       {"timeline", {{"events", timeline}, {"limited", limited}, {"prev_batch", "t" + std::to_string(first)}}},
       {"state", {{"events", state}}},
-      {"summary", {{"m.joined_member_count", joined}, {"m.invited_member_count", invited}}},
+      {"summary", summary},
       {"ephemeral", {{"events", nlohmann::json::array()}}},
       {"account_data", {{"events", account_data}}},
       {"unread_notifications", {{"highlight_count", 0}, {"notification_count", 0}}}};
@@ -246,7 +281,7 @@ std::optional<nlohmann::json> SyncService::left_room(Pass& p, const storage::Sto
   }
   return nlohmann::json{
       {"timeline", {{"events", timeline}, {"limited", limited}, {"prev_batch", "t" + std::to_string(first)}}},
-      {"state", {{"events", p.state(room, state_rows, senders)}}},
+      {"state", {{"events", p.state(room, state_rows, senders, p.req.filter.room.state.lazy_load_members, false)}}},
       {"account_data", {{"events", account_data}}}};
 }
 
@@ -275,8 +310,9 @@ nlohmann::json SyncService::presence(Pass& p) {
 nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest& req, std::int64_t since, std::int64_t to,
                                   std::vector<std::string>& joined_rooms, bool& has_news) {
   joined_rooms.clear();
-  Pass p{c, req, req.user.str(), !req.since || req.full_state, since, to, clock_.now_ms(), ignored_users(c, req.user.str()),
-         {}, {}};
+  Pass p{c,  req, req.user.str(), !req.since || req.full_state, since, to, clock_.now_ms(), ignored_users(c, req.user.str()),
+         sent_members_, req.user.str() + "|" + req.device_id, {}, {}};
+  if (!req.since) sent_members_.reset(p.client);
   const RoomFilter& rf = req.filter.room;
 
   // Account data changed in range (everything on an initial sync): global, and per room for the rooms below.

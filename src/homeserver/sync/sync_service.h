@@ -11,6 +11,7 @@
 
 #include "core/ids.h"
 #include "core/task.h"
+#include "homeserver/sync/sent_members.h"
 #include "homeserver/sync/sync_filter.h"
 
 namespace herald::storage {
@@ -38,6 +39,7 @@ namespace herald::homeserver {
 
 struct SyncRequest {
   UserId user;
+  std::string device_id;
   std::optional<std::int64_t> since;  // absent: an initial sync
   bool full_state = false;
   std::chrono::milliseconds timeout{0};
@@ -65,6 +67,7 @@ class SyncService {
   RoomRegistry& registry_;
   Notifier& notifier_;
   const Clock& clock_;
+  SentMembers sent_members_;
 };
 
 // "s<N>" / "t<N>" -> N; nullopt when malformed.
