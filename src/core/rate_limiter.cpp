@@ -1,5 +1,6 @@
 #include "core/rate_limiter.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -68,11 +69,11 @@ RateLimiter::State& RateLimiter::refilled(RateAction action, std::string_view ke
   return s;
 }
 
-std::optional<std::int64_t> RateLimiter::wait_for(RateAction action, const State& s) const {
-  if (s.tokens >= 1.0) return std::nullopt;
+std::optional<std::int64_t> RateLimiter::wait_for(RateAction action, const State& s, double count) const {
+  if (s.tokens >= count) return std::nullopt;
   const RateBucket& cfg = options_.buckets[static_cast<std::size_t>(action)];
-  if (cfg.per_second <= 0) return std::int64_t{3'600'000};
-  return static_cast<std::int64_t>(std::ceil((1.0 - s.tokens) / cfg.per_second * 1000.0));
+  if (cfg.per_second <= 0 || count > cfg.burst) return std::int64_t{3'600'000};
+  return static_cast<std::int64_t>(std::ceil((count - s.tokens) / cfg.per_second * 1000.0));
 }
 
 std::optional<std::int64_t> RateLimiter::take(RateAction action, std::string_view key, bool consume) {
@@ -104,21 +105,36 @@ void RateLimiter::take_or_throw(RateAction action, std::string_view key) {
 }
 
 void RateLimiter::take_all_or_throw(std::initializer_list<std::pair<RateAction, std::string_view>> buckets) {
+  std::vector<RateTake> takes;
+  takes.reserve(buckets.size());
+  for (const auto& [action, key] : buckets) takes.push_back({action, key, 1});
+  take_all_or_throw(takes);
+}
+
+void RateLimiter::take_all_or_throw(const std::vector<RateTake>& takes) {
   if (!options_.enabled) return;
   const double now = clock_.monotonic_seconds();
   std::lock_guard lock(mutex_);
-  std::vector<State*> states;
-  std::optional<std::int64_t> longest;
   // Every bucket exists and is refilled to `now` before any pointer is kept, so the second pass neither
   // inserts nor prunes (pointers into an unordered_map survive rehashing anyway).
-  for (const auto& [action, key] : buckets) refilled(action, key, now);
-  for (const auto& [action, key] : buckets) {
-    State& s = refilled(action, key, now);
-    if (auto wait = wait_for(action, s)) longest = std::max(longest.value_or(0), *wait);
-    states.push_back(&s);
+  for (const auto& t : takes) refilled(t.action, t.key, now);
+  struct Need {
+    State* state;
+    RateAction action;
+    double count;
+  };
+  std::vector<Need> needed;  // one entry per bucket, counts summed
+  for (const auto& t : takes) {
+    State* s = &refilled(t.action, t.key, now);
+    auto it = std::find_if(needed.begin(), needed.end(), [&](const Need& n) { return n.state == s; });
+    if (it == needed.end()) needed.push_back({s, t.action, t.count});
+    else it->count += t.count;
   }
+  std::optional<std::int64_t> longest;
+  for (const auto& n : needed)
+    if (auto wait = wait_for(n.action, *n.state, n.count)) longest = std::max(longest.value_or(0), *wait);
   if (longest) throw_limited(*longest);
-  for (State* s : states) s->tokens -= 1.0;
+  for (const auto& n : needed) n.state->tokens -= n.count;
 }
 
 void RateLimiter::throw_if_waiting(RateAction action, std::string_view key) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace herald {
 
@@ -48,6 +49,12 @@ struct RateLimitOptions {
   static std::array<RateBucket, kRateActionCount> default_buckets();
 };
 
+struct RateTake {
+  RateAction action;
+  std::string_view key;
+  double count = 1;
+};
+
 class RateLimiter {
  public:
   RateLimiter(RateLimitOptions options, const Clock& clock);
@@ -61,6 +68,8 @@ class RateLimiter {
   void throw_if_waiting(RateAction action, std::string_view key);
   // One token from each bucket, or none at all: a request refused by one limit uses up no other.
   void take_all_or_throw(std::initializer_list<std::pair<RateAction, std::string_view>> buckets);
+  // The same with counts (a bucket named twice needs both counts at once).
+  void take_all_or_throw(const std::vector<RateTake>& takes);
 
   const RateLimitOptions& options() const { return options_; }
 
@@ -73,7 +82,7 @@ class RateLimiter {
   // The bucket, refilled to now (mutex held).
   State& refilled(RateAction action, std::string_view key, double now);
   // How long until the bucket has a token; nullopt when it has one.
-  std::optional<std::int64_t> wait_for(RateAction action, const State& s) const;
+  std::optional<std::int64_t> wait_for(RateAction action, const State& s, double count = 1.0) const;
 
   RateLimitOptions options_;
   const Clock& clock_;

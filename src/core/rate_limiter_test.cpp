@@ -46,6 +46,32 @@ TEST(RateLimiter, ThrowsLimitExceededWithRetryAfter) {
   }
 }
 
+TEST(RateLimiter, TakeAllTakesEveryBucketOrNone) {
+  FakeClock clock;
+  RateLimitOptions opts;
+  opts.buckets[static_cast<int>(RateAction::invites_per_room)] = {1, 5};
+  opts.buckets[static_cast<int>(RateAction::invites_per_user)] = {1, 1};
+  RateLimiter limiter(opts, clock);
+  limiter.take_all_or_throw({{RateAction::invites_per_room, "!r"}, {RateAction::invites_per_user, "@u"}});
+  // The per-user bucket is empty: refused, and the per-room bucket keeps its tokens.
+  EXPECT_THROW(limiter.take_all_or_throw({{RateAction::invites_per_room, "!r"}, {RateAction::invites_per_user, "@u"}}),
+               MatrixError);
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(limiter.try_take(RateAction::invites_per_room, "!r")) << i;
+  EXPECT_TRUE(limiter.try_take(RateAction::invites_per_room, "!r"));
+}
+
+TEST(RateLimiter, TakeAllWithCountsNeedsThemAllAtOnce) {
+  FakeClock clock;
+  RateLimitOptions opts;
+  opts.buckets[static_cast<int>(RateAction::third_party_invite)] = {1, 3};
+  RateLimiter limiter(opts, clock);
+  const std::vector<RateTake> four{{RateAction::third_party_invite, "@a", 2}, {RateAction::third_party_invite, "@a", 2}};
+  EXPECT_THROW(limiter.take_all_or_throw(four), MatrixError) << "4 > burst 3, summed over the same bucket";
+  const std::vector<RateTake> three{{RateAction::third_party_invite, "@a", 3}};
+  limiter.take_all_or_throw(three);
+  EXPECT_TRUE(limiter.try_take(RateAction::third_party_invite, "@a"));
+}
+
 TEST(RateLimiter, DisabledLetsEverythingThrough) {
   FakeClock clock;
   RateLimitOptions opts;

@@ -64,12 +64,13 @@ Task<http::Response> post_create_room(http::Request req, ClientApi& api) {
       api.third_party.target_of(invite_3pid.back().id_server);
     }
   }
-  api.limiter.take_or_throw(RateAction::room_creation, session.user_id.str());
+  // Every token up front: a refusal must come before the room exists, not halfway through its invites.
+  const std::string user = session.user_id.str();
+  std::vector<RateTake> takes{{RateAction::room_creation, user, 1}};
+  if (!invite_3pid.empty()) takes.push_back({RateAction::third_party_invite, user, static_cast<double>(invite_3pid.size())});
+  api.limiter.take_all_or_throw(takes);
   const std::string room_id = co_await api.rooms.create_room(session.user_id, std::move(r));
-  for (auto& tp : invite_3pid) {
-    api.limiter.take_or_throw(RateAction::third_party_invite, session.user_id.str());
-    co_await api.third_party.invite(session.user_id, room_id, tp);
-  }
+  for (auto& tp : invite_3pid) co_await api.third_party.invite(session.user_id, room_id, tp);
   co_return http::Response::json(200, {{"room_id", room_id}});
 }
 
