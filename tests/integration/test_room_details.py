@@ -122,7 +122,9 @@ class RoomDetailsTest(UsersOnOneServer):
         self.assertIn(self.uid("carol"), [e["content"]["user_id"] for e in full["presence"]])
         self.ok(self.call("carol", "POST", f"/rooms/{q(room)}/join", body={}))
         mine = self.ok(self.call("alice", "GET", f"/rooms/{q(room)}/initialSync", prefix="/_matrix/client/r0"))
-        self.assertIn(self.uid("carol"), [e["content"]["user_id"] for e in mine["presence"]])
+        presence = {e["content"]["user_id"]: e["content"]["presence"] for e in mine["presence"]}
+        self.assertEqual(presence[self.uid("carol")], "online")
+        self.assertEqual(presence[self.uid("alice")], "offline", "never set: offline")
         one = self.ok(self.call("alice", "GET", f"/rooms/{q(room)}/initialSync", prefix="/_matrix/client/r0"))
         for key in ["room_id", "membership", "messages", "state", "presence", "receipts", "account_data", "visibility"]:
             self.assertIn(key, one)

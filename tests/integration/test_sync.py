@@ -135,6 +135,16 @@ class SyncTest(UsersOnOneServer):
         summary = self.sync("alice", filter_={"room": {"rooms": [named]}})["rooms"]["join"][named]["summary"]
         self.assertNotIn("m.heroes", summary)
 
+    def test_profile_change_is_not_a_new_join(self):
+        room = self.create("eve")
+        since = self.sync("eve")["next_batch"]
+        member = self.ok(self.call("eve", "PUT", f"/rooms/{q(room)}/state/m.room.member/{q(self.uid('eve'))}",
+                                   body={"membership": "join", "displayname": "boris"}))["event_id"]
+        message = self.send("eve", room, "after the rename")
+        timeline = self.sync("eve", since=since)["rooms"]["join"][room]["timeline"]
+        self.assertEqual([e["event_id"] for e in timeline["events"]], [member, message])
+        self.assertFalse(timeline["limited"])
+
     # Left rooms ---------------------------------------------------------------------------------------
 
     def test_left_room_in_incremental_sync_carries_only_the_state_delta(self):

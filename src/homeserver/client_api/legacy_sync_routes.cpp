@@ -2,6 +2,7 @@
 // GET /initialSync, GET /rooms/{roomId}/initialSync and GET /events (a long-poll event stream).
 #include <algorithm>
 #include <map>
+#include <set>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -30,6 +31,22 @@ nlohmann::json legacy_presence_event(const storage::StoredPresence& p, std::int6
   event["content"]["user_id"] = p.user_id;
   if (!event["content"].contains("status_msg")) event["content"]["status_msg"] = nullptr;
   return event;
+}
+
+// The legacy presence of each of `users`: what they set, else offline (as Synapse's initialSync).
+nlohmann::json legacy_presence_of(storage::sql::Connection& c, const std::set<std::string>& users, std::int64_t now) {
+  nlohmann::json out = nlohmann::json::array();
+  std::set<std::string> missing = users;
+  for (const auto& p : storage::presence_store::of_users(c, {users.begin(), users.end()})) {
+    out.push_back(legacy_presence_event(p, now));
+    missing.erase(p.user_id);
+  }
+  for (const auto& user : missing) {
+    out.push_back({{"type", "m.presence"},
+                   {"sender", user},
+                   {"content", {{"presence", "offline"}, {"user_id", user}, {"status_msg", nullptr}}}});
+  }
+  return out;
 }
 
 // A room event in the legacy (v1) client format, which also names its sender as `user_id`.
@@ -93,8 +110,16 @@ Task<http::Response> get_initial_sync(http::Request req, ClientApi& api) {
       if (auto it = room_account_data.find(m.room_id); it != room_account_data.end()) snapshot["account_data"] = it->second;
       rooms.push_back(std::move(snapshot));
     }
-    nlohmann::json presence = nlohmann::json::array();
-    for (const auto& p : storage::presence_store::changed_for(c, user, 0, to)) presence.push_back(legacy_presence_event(p, now));
+    // Everyone the user shares a room with (and the user).
+    std::set<std::string> sharing{user};
+    for (const auto& m : rs::memberships_of(c, user)) {
+      if (m.membership != "join") continue;
+      if (auto room = api.rooms.registry().get(c, m.room_id)) {
+        std::shared_lock lock(room->mutex);
+        sharing.insert(room->joined.begin(), room->joined.end());
+      }
+    }
+    nlohmann::json presence = legacy_presence_of(c, sharing, now);
     return nlohmann::json{{"end", "s" + std::to_string(to)}, {"rooms", std::move(rooms)}, {"presence", std::move(presence)},
                           {"account_data", std::move(account_data)}};
   });
@@ -114,13 +139,12 @@ Task<http::Response> get_room_initial_sync(http::Request req, ClientApi& api) {
     auto m = rs::membership(c, room_id, user);
     if (!m || m->membership == "invite" || m->membership == "knock" || m->forgotten) return std::nullopt;
     nlohmann::json out = room_snapshot(c, *room, *m, to, limit, now);
-    // The presence of the room's members (those who ever set one).
-    std::vector<std::string> members;
+    std::set<std::string> members;
     {
       std::shared_lock lock(room->mutex);
-      members.assign(room->joined.begin(), room->joined.end());
+      members.insert(room->joined.begin(), room->joined.end());
     }
-    for (const auto& p : storage::presence_store::of_users(c, members)) out["presence"].push_back(legacy_presence_event(p, now));
+    out["presence"] = legacy_presence_of(c, members, now);
     return out;
   });
   if (!snapshot) throw MatrixError(Errc::forbidden, "You are not a member of this room");

@@ -180,10 +180,12 @@ struct SyncService::Pass {
 
 std::optional<nlohmann::json> SyncService::joined_room(Pass& p, const storage::StoredMembership& m, const Room& room) {
   // A fresh view (initial sync or a new join) reaches back before the join: filter it by visibility.
-  const bool fresh = p.initial || m.stream > p.since;
+  // (A join -> join profile change is not a new join.)
+  const bool fresh = p.initial || (m.stream > p.since && rs::membership_at(p.c, m.room_id, p.user, p.since) != "join");
   const std::int64_t limit = p.req.filter.room.timeline.limit.value_or(kDefaultTimelineLimit);
   std::optional<rooms::HistoryVisibility> history;
-  if (fresh) history = rs::history_visibility_for(p.c, m.room_id, p.user, "join");
+  // Whenever the membership changed in range (the user may have been out for part of it).
+  if (fresh || m.stream > p.since) history = rs::history_visibility_for(p.c, m.room_id, p.user, "join");
   auto [rows, limited] = p.timeline(room, fresh ? 0 : p.since, p.to, limit, history);
   const nlohmann::json account_data = p.account_data_of(m.room_id);
   if (!fresh && rows.empty() && account_data.empty()) return std::nullopt;
@@ -204,21 +206,21 @@ std::optional<nlohmann::json> SyncService::joined_room(Pass& p, const storage::S
         p.newly_shared.insert(e.value("state_key", ""));
   }
   // State at the start of the timeline: all of it for a fresh view; after a gap, every state change in
-  // it (lazy loading does not apply to gapped syncs, as Synapse); else, with lazy loading, the members of
-  // the timeline's senders the client has not been sent yet.
+  // it; and with lazy loading, the members of the timeline's senders the client has not been sent yet.
   const RoomEventFilter& state_filter = p.req.filter.room.state;
   const bool lazy = state_filter.lazy_load_members;
   std::vector<storage::StoredEvent> state_rows;
   if (fresh || limited || lazy) state_rows = rs::state_before(p.c, m.room_id, first);
-  if (!fresh && limited) {
-    std::erase_if(state_rows, [&](const storage::StoredEvent& e) { return e.stream <= p.since; });
-  } else if (!fresh) {
+  if (!fresh) {
     std::erase_if(state_rows, [&](const storage::StoredEvent& e) {
+      if (limited && e.stream > p.since) return false;
+      if (!lazy) return true;
       const nlohmann::json pdu = nlohmann::json::parse(e.pdu);
       const std::string key = pdu.value("state_key", "");
       return pdu.value("type", "") != "m.room.member" || !senders.contains(key) || key == p.user;
     });
   }
+  // A gap's member changes stay even for members who did not speak (they are news).
   const bool lazy_filter = lazy && (fresh || !limited);
   const bool skip_sent = lazy && !fresh && !state_filter.include_redundant_members;
   const nlohmann::json state = p.state(room, state_rows, senders, lazy_filter, skip_sent);
