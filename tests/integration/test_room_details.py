@@ -125,6 +125,10 @@ class RoomDetailsTest(UsersOnOneServer):
         presence = {e["content"]["user_id"]: e["content"]["presence"] for e in mine["presence"]}
         self.assertEqual(presence[self.uid("carol")], "online")
         self.assertEqual(presence[self.uid("alice")], "offline", "never set: offline")
+        self.ok(self.call("carol", "POST", f"/rooms/{q(room)}/leave", body={}))
+        departed = self.ok(self.call("carol", "GET", f"/rooms/{q(room)}/initialSync", prefix="/_matrix/client/r0"))
+        self.assertEqual(departed["presence"], [], "no presence for a former member")
+        self.assertEqual(departed["membership"], "leave")
         one = self.ok(self.call("alice", "GET", f"/rooms/{q(room)}/initialSync", prefix="/_matrix/client/r0"))
         for key in ["room_id", "membership", "messages", "state", "presence", "receipts", "account_data", "visibility"]:
             self.assertIn(key, one)

@@ -139,12 +139,15 @@ Task<http::Response> get_room_initial_sync(http::Request req, ClientApi& api) {
     auto m = rs::membership(c, room_id, user);
     if (!m || m->membership == "invite" || m->membership == "knock" || m->forgotten) return std::nullopt;
     nlohmann::json out = room_snapshot(c, *room, *m, to, limit, now);
-    std::set<std::string> members;
-    {
-      std::shared_lock lock(room->mutex);
-      members.insert(room->joined.begin(), room->joined.end());
+    // The members' presence, for a member only (a former one sees the room as it was, without it).
+    if (m->membership == "join") {
+      std::set<std::string> members;
+      {
+        std::shared_lock lock(room->mutex);
+        members.insert(room->joined.begin(), room->joined.end());
+      }
+      out["presence"] = legacy_presence_of(c, members, now);
     }
-    out["presence"] = legacy_presence_of(c, members, now);
     return out;
   });
   if (!snapshot) throw MatrixError(Errc::forbidden, "You are not a member of this room");
