@@ -18,6 +18,8 @@
 #include "http/client.h"
 #include "homeserver/rooms/room_registry.h"
 #include "homeserver/rooms/room_service.h"
+#include "homeserver/e2e/key_service.h"
+#include "homeserver/e2e/to_device_service.h"
 #include "homeserver/presence/presence_service.h"
 #include "homeserver/sync/notifier.h"
 #include "homeserver/sync/stream_counter.h"
@@ -26,6 +28,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "storage/database.h"
+#include "storage/e2e_key_store.h"
 #include "storage/account_data_store.h"
 #include "storage/presence_store.h"
 #include "storage/room_store.h"
@@ -39,7 +42,7 @@ std::int64_t max_stream_position(storage::Database& db) {
   std::int64_t position = 0;
   db.read_sync([&](storage::sql::Connection& c) {
     position = std::max({storage::room_store::max_stream(c), storage::account_data_store::max_stream(c),
-                         storage::presence_store::max_stream(c)});
+                         storage::presence_store::max_stream(c), storage::e2e_key_store::max_stream(c)});
   });
   return position;
 }
@@ -62,6 +65,8 @@ class HomeserverHost final : public ServiceHost {
         sync_(db_, registry_, notifier_, clock_),
         account_data_(db_, stream_, notifier_),
         presence_(db_, stream_, notifier_, clock_),
+        keys_(db_, stream_, notifier_, config.server_name),
+        to_device_(db_, stream_, notifier_, config.server_name),
         client_(outbound, http::IpGuard(config.ip_range_blacklist, config.ip_range_whitelist)),
         identity_(client_),
         third_party_(rooms_, identity_, {.trusted_identity_servers = config.trusted_identity_servers}),
@@ -83,6 +88,8 @@ class HomeserverHost final : public ServiceHost {
              .sync = sync_,
              .account_data = account_data_,
              .presence = presence_,
+             .keys = keys_,
+             .to_device = to_device_,
              .db = db_,
              .notifier = notifier_,
              .third_party = third_party_,
@@ -134,6 +141,8 @@ class HomeserverHost final : public ServiceHost {
   homeserver::SyncService sync_;
   homeserver::AccountDataService account_data_;
   homeserver::PresenceService presence_;
+  homeserver::KeyService keys_;
+  homeserver::ToDeviceService to_device_;
   http::Client client_;
   homeserver::HttpIdentityClient identity_;
   homeserver::ThirdPartyInvites third_party_;

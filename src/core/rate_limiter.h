@@ -31,6 +31,8 @@ enum class RateAction : std::uint8_t {
   store_invite,        // identity: per sender
   account_data,        // per user
   presence,            // per user
+  keys,                // end-to-end key uploads, claims and signatures, per user
+  to_device,           // send-to-device requests, per user
   count_
 };
 inline constexpr std::size_t kRateActionCount = static_cast<std::size_t>(RateAction::count_);

@@ -24,6 +24,7 @@ void add_client_routes(http::Router& router, ClientApi& api) {
   add_key_routes(router, api);
   add_account_data_routes(router, api);
   add_presence_routes(router, api);
+  add_keys_routes(router, api);
 }
 
 }  // namespace herald::homeserver

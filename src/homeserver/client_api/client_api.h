@@ -33,6 +33,8 @@ class ThirdPartyInvites;
 class IdentityClient;
 class AccountDataService;
 class PresenceService;
+class KeyService;
+class ToDeviceService;
 
 struct ClientApiOptions {
   std::string server_name;
@@ -54,6 +56,8 @@ struct ClientApi {
   SyncService& sync;
   AccountDataService& account_data;
   PresenceService& presence;
+  KeyService& keys;
+  ToDeviceService& to_device;
   storage::Database& db;
   Notifier& notifier;
   ThirdPartyInvites& third_party;
@@ -93,5 +97,6 @@ void add_onbind_routes(http::Router& router, ClientApi& api);
 void add_key_routes(http::Router& router, ClientApi& api);
 void add_account_data_routes(http::Router& router, ClientApi& api);
 void add_presence_routes(http::Router& router, ClientApi& api);
+void add_keys_routes(http::Router& router, ClientApi& api);
 
 }  // namespace herald::homeserver

@@ -29,8 +29,10 @@ Task<http::Response> get_sync(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   SyncRequest r{.user = s.user_id, .device_id = s.device_id};
   if (auto since = req.query_param("since")) {
-    r.since = parse_stream_token(*since);
-    if (!r.since) throw MatrixError(Errc::invalid_param, "Invalid 'since' token");
+    auto token = parse_sync_token(*since);
+    if (!token) throw MatrixError(Errc::invalid_param, "Invalid 'since' token");
+    r.since = token->events;
+    if (token->to_device != token->events) r.since_to_device = token->to_device;
   }
   r.timeout = std::chrono::milliseconds(int_query_param(req, "timeout", 0, 0, kMaxTimeoutMs));
   r.full_state = req.query_param("full_state").value_or("false") == "true";

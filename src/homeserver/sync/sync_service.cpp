@@ -11,12 +11,15 @@
 #include "events/room_version.h"
 #include "homeserver/rooms/room_registry.h"
 #include "homeserver/accounts/account_data_service.h"
+#include "homeserver/e2e/device_lists.h"
 #include "homeserver/presence/presence_service.h"
 #include "homeserver/sync/notifier.h"
 #include "homeserver/sync/sent_members.h"
 #include "storage/account_data_store.h"
 #include "storage/database.h"
+#include "storage/e2e_key_store.h"
 #include "storage/presence_store.h"
+#include "storage/to_device_store.h"
 #include "storage/room_store.h"
 #include "storage/sql/connection.h"
 
@@ -32,6 +35,17 @@ std::optional<std::int64_t> parse_stream_token(std::string_view token) {
     if (v > (std::int64_t{1} << 53)) return std::nullopt;
   }
   return v;
+}
+
+std::optional<SyncToken> parse_sync_token(std::string_view token) {
+  if (token.empty() || token[0] != 's') return std::nullopt;
+  const auto underscore = token.find('_');
+  auto events = parse_stream_token(token.substr(0, underscore));
+  if (!events) return std::nullopt;
+  if (underscore == std::string_view::npos) return SyncToken{*events, *events};
+  auto to_device = parse_stream_token("s" + std::string(token.substr(underscore + 1)));
+  if (!to_device || *to_device > *events) return std::nullopt;
+  return SyncToken{*events, *to_device};
 }
 
 nlohmann::json client_event(const storage::StoredEvent& e, const events::RoomVersion& version, std::int64_t now_ms,
@@ -53,6 +67,7 @@ namespace {
 constexpr const char* kStrippedTypes[] = {"m.room.create", "m.room.name",  "m.room.avatar", "m.room.topic",
                                           "m.room.join_rules", "m.room.canonical_alias", "m.room.encryption"};
 constexpr std::int64_t kDefaultTimelineLimit = 10;
+constexpr std::int64_t kMaxToDevicePerSync = 100;
 // How many events a filtered timeline scans before it gives up and marks the timeline limited.
 constexpr std::int64_t kMaxScannedEvents = 2000;
 
@@ -361,19 +376,53 @@ nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest
   if (!leave.empty()) rooms["leave"] = leave;
   if (!knock.empty()) rooms["knock"] = knock;
   has_news = !rooms.empty() || !global_account_data.empty() || !presence_events.empty();
-  nlohmann::json out = {{"next_batch", "s" + std::to_string(to)},
+  // This device's to-device messages not yet acknowledged; when more wait than one answer carries, the
+  // token remembers how far they got.
+  std::string next_batch = "s" + std::to_string(to);
+  nlohmann::json to_device = nlohmann::json::array();
+  if (!req.device_id.empty()) {
+    const std::int64_t to_device_since = req.since_to_device.value_or(since);
+    const auto messages = storage::to_device_store::pending(c, p.user, req.device_id, to_device_since, to, kMaxToDevicePerSync);
+    for (const auto& m : messages) to_device.push_back(nlohmann::json::parse(m.message_json));
+    if (static_cast<std::int64_t>(messages.size()) == kMaxToDevicePerSync && messages.back().stream < to) {
+      next_batch += "_" + std::to_string(messages.back().stream);
+    }
+  }
+  nlohmann::json device_lists = {{"changed", nlohmann::json::array()}, {"left", nlohmann::json::array()}};
+  if (req.since) {
+    const DeviceListDelta delta = device_list_delta(c, p.user, since, to);
+    device_lists = {{"changed", delta.changed}, {"left", delta.left}};
+  }
+  nlohmann::json counts = nlohmann::json::object();
+  for (const auto& [algorithm, n] : storage::e2e_key_store::one_time_key_counts(c, p.user, req.device_id)) counts[algorithm] = n;
+  has_news = has_news || !to_device.empty() || !device_lists["changed"].empty() || !device_lists["left"].empty();
+  nlohmann::json out = {{"next_batch", next_batch},
                         {"account_data", {{"events", global_account_data}}},
                         {"presence", {{"events", presence_events}}},
-                        {"to_device", {{"events", nlohmann::json::array()}}},
-                        {"device_lists", {{"changed", nlohmann::json::array()}, {"left", nlohmann::json::array()}}},
-                        {"device_one_time_keys_count", nlohmann::json::object()},
-                        {"device_unused_fallback_key_types", nlohmann::json::array()}};
+                        {"to_device", {{"events", to_device}}},
+                        {"device_lists", device_lists},
+                        {"device_one_time_keys_count", counts},
+                        {"device_unused_fallback_key_types",
+                         storage::e2e_key_store::unused_fallback_key_algorithms(c, p.user, req.device_id)}};
   if (!rooms.empty()) out["rooms"] = rooms;
   return out;
 }
 
 Task<nlohmann::json> SyncService::sync(SyncRequest req) {
   const std::int64_t since = req.since.value_or(0);
+  if (req.since && !req.device_id.empty()) {
+    // The client got every to-device message up to its token: they can go (a write only when there are some).
+    const std::int64_t acknowledged = req.since_to_device.value_or(since);
+    const std::string user = req.user.str();
+    const bool any = co_await db_.read([&](storage::sql::Connection& c) {
+      return !storage::to_device_store::pending(c, user, req.device_id, 0, acknowledged, 1).empty();
+    });
+    if (any) {
+      co_await db_.write([&](storage::sql::Connection& c) {
+        storage::to_device_store::delete_up_to(c, user, req.device_id, acknowledged);
+      });
+    }
+  }
   const auto deadline = std::chrono::steady_clock::now() + req.timeout;
   for (;;) {
     const std::int64_t to = notifier_.position();

@@ -41,6 +41,8 @@ struct SyncRequest {
   UserId user;
   std::string device_id;
   std::optional<std::int64_t> since;  // absent: an initial sync
+  // The last to-device message the client got, when it is behind `since` (more were waiting).
+  std::optional<std::int64_t> since_to_device;
   bool full_state = false;
   std::chrono::milliseconds timeout{0};
   SyncFilter filter;
@@ -72,6 +74,12 @@ class SyncService {
 
 // "s<N>" / "t<N>" -> N; nullopt when malformed.
 std::optional<std::int64_t> parse_stream_token(std::string_view token);
+// A /sync token: "s<N>", or "s<N>_<M>" when to-device messages up to M only were delivered (more wait).
+struct SyncToken {
+  std::int64_t events = 0;
+  std::int64_t to_device = 0;
+};
+std::optional<SyncToken> parse_sync_token(std::string_view token);
 // A stored event in the client format (redacted when it was redacted), with unsigned.age.
 nlohmann::json client_event(const storage::StoredEvent& e, const events::RoomVersion& version, std::int64_t now_ms,
                             bool with_room_id);
