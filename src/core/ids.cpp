@@ -72,7 +72,11 @@ Expected<UserId, IdError> UserId::parse(std::string_view text) {
   const auto colon = text.find(':');
   if (colon == std::string_view::npos) return unexpected(IdError::no_server);
   const std::string_view local = text.substr(1, colon - 1);
-  if (local.find('\0') != std::string_view::npos) return unexpected(IdError::bad_localpart);
+  // Historical user IDs may use any printable ASCII but ':' (the grammar's extended set); nothing else
+  // (no spaces, controls, DEL or non-ASCII), and never an empty localpart.
+  if (local.empty()) return unexpected(IdError::bad_localpart);
+  for (char c : local)
+    if (c < 0x21 || c > 0x7e) return unexpected(IdError::bad_localpart);
   if (!is_valid_server_name(text.substr(colon + 1))) return unexpected(IdError::bad_server_name);
   return UserId(std::string(text));
 }

@@ -27,6 +27,16 @@ TEST(Ids, UserIdParsesAtFirstColon) {
   EXPECT_EQ(UserId::parse("@" + std::string(260, 'a') + ":x").error(), IdError::too_long);
 }
 
+TEST(Ids, HistoricalLocalpartsArePrintableAsciiOnly) {
+  EXPECT_TRUE(UserId::parse("@Alice!#$%:x"));  // historical IDs: any printable ASCII but ':'
+  for (const std::string bad : {std::string("@b\nob:x"), std::string("@:x"), std::string("@a b:x"), std::string("@\xc3\xa9:x"),
+                                std::string("@x\x7f:x"), std::string("@x\0y:x", 7)}) {
+    auto id = UserId::parse(bad);
+    ASSERT_FALSE(id) << bad;
+    EXPECT_EQ(id.error(), IdError::bad_localpart) << bad;
+  }
+}
+
 TEST(Ids, StrictLocalpartGrammar) {
   EXPECT_TRUE(is_valid_user_localpart("alice.b_c=d-e/f+g9"));
   EXPECT_FALSE(is_valid_user_localpart("Alice"));

@@ -7,6 +7,9 @@
 namespace herald::json_body {
 
 std::optional<nlohmann::json> try_parse(std::string_view text) {
+  // nlohmann's lexer reads a NUL byte as the end of input, so "{}\0garbage" would parse; raw NUL is never
+  // valid JSON anyway (strings escape control characters).
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
   bool too_deep = false;
   const nlohmann::json::parser_callback_t limit_depth = [&too_deep](int depth, nlohmann::json::parse_event_t,
                                                                       nlohmann::json&) {

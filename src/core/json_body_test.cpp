@@ -27,6 +27,12 @@ TEST(JsonBody, NotJsonVersusBadJson) {
   EXPECT_EQ(json_body::parse_object("{\"a\":1}")["a"], 1);
 }
 
+TEST(JsonBody, ANulByteEndsNothing) {
+  EXPECT_FALSE(json_body::try_parse(std::string("{}\0garbage", 10)));
+  EXPECT_FALSE(json_body::try_parse(std::string("{\"a\":\"x\0y\"}", 12)));
+  EXPECT_TRUE(json_body::try_parse("{\"a\":\"x\\u0000y\"}"));  // an escaped NUL is fine
+}
+
 TEST(JsonBody, RefusesDeepNesting) {
   std::string deep(40, '[');
   deep += std::string(40, ']');

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <mutex>
 #include <set>
 #include <vector>
@@ -134,6 +135,17 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     conn.deadline_ms = 0;
   }
 
+  // Answers a request that cannot be served and will not be read further, then drains and closes.
+  asio::awaitable<void> refuse(Connection& conn, MatrixError error, const char* route) {
+    const int status = error.http_status();
+    auto out = to_beast(Response::error(error), 11, false);
+    conn.deadline_ms = steady_ms() + 5000;
+    beast::error_code ec;
+    co_await bhttp::async_write(conn.stream, out, asio::redirect_error(asio::use_awaitable, ec));
+    metrics.record(route, "?", status, 0);
+    if (!ec) co_await drain(conn);
+  }
+
   asio::awaitable<void> session(std::shared_ptr<Connection> conn) {
     metrics.connection_opened();
     beast::error_code ec;
@@ -152,15 +164,32 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       co_await bhttp::async_read(conn->stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       conn->deadline_ms = 0;
       if (ec == bhttp::error::body_limit) {
-        const MatrixError too_large(Errc::too_large, "Request body too large");
-        auto out = to_beast(Response::error(too_large), 11, false);
-        conn->deadline_ms = steady_ms() + 5000;
-        co_await bhttp::async_write(conn->stream, out, asio::redirect_error(asio::use_awaitable, ec));
-        metrics.record("too_large", "?", 413, 0);
-        if (!ec) co_await drain(*conn);
+        co_await refuse(*conn, MatrixError(Errc::too_large, "Request body too large"), "too_large");
         break;
       }
-      if (ec) break;  // EOF, timeout or garbage: close this connection and nothing else
+      if (ec == bhttp::error::header_limit) {
+        co_await refuse(*conn, MatrixError(Errc::too_large, "Request header fields too large", 431), "header_too_large");
+        break;
+      }
+      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+        // A malformed request (bad Content-Length, request line, header...): say so, then close.
+        co_await refuse(*conn, MatrixError(Errc::unknown, "Malformed HTTP request: " + ec.message(), 400), "bad_request");
+        break;
+      }
+      if (ec) break;  // EOF or timeout: close this connection and nothing else
+      if (auto te = parser.get().find(bhttp::field::transfer_encoding); te != parser.get().end()) {
+        // Only "chunked" is understood; a body in any other coding cannot be read.
+        std::string codings(te->value());
+        std::erase_if(codings, [](char c) { return c == ' ' || c == '\t'; });
+        std::transform(codings.begin(), codings.end(), codings.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (codings != "chunked") {
+          co_await refuse(*conn, MatrixError(Errc::unrecognized, "Transfer-Encoding '" + std::string(te->value()) +
+                                                                     "' is not supported", 501),
+                          "unsupported_transfer_encoding");
+          break;
+        }
+      }
       conn->busy = true;
       const auto started = std::chrono::steady_clock::now();
       auto& msg = parser.get();

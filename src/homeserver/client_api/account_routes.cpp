@@ -36,7 +36,8 @@ Task<http::Response> post_register(http::Request req, ClientApi& api) {
   if (!api.options.registration_enabled) throw MatrixError(Errc::forbidden, "Registration has been disabled");
 
   const nlohmann::json body = json_body::parse_object(req.body);
-  const std::optional<std::string> username = bounded_string(body, "username", 255);
+  // Any length reaches validate_new_localpart, which names a too-long username M_INVALID_USERNAME.
+  const std::optional<std::string> username = bounded_string(body, "username", 4096);
   const std::optional<std::string> password = bounded_string(body, "password", 512);
   const std::optional<std::string> device_id = bounded_string(body, "device_id", kMaxDeviceIdBytes);
   const std::optional<std::string> device_name = bounded_string(body, "initial_device_display_name", kMaxDisplayNameBytes);

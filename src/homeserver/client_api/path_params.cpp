@@ -22,8 +22,9 @@ UserId parse_user_id(const std::string& text, const char* field) {
 
 bool is_room_alias(std::string_view s) {
   const auto colon = s.find(':');
+  // The localpart may hold any Unicode but ':' and NUL; the rest is a server name.
   return s.size() > 2 && s.size() <= 255 && s.front() == '#' && colon != std::string_view::npos && colon > 1 &&
-         colon + 1 < s.size();
+         s.substr(0, colon).find('\0') == std::string_view::npos && is_valid_server_name(s.substr(colon + 1));
 }
 
 std::int64_t int_query_param(const http::Request& req, const char* name, std::int64_t fallback, std::int64_t lo,

@@ -30,6 +30,12 @@ constexpr std::size_t kMaxEventBytes = 65536;
 
 [[noreturn]] void not_found_room() { throw MatrixError(Errc::not_found, "Unknown room"); }
 
+// The limits every way into a room checks alike (send, PUT state, createRoom's initial_state).
+void check_type_and_state_key(const EventDraft& d) {
+  if (d.type.empty() || d.type.size() > 255) throw MatrixError(Errc::invalid_param, "Event type must be 1 to 255 bytes");
+  if (d.state_key && d.state_key->size() > 255) throw MatrixError(Errc::invalid_param, "State key is longer than 255 bytes");
+}
+
 // Canonical alias content without `alias` (as alias or alt alias); nullopt when it does not name it.
 std::optional<nlohmann::json> without_alias(const nlohmann::json& content, const std::string& alias) {
   nlohmann::json out = content;
@@ -239,6 +245,7 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
     }
     EventDraft d{entry["type"].get<std::string>(), entry.value("state_key", std::string()), creator.str(), entry["content"],
                  std::nullopt};
+    check_type_and_state_key(d);
     if (d.type == "m.room.create") throw MatrixError(Errc::invalid_room_state, "initial_state may not contain m.room.create");
     if (d.type == "m.room.power_levels" && d.state_key->empty()) {
       initial_power_levels = d.content;
@@ -411,8 +418,7 @@ RoomService::Plan RoomService::plan_send(const Room& room, EventDraft draft, std
 Task<std::string> RoomService::send(UserId sender, std::string device_id, std::string room_id, EventDraft draft,
                                     std::optional<std::string> txn_key) {
   draft.sender = sender.str();
-  if (draft.type.size() > 255) throw MatrixError(Errc::invalid_param, "Event type is longer than 255 bytes");
-  if (draft.state_key && draft.state_key->size() > 255) throw MatrixError(Errc::invalid_param, "State key is longer than 255 bytes");
+  check_type_and_state_key(draft);
   if (draft.type == "m.room.member") {
     throw MatrixError(Errc::forbidden, "Use the membership endpoints (or PUT /state/m.room.member) for membership changes");
   }
@@ -461,6 +467,10 @@ RoomService::Plan RoomService::plan_membership(const Room& room, const Membershi
                                                         std::int64_t now) const {
   const std::string current = room.state.membership(req.target);
   const bool self = req.sender == req.target;
+  // Acting on someone else needs the sender in the room; refusing first says nothing about the target.
+  if (!self && room.state.membership(req.sender) != "join") {
+    throw MatrixError(Errc::forbidden, "You are not in this room");
+  }
   if (req.membership == "invite" && current == "invite") {
     return {(*room.state.find("m.room.member", req.target))->event_id(), std::nullopt};  // already invited: 200 {}
   }
