@@ -12,6 +12,7 @@
 #include "homeserver/accounts/account_data_service.h"
 #include "homeserver/accounts/account_service.h"
 #include "homeserver/accounts/user_interactive_auth.h"
+#include "homeserver/e2e/key_backup_service.h"
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/identity_client/identity_client.h"
 #include "homeserver/membership/third_party_invites.h"
@@ -54,7 +55,7 @@ class HomeserverHost final : public ServiceHost {
         workers_(2),
         limiter_(config.rate_limits, clock_),
         accounts_(db_, workers_, clock_, {.server_name = config.server_name}, &profiles_),
-        uia_(clock_),
+        uia_(clock_, accounts_, limiter_),
         stream_(max_stream_position(db_)),
         notifier_(stream_.last()),
         rooms_(db_, registry_, notifier_, stream_, profiles_, signing_key_, clock_,
@@ -62,6 +63,7 @@ class HomeserverHost final : public ServiceHost {
         sync_(db_, registry_, notifier_, clock_),
         account_data_(db_, stream_, notifier_),
         presence_(db_, stream_, notifier_, clock_),
+        key_backup_(db_),
         client_(outbound, http::IpGuard(config.ip_range_blacklist, config.ip_range_whitelist)),
         identity_(client_),
         third_party_(rooms_, identity_, {.trusted_identity_servers = config.trusted_identity_servers}),
@@ -83,6 +85,7 @@ class HomeserverHost final : public ServiceHost {
              .sync = sync_,
              .account_data = account_data_,
              .presence = presence_,
+             .key_backup = key_backup_,
              .db = db_,
              .notifier = notifier_,
              .third_party = third_party_,
@@ -134,6 +137,7 @@ class HomeserverHost final : public ServiceHost {
   homeserver::SyncService sync_;
   homeserver::AccountDataService account_data_;
   homeserver::PresenceService presence_;
+  homeserver::KeyBackupService key_backup_;
   http::Client client_;
   homeserver::HttpIdentityClient identity_;
   homeserver::ThirdPartyInvites third_party_;

@@ -31,6 +31,7 @@ enum class RateAction : std::uint8_t {
   store_invite,        // identity: per sender
   account_data,        // per user
   presence,            // per user
+  key_backup,          // room_keys writes, per user
   count_
 };
 inline constexpr std::size_t kRateActionCount = static_cast<std::size_t>(RateAction::count_);

@@ -33,6 +33,7 @@ class ThirdPartyInvites;
 class IdentityClient;
 class AccountDataService;
 class PresenceService;
+class KeyBackupService;
 
 struct ClientApiOptions {
   std::string server_name;
@@ -54,6 +55,7 @@ struct ClientApi {
   SyncService& sync;
   AccountDataService& account_data;
   PresenceService& presence;
+  KeyBackupService& key_backup;
   storage::Database& db;
   Notifier& notifier;
   ThirdPartyInvites& third_party;
@@ -93,5 +95,7 @@ void add_onbind_routes(http::Router& router, ClientApi& api);
 void add_key_routes(http::Router& router, ClientApi& api);
 void add_account_data_routes(http::Router& router, ClientApi& api);
 void add_presence_routes(http::Router& router, ClientApi& api);
+void add_device_routes(http::Router& router, ClientApi& api);
+void add_key_backup_routes(http::Router& router, ClientApi& api);
 
 }  // namespace herald::homeserver
