@@ -12,6 +12,7 @@
 #include "homeserver/accounts/account_data_service.h"
 #include "homeserver/accounts/account_service.h"
 #include "homeserver/accounts/user_interactive_auth.h"
+#include "homeserver/e2e/key_backup_service.h"
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/identity_client/identity_client.h"
 #include "homeserver/membership/third_party_invites.h"
@@ -57,7 +58,7 @@ class HomeserverHost final : public ServiceHost {
         workers_(2),
         limiter_(config.rate_limits, clock_),
         accounts_(db_, workers_, clock_, {.server_name = config.server_name}, &profiles_),
-        uia_(clock_),
+        uia_(clock_, accounts_, limiter_),
         stream_(max_stream_position(db_)),
         notifier_(stream_.last()),
         rooms_(db_, registry_, notifier_, stream_, profiles_, signing_key_, clock_,
@@ -67,6 +68,7 @@ class HomeserverHost final : public ServiceHost {
         presence_(db_, stream_, notifier_, clock_),
         keys_(db_, stream_, notifier_, config.server_name),
         to_device_(db_, stream_, notifier_, config.server_name),
+        key_backup_(db_),
         client_(outbound, http::IpGuard(config.ip_range_blacklist, config.ip_range_whitelist)),
         identity_(client_),
         third_party_(rooms_, identity_, {.trusted_identity_servers = config.trusted_identity_servers}),
@@ -90,6 +92,7 @@ class HomeserverHost final : public ServiceHost {
              .presence = presence_,
              .keys = keys_,
              .to_device = to_device_,
+             .key_backup = key_backup_,
              .db = db_,
              .notifier = notifier_,
              .third_party = third_party_,
@@ -99,6 +102,10 @@ class HomeserverHost final : public ServiceHost {
         server_(io, router_, metrics_,
                 {.body_limit = config.max_request_body_bytes,
                  .read_timeout = std::chrono::seconds(config.request_read_timeout_seconds)}) {
+    // A deleted device takes its end-to-end keys and to-device messages with it (device lists change).
+    accounts_.on_device_deleted([this](storage::sql::Connection& c, const std::string& user, const std::string& device) {
+      return keys_.delete_device_keys(c, user, device);
+    });
     homeserver::add_client_routes(router_, api_);
   }
 
@@ -143,6 +150,7 @@ class HomeserverHost final : public ServiceHost {
   homeserver::PresenceService presence_;
   homeserver::KeyService keys_;
   homeserver::ToDeviceService to_device_;
+  homeserver::KeyBackupService key_backup_;
   http::Client client_;
   homeserver::HttpIdentityClient identity_;
   homeserver::ThirdPartyInvites third_party_;

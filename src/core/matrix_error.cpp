@@ -45,6 +45,7 @@ ErrcInfo info_of(Errc errc) noexcept {
     case Errc::invite_blocked: return {"M_INVITE_BLOCKED", 403};
     case Errc::weak_password: return {"M_WEAK_PASSWORD", 400};
     case Errc::duplicate_annotation: return {"M_DUPLICATE_ANNOTATION", 400};
+    case Errc::wrong_room_keys_version: return {"M_WRONG_ROOM_KEYS_VERSION", 403};
     case Errc::missing_params: return {"M_MISSING_PARAMS", 400};
     case Errc::terms_not_signed: return {"M_TERMS_NOT_SIGNED", 403};
     case Errc::invalid_email: return {"M_INVALID_EMAIL", 400};

@@ -42,6 +42,7 @@ enum class Errc : std::uint8_t {
   invite_blocked,
   weak_password,
   duplicate_annotation,
+  wrong_room_keys_version,
   // Identity service spellings.
   missing_params,
   terms_not_signed,

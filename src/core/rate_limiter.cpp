@@ -12,7 +12,8 @@ namespace {
 constexpr std::array<std::string_view, kRateActionCount> kNames = {
     "login",          "login_address",    "registration",     "message",          "room_creation",
     "join",           "joins_per_room",   "invites_per_room", "invites_per_user", "invites_per_issuer",
-    "third_party_invite", "threepid_validation", "store_invite", "account_data", "presence", "keys", "to_device"};
+    "third_party_invite", "threepid_validation", "store_invite", "account_data", "presence", "keys", "to_device",
+    "key_backup"};
 constexpr std::size_t kPruneAbove = 100'000;
 }  // namespace
 
@@ -46,6 +47,7 @@ std::array<RateBucket, kRateActionCount> RateLimitOptions::default_buckets() {
   set(RateAction::presence, 1, 10);
   set(RateAction::keys, 5, 50);
   set(RateAction::to_device, 10, 100);
+  set(RateAction::key_backup, 2, 50);  // clients back up keys in batches, each a request
   return b;
 }
 

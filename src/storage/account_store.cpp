@@ -128,3 +128,37 @@ void remove_threepid(sql::Connection& c, const std::string& user_id, const std::
 }
 
 }  // namespace herald::storage::account_store
+
+namespace herald::storage::account_store {
+namespace {
+constexpr const char* kDeviceColumns = "SELECT device_id, display_name, last_seen_ts, last_seen_ip FROM devices ";
+StoredDevice device_of(const sql::Row& r) { return StoredDevice{r.get_text(0), r.opt_text(1), r.opt_int(2), r.opt_text(3)}; }
+}  // namespace
+
+std::vector<StoredDevice> devices_of(sql::Connection& c, const std::string& user_id) {
+  std::vector<StoredDevice> out;
+  for (const auto& r : c.query(std::string(kDeviceColumns) + "WHERE user_id = $1 ORDER BY device_id", {user_id})) {
+    out.push_back(device_of(r));
+  }
+  return out;
+}
+
+std::optional<StoredDevice> find_device(sql::Connection& c, const std::string& user_id, const std::string& device_id) {
+  auto row = c.query_one(std::string(kDeviceColumns) + "WHERE user_id = $1 AND device_id = $2", {user_id, device_id});
+  if (!row) return std::nullopt;
+  return device_of(*row);
+}
+
+bool set_device_display_name(sql::Connection& c, const std::string& user_id, const std::string& device_id,
+                             const std::optional<std::string>& display_name) {
+  return c.execute("UPDATE devices SET display_name = $3 WHERE user_id = $1 AND device_id = $2",
+                   {user_id, device_id, sql::nullable(display_name)}) == 1;
+}
+
+void record_device_seen(sql::Connection& c, const std::string& user_id, const std::string& device_id, std::int64_t ts_ms,
+                        const std::string& ip) {
+  c.execute("UPDATE devices SET last_seen_ts = $3, last_seen_ip = $4 WHERE user_id = $1 AND device_id = $2",
+            {user_id, device_id, ts_ms, ip});
+}
+
+}  // namespace herald::storage::account_store

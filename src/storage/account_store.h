@@ -48,6 +48,25 @@ std::int64_t count_users(sql::Connection& c);
 }  // namespace account_store
 }  // namespace herald::storage
 
+namespace herald::storage {
+struct StoredDevice {
+  std::string device_id;
+  std::optional<std::string> display_name;
+  std::optional<std::int64_t> last_seen_ts;
+  std::optional<std::string> last_seen_ip;
+};
+}  // namespace herald::storage
+
+namespace herald::storage::account_store {
+std::vector<StoredDevice> devices_of(sql::Connection& c, const std::string& user_id);
+std::optional<StoredDevice> find_device(sql::Connection& c, const std::string& user_id, const std::string& device_id);
+// False when the user has no such device.
+bool set_device_display_name(sql::Connection& c, const std::string& user_id, const std::string& device_id,
+                             const std::optional<std::string>& display_name);
+void record_device_seen(sql::Connection& c, const std::string& user_id, const std::string& device_id, std::int64_t ts_ms,
+                        const std::string& ip);
+}  // namespace herald::storage::account_store
+
 namespace herald::storage::account_store {
 // OpenID tokens a user hands to an identity server (stored as SHA-256).
 void insert_openid_token(sql::Connection& c, const std::string& token_hash, const std::string& user_id, std::int64_t expires_ms);

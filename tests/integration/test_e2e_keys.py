@@ -144,6 +144,27 @@ class E2eKeysTest(UsersOnOneServer):
         self.assertIn(carol.user, self.sync(a, since=a_since)["device_lists"]["left"])
         self.err(carol.call("GET", "/keys/changes", query={"from": "nonsense", "to": since}), 400, "M_INVALID_PARAM")
 
+    def test_deleting_a_device_deletes_its_keys_and_messages(self):
+        room = self.create("alice", preset="public_chat")
+        self.ok(self.call("bob", "POST", f"/rooms/{q(room)}/join", body={}))
+        watcher = self.login("bob")
+        since = self.sync(watcher)["next_batch"]
+        a = self.login("alice")
+        self.ok(a.call("POST", "/keys/upload", body={"device_keys": a.device_keys(),
+                                                     "one_time_keys": {"signed_curve25519:K1": a.otk(1)}}))
+        self.ok(watcher.call("PUT", "/sendToDevice/m.test/del1", body={"messages": {a.user: {a.device: {"x": 1}}}}))
+        since = self.sync(watcher, since=since)["next_batch"]
+        auth = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": a.user}, "password": "password123"}
+        status, _, challenge = self.call("alice", "DELETE", f"/devices/{q(a.device)}", body={})
+        self.assertEqual(status, 401, challenge)
+        self.ok(self.call("alice", "DELETE", f"/devices/{q(a.device)}", body={"auth": dict(auth, session=challenge["session"])}))
+        keys = self.ok(watcher.call("POST", "/keys/query", body={"device_keys": {a.user: [a.device]}}))
+        self.assertEqual(keys["device_keys"][a.user], {})
+        claimed = self.ok(watcher.call("POST", "/keys/claim",
+                                       body={"one_time_keys": {a.user: {a.device: "signed_curve25519"}}}))
+        self.assertEqual(claimed["one_time_keys"], {})
+        self.assertIn(a.user, self.sync(watcher, since=since)["device_lists"]["changed"])
+
     def test_send_to_device(self):
         a = self.login("alice")
         b1, b2 = self.login("bob"), self.login("bob")
@@ -209,7 +230,14 @@ class E2eKeysTest(UsersOnOneServer):
         # Replacing them needs user-interactive auth.
         status, _, challenge = c.call("POST", "/keys/device_signing/upload", body={"master_key": master_key})
         self.assertEqual(status, 401, challenge)
-        self.assertIn("flows", challenge)
+        self.assertEqual(challenge["flows"], [{"stages": ["m.login.password"]}])
+        password = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": c.user},
+                    "session": challenge["session"]}
+        status, _, wrong = c.call("POST", "/keys/device_signing/upload",
+                                  body={"master_key": master_key, "auth": dict(password, password="nope")})
+        self.assertEqual((status, wrong.get("errcode")), (401, "M_FORBIDDEN"))
+        self.ok(c.call("POST", "/keys/device_signing/upload",
+                       body={"master_key": master_key, "auth": dict(password, password="password123")}))
         # The self-signing key signs the device; a forged signature is reported per object.
         device = c.device_keys()
         signed = sign(dict(device), c.user, f"ed25519:{spub}", self_signing)

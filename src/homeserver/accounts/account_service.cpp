@@ -1,10 +1,13 @@
 #include "homeserver/accounts/account_service.h"
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <cctype>
 #include <mutex>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/matrix_error.h"
 #include "core/worker_pool.h"
 #include "crypto/random.h"
@@ -18,6 +21,8 @@ namespace herald::homeserver {
 namespace {
 constexpr std::size_t kTokenChars = 43;  // 62^43 > 2^256
 constexpr std::size_t kMaxPasswordBytes = 512;
+constexpr std::int64_t kSeenWriteIntervalMs = 60'000;
+constexpr std::size_t kMaxSeenEntries = 100'000;
 
 std::string new_access_token() { return "hd_" + crypto::random_alnum(kTokenChars); }
 }  // namespace
@@ -84,6 +89,7 @@ Task<LoginResult> AccountService::register_account(NewAccount account) {
   PreparedAccount p;
   p.user.user_id = UserId::from_parts(account.localpart, options_.server_name).str();
   p.user.is_admin = account.is_admin;
+  p.user.displayname = account.localpart;  // clients show it instead of the raw Matrix ID (issue 11 item 7)
   if (account.password) {
     const std::string password = *account.password;
     const crypto::PasswordCost cost = options_.password_cost;
@@ -117,6 +123,7 @@ LoginResult AccountService::register_account_sync(const NewAccount& account) {
   PreparedAccount p;
   p.user.user_id = UserId::from_parts(account.localpart, options_.server_name).str();
   p.user.is_admin = account.is_admin;
+  p.user.displayname = account.localpart;  // clients show it instead of the raw Matrix ID (issue 11 item 7)
   if (account.password) p.user.password_hash = crypto::hash_password(*account.password, options_.password_cost);
   std::optional<LoginResult> result;
   const std::int64_t now = clock_.now_ms();
@@ -179,19 +186,121 @@ Task<std::optional<Session>> AccountService::session_for_token(std::string token
   }
 }
 
+// The one place a device is deleted (logout, logout/all, DELETE /devices, /delete_devices): its tokens and
+// the device row go in one transaction, and the caches forget the tokens afterwards.
+AccountService::DeletedDevices AccountService::delete_devices_in(storage::sql::Connection& c, const std::string& user_id,
+                                                                 const std::vector<std::string>& device_ids) {
+  DeletedDevices deleted;
+  for (const std::string& device_id : device_ids) {
+    std::vector<std::string> tokens = storage::account_store::delete_device(c, user_id, device_id);
+    deleted.token_hashes.insert(deleted.token_hashes.end(), tokens.begin(), tokens.end());
+    if (device_deleted_) deleted.after_commit.push_back(device_deleted_(c, user_id, device_id));
+  }
+  return deleted;
+}
+
 Task<void> AccountService::logout(Session session) {
-  const std::string user = session.user_id.str();
-  const std::string device = session.device_id;
-  const auto removed = co_await db_.write(
-      [&](storage::sql::Connection& c) { return storage::account_store::delete_device(c, user, device); });
-  forget_tokens(removed);
+  std::vector<std::string> devices{session.device_id};
+  co_await delete_devices(session.user_id, std::move(devices));
 }
 
 Task<void> AccountService::logout_all(UserId user_id) {
   const std::string user = user_id.str();
-  const auto removed =
-      co_await db_.write([&](storage::sql::Connection& c) { return storage::account_store::delete_all_devices(c, user); });
-  forget_tokens(removed);
+  const auto deleted = co_await db_.write([&](storage::sql::Connection& c) {
+    std::vector<std::string> device_ids;
+    for (const auto& d : storage::account_store::devices_of(c, user)) device_ids.push_back(d.device_id);
+    auto result = delete_devices_in(c, user, device_ids);
+    // Tokens without a device row (none are written that way today) go too.
+    auto rest = storage::account_store::delete_all_devices(c, user);
+    result.token_hashes.insert(result.token_hashes.end(), rest.begin(), rest.end());
+    return result;
+  });
+  forget_tokens(deleted.token_hashes);
+  for (const auto& after : deleted.after_commit)
+    if (after) after();
+}
+
+Task<void> AccountService::delete_devices(UserId user_id, std::vector<std::string> device_ids) {
+  const std::string user = user_id.str();
+  const auto deleted =
+      co_await db_.write([&](storage::sql::Connection& c) { return delete_devices_in(c, user, device_ids); });
+  forget_tokens(deleted.token_hashes);
+  for (const auto& after : deleted.after_commit)
+    if (after) after();
+  std::lock_guard lock(seen_mutex_);
+  for (const auto& d : device_ids) seen_written_.erase(user + '\n' + d);
+}
+
+namespace {
+DeviceInfo device_info(storage::StoredDevice d) {
+  return DeviceInfo{std::move(d.device_id), std::move(d.display_name), d.last_seen_ts, std::move(d.last_seen_ip)};
+}
+}  // namespace
+
+Task<std::vector<DeviceInfo>> AccountService::devices(UserId user_id) {
+  const std::string user = user_id.str();
+  auto stored =
+      co_await db_.read([&](storage::sql::Connection& c) { return storage::account_store::devices_of(c, user); });
+  std::vector<DeviceInfo> out;
+  out.reserve(stored.size());
+  for (auto& d : stored) out.push_back(device_info(std::move(d)));
+  co_return out;
+}
+
+Task<std::optional<DeviceInfo>> AccountService::device(UserId user_id, std::string device_id) {
+  const std::string user = user_id.str();
+  auto stored = co_await db_.read(
+      [&](storage::sql::Connection& c) { return storage::account_store::find_device(c, user, device_id); });
+  if (!stored) co_return std::nullopt;
+  co_return device_info(std::move(*stored));
+}
+
+Task<bool> AccountService::rename_device(UserId user_id, std::string device_id, std::optional<std::string> display_name) {
+  const std::string user = user_id.str();
+  co_return co_await db_.write([&](storage::sql::Connection& c) {
+    return storage::account_store::set_device_display_name(c, user, device_id, display_name);
+  });
+}
+
+Task<bool> AccountService::check_password(UserId user_id, std::string password) {
+  if (password.size() > kMaxPasswordBytes) co_return false;
+  const std::string id = user_id.str();
+  const auto user = co_await db_.read([&](storage::sql::Connection& c) { return storage::account_store::find_user(c, id); });
+  if (!user || !user->password_hash || user->deactivated) co_return false;
+  const std::string hash = *user->password_hash;
+  auto verify_fn = [hash, password] { return crypto::verify_password(hash, password); };
+  co_return co_await workers_.run(std::move(verify_fn));
+}
+
+Task<void> AccountService::note_seen(Session session, std::string ip) {
+  const std::int64_t now = clock_.now_ms();
+  std::string key = session.user_id.str() + '\n' + session.device_id;
+  {
+    std::lock_guard lock(seen_mutex_);
+    auto [it, inserted] = seen_written_.try_emplace(key, now);
+    if (!inserted) {
+      if (now - it->second < kSeenWriteIntervalMs) co_return;
+      it->second = now;
+    }
+    if (seen_written_.size() > kMaxSeenEntries) {
+      std::erase_if(seen_written_, [now](const auto& kv) { return now - kv.second >= kSeenWriteIntervalMs; });
+    }
+  }
+  // Not awaited: the request goes on while the writer records the use.
+  auto write = [this, user = session.user_id.str(), device = session.device_id, ip = std::move(ip), now]() -> Task<void> {
+    co_await db_.write([&](storage::sql::Connection& c) {
+      storage::account_store::record_device_seen(c, user, device, now, ip);
+    });
+  };
+  const auto executor = co_await boost::asio::this_coro::executor;
+  boost::asio::co_spawn(executor, std::move(write), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log::warn("device last-seen write failed error={}", ex.what());
+    }
+  });
 }
 
 void AccountService::forget_tokens(const std::vector<std::string>& hashes) {

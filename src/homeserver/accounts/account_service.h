@@ -4,10 +4,13 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <functional>
 #include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/ids.h"
 #include "core/task.h"
@@ -18,6 +21,9 @@ class Clock;
 class WorkerPool;
 namespace storage {
 class Database;
+namespace sql {
+class Connection;
+}
 }
 }  // namespace herald
 
@@ -42,6 +48,13 @@ struct NewAccount {
   std::optional<std::string> initial_device_display_name;
   bool inhibit_login = false;
   bool is_admin = false;
+};
+
+struct DeviceInfo {
+  std::string device_id;
+  std::optional<std::string> display_name;
+  std::optional<std::int64_t> last_seen_ts;
+  std::optional<std::string> last_seen_ip;
 };
 
 struct LoginResult {
@@ -71,14 +84,39 @@ class AccountService {
   Task<std::optional<LoginResult>> login_with_password(UserId user_id, std::string password,
                                                        std::optional<std::string> device_id,
                                                        std::optional<std::string> device_display_name);
+  // True when `password` is the user's (argon2id on the worker pool); false for a user without one.
+  Task<bool> check_password(UserId user_id, std::string password);
   Task<std::optional<Session>> session_for_token(std::string token);
+  // Records that the session's device was used from `ip` now: in memory on every call, in the database
+  // at most once a minute per device, by a write the caller does not wait for.
+  Task<void> note_seen(Session session, std::string ip);
   Task<void> logout(Session session);
   Task<void> logout_all(UserId user_id);
+
+  Task<std::vector<DeviceInfo>> devices(UserId user_id);
+  Task<std::optional<DeviceInfo>> device(UserId user_id, std::string device_id);
+  // False when the user has no such device.
+  Task<bool> rename_device(UserId user_id, std::string device_id, std::optional<std::string> display_name);
+  // Deletes the devices (unknown IDs are skipped) and everything that belongs to them; signs them out.
+  Task<void> delete_devices(UserId user_id, std::vector<std::string> device_ids);
+
+  // What else goes with a deleted device (its end-to-end keys, its to-device messages): runs inside the
+  // deleting transaction; what it returns runs after the commit (e.g. waking /sync). Set once at start-up.
+  using DeviceDeletionHook =
+      std::function<std::function<void()>(storage::sql::Connection&, const std::string& user, const std::string& device)>;
+  void on_device_deleted(DeviceDeletionHook hook) { device_deleted_ = std::move(hook); }
 
   Task<bool> user_exists(UserId user_id);
 
  private:
   std::string new_device_id() const;
+  struct DeletedDevices {
+    std::vector<std::string> token_hashes;
+    std::vector<std::function<void()>> after_commit;
+  };
+  DeletedDevices delete_devices_in(storage::sql::Connection& c, const std::string& user_id,
+                                   const std::vector<std::string>& device_ids);
+  DeviceDeletionHook device_deleted_;
   void forget_tokens(const std::vector<std::string>& hashes);
   void remember(const std::string& token_hash, Session session);
 
@@ -91,6 +129,9 @@ class AccountService {
   std::shared_mutex sessions_mutex_;
   std::unordered_map<std::string, Session> sessions_;
   std::atomic<std::uint64_t> logout_generation_{0};  // bumped by every logout (see session_for_token)
+  // When each device's last use was last written, by "user_id\ndevice_id".
+  std::mutex seen_mutex_;
+  std::unordered_map<std::string, std::int64_t> seen_written_;
 };
 
 }  // namespace herald::homeserver

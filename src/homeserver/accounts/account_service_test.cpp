@@ -1,9 +1,12 @@
 #include "homeserver/accounts/account_service.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/matrix_error.h"
+#include "core/rate_limiter.h"
+#include "homeserver/accounts/user_interactive_auth.h"
 #include "core/worker_pool.h"
 #include "storage/database.h"
 #include "storage/sqlite/sqlite_connection.h"
@@ -85,6 +88,56 @@ TEST_F(AccountServiceTest, InhibitLoginGivesNoToken) {
   const LoginResult r = run_task(accounts_.register_account(a));
   EXPECT_FALSE(r.access_token);
   EXPECT_FALSE(r.device_id);
+}
+
+TEST_F(AccountServiceTest, PasswordStageIsBoundToItsUserAndEndsWhenComplete) {
+  RateLimiter limiter({.enabled = false}, clock_);
+  UserInteractiveAuth uia(clock_, accounts_, limiter);
+  run_task([&]() -> Task<void> {
+    NewAccount a;
+    a.localpart = "carol";
+    a.password = "secret";
+    co_await accounts_.register_account(a);
+    const UserId carol = UserId::parse("@carol:hs.test").value();
+    const UserId dave = UserId::parse("@dave:hs.test").value();
+
+    auto first = co_await uia.require_password(carol, std::nullopt);
+    EXPECT_TRUE(first);
+    if (!first) co_return;
+    const std::string session = (*first)["session"];
+    EXPECT_EQ((*first)["completed"], nlohmann::json::array());
+
+    nlohmann::json wrong = {{"type", "m.login.password"}, {"session", session}, {"password", "nope"},
+                            {"identifier", {{"type", "m.id.user"}, {"user", "carol"}}}};
+    auto refused = co_await uia.require_password(carol, wrong);
+    EXPECT_TRUE(refused && (*refused)["errcode"] == "M_FORBIDDEN" && (*refused)["session"] == session);
+
+    // Dave cannot use Carol's session.
+    nlohmann::json dave_auth = wrong;
+    dave_auth["identifier"]["user"] = "dave";
+    bool unknown = false;
+    try {
+      co_await uia.require_password(dave, dave_auth);
+    } catch (const MatrixError& e) {
+      unknown = e.errc() == Errc::unknown;
+    }
+    EXPECT_TRUE(unknown);
+
+    nlohmann::json right = wrong;
+    right["password"] = "secret";
+    EXPECT_FALSE(co_await uia.require_password(carol, right));
+    // A retry with only the session is complete too, until the request it authorised succeeds.
+    nlohmann::json retry = {{"session", session}};
+    EXPECT_FALSE(co_await uia.require_password(carol, retry));
+    uia.complete(&retry);
+    bool ended = false;
+    try {
+      co_await uia.require_password(carol, retry);
+    } catch (const MatrixError& e) {
+      ended = e.errc() == Errc::unknown;
+    }
+    EXPECT_TRUE(ended);
+  }());
 }
 
 }  // namespace herald::homeserver

@@ -25,6 +25,8 @@ void add_client_routes(http::Router& router, ClientApi& api) {
   add_account_data_routes(router, api);
   add_presence_routes(router, api);
   add_keys_routes(router, api);
+  add_device_routes(router, api);
+  add_key_backup_routes(router, api);
 }
 
 }  // namespace herald::homeserver

@@ -35,6 +35,7 @@ class AccountDataService;
 class PresenceService;
 class KeyService;
 class ToDeviceService;
+class KeyBackupService;
 
 struct ClientApiOptions {
   std::string server_name;
@@ -58,6 +59,7 @@ struct ClientApi {
   PresenceService& presence;
   KeyService& keys;
   ToDeviceService& to_device;
+  KeyBackupService& key_backup;
   storage::Database& db;
   Notifier& notifier;
   ThirdPartyInvites& third_party;
@@ -98,5 +100,7 @@ void add_key_routes(http::Router& router, ClientApi& api);
 void add_account_data_routes(http::Router& router, ClientApi& api);
 void add_presence_routes(http::Router& router, ClientApi& api);
 void add_keys_routes(http::Router& router, ClientApi& api);
+void add_device_routes(http::Router& router, ClientApi& api);
+void add_key_backup_routes(http::Router& router, ClientApi& api);
 
 }  // namespace herald::homeserver

@@ -57,17 +57,19 @@ Task<http::Response> get_changes(http::Request req, ClientApi& api) {
 Task<http::Response> post_device_signing_upload(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   nlohmann::json body = json_body::parse_object(req.body);
-  // Replacing existing cross-signing keys needs user-interactive auth; the first upload does not.
-  const nlohmann::json* auth = json_body::optional_object(body, "auth");
+  // Replacing existing cross-signing keys needs the user's password (user-interactive auth); the first
+  // upload does not.
+  std::optional<nlohmann::json> auth;  // a copy: the body itself goes to the service
+  if (const nlohmann::json* a = json_body::optional_object(body, "auth")) auth = *a;
+  body.erase("auth");
   const bool replacing = co_await api.keys.has_master_key(s.user_id);
   if (replacing) {
-    const std::string pending = api.uia.check(auth);
-    if (!pending.empty()) co_return http::Response::json(401, api.uia.challenge(pending));
+    std::optional<nlohmann::json> challenge = co_await api.uia.require_password(s.user_id, auth);
+    if (challenge) co_return http::Response::json(401, *challenge);
   }
   api.limiter.take_or_throw(RateAction::keys, s.user_id.str());
-  body.erase("auth");
   co_await api.keys.upload_cross_signing(s.user_id, std::move(body));
-  if (replacing) api.uia.complete(auth);
+  if (replacing && auth) api.uia.complete(&*auth);
   co_return http::Response::json(200, nlohmann::json::object());
 }
 

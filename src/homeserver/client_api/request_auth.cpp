@@ -25,6 +25,7 @@ Task<Session> require_session(const http::Request& req, AccountService& accounts
   if (!token) throw MatrixError(Errc::missing_token, "Missing access token.");
   std::optional<Session> session = co_await accounts.session_for_token(std::move(*token));
   if (!session) throw MatrixError(Errc::unknown_token, "Unrecognised access token.").with_bool("soft_logout", false);
+  co_await accounts.note_seen(*session, req.remote_address);
   co_return std::move(*session);
 }
 

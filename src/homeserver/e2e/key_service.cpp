@@ -366,10 +366,18 @@ Task<nlohmann::json> KeyService::upload_signatures(UserId user, nlohmann::json b
   co_return nlohmann::json{{"failures", failures}};
 }
 
-std::int64_t KeyService::delete_device_keys(storage::sql::Connection& c, const std::string& user, const std::string& device_id) {
+std::function<void()> KeyService::delete_device_keys(storage::sql::Connection& c, const std::string& user,
+                                                     const std::string& device_id) {
   ks::delete_device_keys(c, user, device_id);
   storage::to_device_store::delete_device(c, user, device_id);
-  return record_change(c, user);
+  const std::int64_t position = record_change(c, user);
+  std::vector<std::string> rooms;
+  for (const auto& m : storage::room_store::memberships_of(c, user))
+    if (m.membership == "join") rooms.push_back(m.room_id);
+  return [this, user, position, rooms] {
+    notifier_.notify_users(position, {user});
+    for (const auto& room : rooms) notifier_.notify(position, room, {});
+  };
 }
 
 }  // namespace herald::homeserver

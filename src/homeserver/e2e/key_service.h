@@ -4,6 +4,7 @@
 // and tells clients whose device lists changed. It checks shapes, owners and self-signatures; it never
 // holds a private key.
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -44,8 +45,9 @@ class KeyService {
   // POST /keys/signatures/upload -> {failures}.
   Task<nlohmann::json> upload_signatures(UserId user, nlohmann::json body);
   // Deletes a device's keys and pending to-device messages and records that its user's device list
-  // changed (inside the write job that deletes the device); returns the position for notify_change.
-  std::int64_t delete_device_keys(storage::sql::Connection& c, const std::string& user, const std::string& device_id);
+  // changed, inside the job that deletes the device (AccountService's hook); returns what wakes the
+  // user's and their rooms' /sync after the commit.
+  std::function<void()> delete_device_keys(storage::sql::Connection& c, const std::string& user, const std::string& device_id);
   // After a commit that changed `user`'s device list at `position`: wakes them and everyone in their rooms.
   Task<void> notify_change(std::string user, std::int64_t position);
 
