@@ -91,9 +91,11 @@ log_level: info
 
     # HTTP ------------------------------------------------------------------------------------------
 
-    def request(self, method, path, body=None, token=None, raw=None, headers=None, query=None, timeout=30):
-        """Returns (status, headers, parsed JSON or text)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+    def request(self, method, path, body=None, token=None, raw=None, headers=None, query=None, timeout=30,
+                source=None):
+        """Returns (status, headers, parsed JSON or text). `source`: another loopback address to come from."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
+                                          source_address=(source, 0) if source else None)
         try:
             if query:
                 path += "?" + urllib.parse.urlencode(query, doseq=True)

@@ -3,7 +3,7 @@ of identifiers and sizes at every entry point, and HTTP edge cases answered with
 import unittest
 import urllib.parse
 
-from harness import UsersOnOneServer, raw_exchange
+from harness import HeraldServer, MatrixAssertions, UsersOnOneServer, raw_exchange
 
 
 def q(s):
@@ -53,6 +53,30 @@ class HostileInputTest(UsersOnOneServer):
         self.assertTrue(bad_length.startswith(b"HTTP/1.1 400"), bad_length[:80])
         # The server is still fine.
         self.ok(self.hs.request("GET", "/_matrix/client/versions"))
+
+
+class FailedLoginLockoutTest(MatrixAssertions, unittest.TestCase):
+    """Wrong passwords from one address do not lock the real user out at another."""
+
+    def test_attackers_failures_do_not_lock_the_victim_out(self):
+        hs = HeraldServer(rate_limits_enabled=True, rate_limits_yaml="  login: {per_second: 0.01, burst: 3}").start()
+        try:
+            hs.register("victim", password="the real one")
+            body = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": "victim"}}
+            for _ in range(3):
+                self.err(hs.request("POST", "/_matrix/client/v3/login", body=dict(body, password="guess"),
+                                    source="127.0.0.2"), 403, "M_FORBIDDEN")
+            self.err(hs.request("POST", "/_matrix/client/v3/login", body=dict(body, password="guess"),
+                                source="127.0.0.2"), 429, "M_LIMIT_EXCEEDED")
+            # The attacker's address is limited even with the right password ...
+            self.err(hs.request("POST", "/_matrix/client/v3/login", body=dict(body, password="the real one"),
+                                source="127.0.0.2"), 429, "M_LIMIT_EXCEEDED")
+            # ... the victim, elsewhere, is not.
+            self.ok(hs.request("POST", "/_matrix/client/v3/login", body=dict(body, password="the real one"),
+                               source="127.0.0.3"))
+        finally:
+            hs.stop()
+            hs.cleanup()
 
 
 if __name__ == "__main__":

@@ -115,13 +115,15 @@ Task<http::Response> post_login(http::Request req, ClientApi& api) {
   const std::optional<std::string> device_id = bounded_string(body, "device_id", kMaxDeviceIdBytes);
   const std::optional<std::string> device_name = bounded_string(body, "initial_device_display_name", kMaxDisplayNameBytes);
 
-  // Failed attempts are limited per account and per address; successful logins are not counted.
-  api.limiter.throw_if_waiting(RateAction::login, user_id.str());
+  // Failed attempts are limited per (account, address) and per address; successful logins are not
+  // counted. Not per account alone: a stranger's wrong guesses must not lock the real user out.
+  const std::string account_at_address = user_id.str() + "|" + req.remote_address;
+  api.limiter.throw_if_waiting(RateAction::login, account_at_address);
   api.limiter.throw_if_waiting(RateAction::login, req.remote_address);
   const std::optional<LoginResult> result =
       co_await api.accounts.login_with_password(user_id, password, device_id, device_name);
   if (!result) {
-    api.limiter.try_take(RateAction::login, user_id.str());
+    api.limiter.try_take(RateAction::login, account_at_address);
     api.limiter.try_take(RateAction::login, req.remote_address);
     throw MatrixError(Errc::forbidden, "Invalid username or password");
   }
