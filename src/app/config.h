@@ -63,6 +63,8 @@ struct EmailConfig {
   std::string password;
   std::string templates_dir;  // empty: the templates shipped in the binary
   std::string web_client_location = "https://app.element.io";
+  // Whether a store-invite caller may name an http:// client for the link (https:// always may).
+  bool allow_http_web_client_location = false;
 };
 
 struct IdentityConfig {

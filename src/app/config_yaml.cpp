@@ -238,6 +238,7 @@ IdentityConfig parse_identity_config(std::string_view yaml_text) {
     m.read("password", e.password);
     m.read("templates_dir", e.templates_dir);
     m.read("web_client_location", e.web_client_location);
+    m.read("allow_http_web_client_location", e.allow_http_web_client_location);
     m.finish();
     if (e.smtp_url.rfind("smtp://", 0) != 0 && e.smtp_url.rfind("smtps://", 0) != 0) {
       throw ConfigError("'email.smtp_url' must start with smtp:// or smtps://");

@@ -52,6 +52,7 @@ identity::IdentityOptions options_of(const IdentityConfig& c) {
   o.public_baseurl = c.public_baseurl;
   if (c.email) {
     o.web_client_location = c.email->web_client_location;
+    o.allow_http_web_client_location = c.email->allow_http_web_client_location;
     o.mail_from = c.email->from;
   } else {
     o.log_email_links = true;

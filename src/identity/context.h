@@ -33,6 +33,7 @@ struct IdentityOptions {
   std::string server_name = "127.0.0.1:8090";
   std::string public_baseurl = "http://127.0.0.1:8090/";  // ends with '/'
   std::string web_client_location = "https://app.element.io";
+  bool allow_http_web_client_location = false;  // may a store-invite caller name an http:// client?
   std::string mail_from = "Herald Identity <noreply@localhost>";
   nlohmann::json terms_policies = nlohmann::json::object();  // {"<id>": {"version": ..., "<lang>": {name, url}}}
   std::size_t lookup_limit = 10000;

@@ -292,6 +292,17 @@ class IdentityTest(MatrixAssertions, unittest.TestCase):
                              body={"mxid": "@carol:localhost", "token": "nope", "private_key": other_key}),
                  404, "M_UNRECOGNIZED")
 
+    def test_invitation_links_only_go_to_https_clients(self):
+        for requested, expected in [("javascript:alert(1)//", "https://app.element.test/"),
+                                    ("http://plain.example/", "https://app.element.test/"),
+                                    ("https://evil.example/\"onclick=x", "https://app.element.test/"),
+                                    ("https://chat.example.org", "https://chat.example.org/")]:
+            self.ok(self.store_invite(f"link.{len(requested)}@example.org",
+                                      **{"org.matrix.web_client_location": requested}))
+            _, text, html_body = email_parts(self.smtp.next()["message"])
+            self.assertIn(expected + "#/room/", text, requested)
+            self.assertNotIn("javascript:", text + html_body)
+
     def test_store_invite_refusals_in_order(self):
         self.err(self.is_.v2("POST", "/store-invite", token=self.alice, body={"medium": "email"}), 400, "M_MISSING_PARAMS")
         self.err(self.store_invite("x@example.org", sender="@mallory:localhost"), 403, "M_UNAUTHORIZED")

@@ -1,5 +1,7 @@
 #include "identity/invites/invite_service.h"
 
+#include <algorithm>
+
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/json_body.h"
@@ -44,6 +46,20 @@ std::string shorten(const std::string& s, std::size_t max_chars, std::size_t kee
   return s.substr(0, i) + "…";
 }
 
+namespace {
+// The caller's web client for the invitation link when it is a plain https:// URL (http:// when the
+// operator allows it); anything else (javascript:, data:, spaces, quotes...) falls back to the configured one.
+std::string safe_client_location(const std::string& requested, const IdentityOptions& options) {
+  const std::string lower = strings::to_lower_ascii(requested);
+  const bool scheme_ok = lower.rfind("https://", 0) == 0 || (options.allow_http_web_client_location && lower.rfind("http://", 0) == 0);
+  const bool clean = requested.size() <= 512 && requested.find_first_of(" \t\r\n\"'<>\\`") == std::string::npos &&
+                     std::all_of(requested.begin(), requested.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+  const std::size_t host = requested.find("://") + 3;
+  if (!scheme_ok || !clean || requested.size() <= host) return options.web_client_location;
+  return requested;
+}
+}  // namespace
+
 mail::Message invite_email(const IdentityContext& ctx, const nlohmann::json& params, const std::string& to,
                            const std::string& token, const EphemeralKey& key, ApiVersion version) {
   mail::TemplateVars vars;
@@ -63,8 +79,7 @@ mail::Message invite_email(const IdentityContext& ctx, const nlohmann::json& par
   vars["ephemeral_private_key"] = key.private_key;
   vars["to"] = to;
   vars["identity_server"] = ctx.options.server_name;
-  const std::string web = vars.contains("org.matrix.web_client_location") ? vars["org.matrix.web_client_location"]
-                                                                         : ctx.options.web_client_location;
+  const std::string web = safe_client_location(vars["org.matrix.web_client_location"], ctx.options);
   vars["web_client_location"] = web;
   // The link carries what the invitee's client needs to join without the onbind path: the room, and a
   // URL at which /sign-ed25519 signs with the ephemeral private key.
