@@ -1,5 +1,7 @@
 #include "http/ip_range.h"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 
 #include <stdexcept>
@@ -27,15 +29,29 @@ bool is_v4_mapped(const IpBytes& a) {
   return a[10] == 0xff && a[11] == 0xff;
 }
 
-// The IPv4 address an IPv6 address carries: IPv4-compatible (::a.b.c.d, not :: or ::1) or 6to4
-// (2002:AABB:CCDD::/48). IPv4-mapped addresses need nothing: IPv4 ranges are stored in that form.
-std::optional<IpBytes> embedded_v4(const IpBytes& a) {
+// The IPv4 addresses an IPv6 address carries, each in IPv4-mapped form: IPv4-compatible (::a.b.c.d, not
+// :: or ::1), 6to4 (2002:AABB:CCDD::/48), NAT64 (64:ff9b::/96 and the local-use 64:ff9b:1::/48, the last 32
+// bits) and Teredo (2001:0::/32: the server at bits 32-63, the client obfuscated in the last 32). IPv4-mapped
+// addresses need nothing: IPv4 ranges are stored in that form.
+std::vector<IpBytes> embedded_v4(const IpBytes& a) {
+  std::vector<IpBytes> out;
   bool compatible = true;
   for (int i = 0; i < 12; ++i)
     if (a[static_cast<std::size_t>(i)] != 0) compatible = false;
-  if (compatible && (a[12] | a[13] | a[14]) != 0) return mapped_v4(a[12], a[13], a[14], a[15]);
-  if (a[0] == 0x20 && a[1] == 0x02) return mapped_v4(a[2], a[3], a[4], a[5]);
-  return std::nullopt;
+  if (compatible && (a[12] | a[13] | a[14]) != 0) out.push_back(mapped_v4(a[12], a[13], a[14], a[15]));
+  if (a[0] == 0x20 && a[1] == 0x02) out.push_back(mapped_v4(a[2], a[3], a[4], a[5]));
+  const bool nat64_prefix = a[0] == 0x00 && a[1] == 0x64 && a[2] == 0xff && a[3] == 0x9b;
+  bool nat64_well_known = nat64_prefix;
+  for (int i = 4; i < 12; ++i)
+    if (a[static_cast<std::size_t>(i)] != 0) nat64_well_known = false;
+  const bool nat64_local = nat64_prefix && a[4] == 0x00 && a[5] == 0x01;
+  if (nat64_well_known || nat64_local) out.push_back(mapped_v4(a[12], a[13], a[14], a[15]));
+  if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x00 && a[3] == 0x00) {
+    out.push_back(mapped_v4(a[4], a[5], a[6], a[7]));
+    out.push_back(mapped_v4(static_cast<std::uint8_t>(~a[12]), static_cast<std::uint8_t>(~a[13]),
+                            static_cast<std::uint8_t>(~a[14]), static_cast<std::uint8_t>(~a[15])));
+  }
+  return out;
 }
 
 bool in_any(const std::vector<IpRange>& ranges, const IpBytes& a) {
@@ -119,11 +135,17 @@ bool IpGuard::allows(const IpBytes& address) const {
   const IpBytes unspecified{};
   if (address == unspecified) return false;
   if (is_v4_mapped(address) && address[12] == 0) return false;  // 0.0.0.0/8
-  const auto v4 = embedded_v4(address);
-  if (v4 && (*v4)[12] == 0) return false;
-  const bool blocked = in_any(blacklist_, address) || (v4 && in_any(blacklist_, *v4));
+  const auto embedded = embedded_v4(address);
+  bool blocked = in_any(blacklist_, address);
+  for (const auto& v4 : embedded) {
+    if (v4[12] == 0) return false;  // 0.0.0.0/8 inside
+    blocked = blocked || in_any(blacklist_, v4);
+  }
   if (!blocked) return true;
-  return in_any(whitelist_, address) || (v4 && in_any(whitelist_, *v4));
+  if (in_any(whitelist_, address)) return true;
+  // Whitelisted through what it carries only when everything it carries is.
+  return !embedded.empty() &&
+         std::all_of(embedded.begin(), embedded.end(), [&](const IpBytes& v4) { return in_any(whitelist_, v4); });
 }
 
 bool IpGuard::allows(std::string_view ip) const {

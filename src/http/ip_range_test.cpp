@@ -42,11 +42,13 @@ TEST(IpGuard, DefaultBlacklistRefusesPrivateAndReservedAddresses) {
                         "fd00::1", "fc00::1", "2001:db8::1", "ff02::1", "fec0::1",
                         // IPv4 in IPv6: mapped, compatible and 6to4 forms of blacklisted IPv4 addresses.
                         "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::127.0.0.1", "2002:7f00:1::", "2002:c0a8:101::1",
-                        "not an ip", "", "localhost"}) {
+                        // NAT64 (well-known and local-use prefixes) and Teredo (server, or obfuscated client).
+                        "64:ff9b::7f00:1", "64:ff9b::a00:1", "64:ff9b:1::7f00:1", "2001:0:7f00:1::808:808",
+                        "2001:0:808:808::80ff:fffe", "not an ip", "", "localhost"}) {
     EXPECT_FALSE(guard.allows(std::string_view(p))) << p;
   }
   for (const char* p : {"8.8.8.8", "172.32.0.1", "1.1.1.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8",
-                        "2002:808:808::1"}) {
+                        "2002:808:808::1", "64:ff9b::808:808", "2001:0:808:808::f7f7:f7f7"}) {
     EXPECT_TRUE(guard.allows(std::string_view(p))) << p;
   }
 }
