@@ -90,8 +90,8 @@ ListenerConfig parse_listener(const YAML::Node& node, const std::string& path) {
     l.resources.clear();
     for (const auto& item : res) {
       const std::string v = item.as<std::string>();
-      if (v != "client" && v != "federation" && v != "identity") {
-        throw ConfigError("'" + path + ".resources' has unknown resource '" + v + "' (client, federation, identity)");
+      if (v != "client" && v != "federation" && v != "identity" && v != "metrics") {
+        throw ConfigError("'" + path + ".resources' has unknown resource '" + v + "' (client, federation, identity, metrics)");
       }
       l.resources.push_back(v);
     }

@@ -121,7 +121,7 @@ std::vector<std::uint16_t> listen_on(http::Server& server, const std::vector<Lis
                                      std::string_view what) {
   std::vector<std::uint16_t> ports;
   for (const auto& l : listeners) {
-    ports.push_back(server.listen(l.bind_address, l.port));
+    ports.push_back(server.listen(l.bind_address, l.port, l.resources));
     log::info("{} listening address={} port={}", what, l.bind_address, ports.back());
   }
   return ports;

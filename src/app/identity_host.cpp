@@ -5,6 +5,7 @@
 #include "app/service_host.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/matrix_error.h"
 #include "core/rate_limiter.h"
 #include "core/worker_pool.h"
 #include "crypto/random.h"
@@ -92,7 +93,8 @@ class IdentityHost final : public ServiceHost {
                  .read_timeout = std::chrono::seconds(config.request_read_timeout_seconds)}) {
     identity::add_identity_routes(router_, ctx_);
     router_.add(http::Method::get, "/health", [](http::Request) -> Task<http::Response> { co_return http::Response::text(200, "OK"); });
-    router_.add(http::Method::get, "/metrics", [this](http::Request) -> Task<http::Response> {
+    router_.add(http::Method::get, "/metrics", [this](http::Request req) -> Task<http::Response> {
+      if (!req.listener_serves("metrics")) throw MatrixError(Errc::unrecognized, "Unrecognized request", 404);
       co_return http::Response::text(200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
     });
   }

@@ -54,4 +54,11 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qu
   return out;
 }
 
+bool Request::listener_serves(std::string_view resource) const {
+  if (!listener_resources) return false;
+  for (const auto& r : *listener_resources)
+    if (r == resource) return true;
+  return false;
+}
+
 }  // namespace herald::http

@@ -1,5 +1,6 @@
 #pragma once
 // A parsed HTTP request as handlers see it: plain data, no Beast.
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,10 @@ struct Request {
   std::string body;
   std::string remote_address;
   std::string request_id;
+  // The resources of the listener the request came in on (null: none configured).
+  std::shared_ptr<const std::vector<std::string>> listener_resources;
+
+  bool listener_serves(std::string_view resource) const;
 
   // The first value of a query parameter.
   std::optional<std::string> query_param(std::string_view name) const;

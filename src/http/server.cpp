@@ -43,8 +43,10 @@ Method method_of(bhttp::verb v) {
 }
 
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  Connection(tcp::socket socket, std::shared_ptr<const std::vector<std::string>> resources)
+      : stream(std::move(socket)), resources(std::move(resources)) {}
   beast::tcp_stream stream;
+  std::shared_ptr<const std::vector<std::string>> resources;  // of the listener that accepted it
   bool busy = false;
   // Milliseconds on the steady clock after which the sweeper closes the connection; 0 = no deadline.
   // A sweep once a second replaces per-operation timers, which cost a timer update on every read and write.
@@ -65,6 +67,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   Metrics& metrics;
   ServerOptions options;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::shared_ptr<const std::vector<std::string>>> acceptor_resources;  // one per acceptor
   mutable std::mutex mutex;
   std::set<std::shared_ptr<Connection>> connections;
   std::atomic<bool> stopping{false};
@@ -202,6 +205,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       if (auto it = msg.find(bhttp::field::authorization); it != msg.end()) req.authorization = std::string(it->value());
       req.body = std::move(msg.body());
       req.remote_address = remote;
+      req.listener_resources = conn->resources;
       req.request_id = "r" + std::to_string(++g_request_counter);
       const bool keep_alive = msg.keep_alive() && !stopping;
       Response res = co_await dispatch(req);
@@ -249,7 +253,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     }
   }
 
-  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
+  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::shared_ptr<const std::vector<std::string>> resources) {
     auto self = shared_from_this();
     for (;;) {
       beast::error_code ec;
@@ -261,7 +265,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       }
       if (stopping) co_return;
       socket.set_option(tcp::no_delay(true), ec);
-      auto conn = std::make_shared<Connection>(std::move(socket));
+      auto conn = std::make_shared<Connection>(std::move(socket), resources);
       {
         std::lock_guard lock(mutex);
         connections.insert(conn);
@@ -277,7 +281,7 @@ Server::Server(asio::io_context& io, const Router& router, Metrics& metrics, Ser
 
 Server::~Server() = default;
 
-std::uint16_t Server::listen(const std::string& address, std::uint16_t port) {
+std::uint16_t Server::listen(const std::string& address, std::uint16_t port, std::vector<std::string> resources) {
   const tcp::endpoint endpoint(asio::ip::make_address(address), port);
   auto acceptor = std::make_unique<tcp::acceptor>(asio::make_strand(impl_->io));
   acceptor->open(endpoint.protocol());
@@ -286,14 +290,15 @@ std::uint16_t Server::listen(const std::string& address, std::uint16_t port) {
   acceptor->listen(asio::socket_base::max_listen_connections);
   const std::uint16_t bound = acceptor->local_endpoint().port();
   impl_->acceptors.push_back(std::move(acceptor));
+  impl_->acceptor_resources.push_back(std::make_shared<const std::vector<std::string>>(std::move(resources)));
   return bound;
 }
 
 void Server::start() {
   asio::co_spawn(asio::make_strand(impl_->io), impl_->sweep_loop(), asio::detached);
-  for (auto& acceptor : impl_->acceptors) {
-    tcp::acceptor& a = *acceptor;
-    asio::co_spawn(a.get_executor(), impl_->accept_loop(a), asio::detached);
+  for (std::size_t i = 0; i < impl_->acceptors.size(); ++i) {
+    tcp::acceptor& a = *impl_->acceptors[i];
+    asio::co_spawn(a.get_executor(), impl_->accept_loop(a, impl_->acceptor_resources[i]), asio::detached);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace boost::asio {
 class io_context;
@@ -30,7 +31,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds and listens; returns the bound port (so port 0 works). Throws on failure.
-  std::uint16_t listen(const std::string& address, std::uint16_t port);
+  // `resources`: what the listener is for (client, federation, identity, metrics), seen by handlers.
+  std::uint16_t listen(const std::string& address, std::uint16_t port, std::vector<std::string> resources = {});
   // Starts accepting on every listener.
   void start();
   // Stops accepting; idle connections close now, busy ones after their current response.

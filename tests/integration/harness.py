@@ -25,7 +25,8 @@ def yaml_value(v):
 class HeraldServer:
     subcommand = "homeserver"
 
-    def __init__(self, server_name="localhost", rate_limits_enabled=False, extra_yaml="", rate_limits_yaml=""):
+    def __init__(self, server_name="localhost", rate_limits_enabled=False, extra_yaml="", rate_limits_yaml="",
+                 metrics_listener=False):
         self.dir = tempfile.mkdtemp(prefix="herald-it-")
         self.server_name = server_name
         self.config_path = os.path.join(self.dir, "homeserver.yaml")
@@ -36,6 +37,7 @@ class HeraldServer:
 public_baseurl: "http://127.0.0.1/"
 listeners:
   - {{bind_address: 127.0.0.1, port: 0, tls: false, resources: [client, federation]}}
+{"  - {bind_address: 127.0.0.1, port: 0, resources: [metrics]}" if metrics_listener else ""}
 database: {{backend: sqlite, path: {yaml_value(os.path.join(self.dir, "homeserver.db"))}}}
 signing_key_path: {yaml_value(os.path.join(self.dir, "signing.key"))}
 registration: {{enabled: true}}
@@ -60,7 +62,9 @@ log_level: info
                 raise RuntimeError(f"herald exited with {self.proc.returncode}: {self.read_log()}")
             if os.path.exists(self.port_file):
                 with open(self.port_file) as f:
-                    self.port = int(f.read().split()[0])
+                    ports = [int(p) for p in f.read().split()]
+                self.port = ports[0]
+                self.other_ports = ports[1:]
                 return self
             time.sleep(0.02)
         raise RuntimeError("herald did not start: " + self.read_log())
@@ -92,9 +96,10 @@ log_level: info
     # HTTP ------------------------------------------------------------------------------------------
 
     def request(self, method, path, body=None, token=None, raw=None, headers=None, query=None, timeout=30,
-                source=None):
-        """Returns (status, headers, parsed JSON or text). `source`: another loopback address to come from."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
+                source=None, port=None):
+        """Returns (status, headers, parsed JSON or text). `source`: another loopback address to come from;
+        `port`: another of the server's listeners."""
+        conn = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=timeout,
                                           source_address=(source, 0) if source else None)
         try:
             if query:

@@ -66,8 +66,14 @@ class FoundationTest(unittest.TestCase):
     def test_health_and_metrics(self):
         status, _, body = self.hs.request("GET", "/health")
         self.assertEqual((status, body), (200, "OK"))
-        self.hs.request("GET", "/_matrix/client/versions")
-        status, headers, body = self.hs.request("GET", "/metrics")
+        # /metrics is not on the client port (issue 12): only on a listener with the metrics resource.
+        self.assertError(self.hs.request("GET", "/metrics"), 404, "M_UNRECOGNIZED")
+        hs = HeraldServer(metrics_listener=True).start()
+        self.addCleanup(hs.cleanup)
+        self.addCleanup(hs.stop)
+        hs.request("GET", "/_matrix/client/versions")
+        self.assertEqual(hs.request("GET", "/metrics")[0], 404)
+        status, headers, body = hs.request("GET", "/metrics", port=hs.other_ports[0])
         self.assertEqual(status, 200)
         self.assertIn('herald_http_requests_total{route="/_matrix/client/versions",method="GET",status="200"}', body)
         self.assertIn("herald_http_request_duration_seconds_bucket", body)

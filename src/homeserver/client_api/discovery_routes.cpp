@@ -1,6 +1,7 @@
 // GET /_matrix/client/versions, /.well-known/matrix/client, /capabilities, /health, /metrics.
 #include <nlohmann/json.hpp>
 
+#include "core/matrix_error.h"
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/request_auth.h"
 #include "http/metrics.h"
@@ -39,7 +40,9 @@ Task<http::Response> get_capabilities(http::Request req, ClientApi& api) {
 
 Task<http::Response> get_health(http::Request, ClientApi&) { co_return http::Response::text(200, "OK"); }
 
-Task<http::Response> get_metrics(http::Request, ClientApi& api) {
+Task<http::Response> get_metrics(http::Request req, ClientApi& api) {
+  // Only on a listener with the metrics resource: the public client port does not show it.
+  if (!req.listener_serves("metrics")) throw MatrixError(Errc::unrecognized, "Unrecognized request", 404);
   co_return http::Response::text(200, api.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
 }
 
