@@ -79,6 +79,8 @@ struct IdentityConfig {
   RateLimitOptions rate_limits;
   std::string terms_json = "{}";  // the policies object of GET /terms
   std::size_t lookup_limit = 10000;
+  // The legacy unauthenticated /_matrix/identity/api/v1/store-invite (the seed's third-party invite flow).
+  bool legacy_store_invite = true;
   int io_threads = 1;
   std::size_t max_request_body_bytes = 65536;
   int request_read_timeout_seconds = 30;

@@ -264,6 +264,7 @@ IdentityConfig parse_identity_config(std::string_view yaml_text) {
   if (YAML::Node rl = r.take("rate_limits")) parse_rate_limits(rl, c.rate_limits);
   if (YAML::Node terms = r.take("terms"); terms && !terms.IsNull()) c.terms_json = parse_terms(terms).dump();
   r.read("lookup_limit", c.lookup_limit);
+  r.read("legacy_store_invite", c.legacy_store_invite);
   r.read("io_threads", c.io_threads);
   r.read("max_request_body_bytes", c.max_request_body_bytes);
   r.read("request_read_timeout_seconds", c.request_read_timeout_seconds);

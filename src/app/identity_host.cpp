@@ -60,6 +60,7 @@ identity::IdentityOptions options_of(const IdentityConfig& c) {
   }
   o.terms_policies = nlohmann::json::parse(c.terms_json);
   o.lookup_limit = c.lookup_limit;
+  o.legacy_store_invite = c.legacy_store_invite;
   return o;
 }
 

@@ -12,7 +12,7 @@ namespace {
 constexpr std::array<std::string_view, kRateActionCount> kNames = {
     "login",          "login_address",    "registration",     "message",          "room_creation",
     "join",           "joins_per_room",   "invites_per_room", "invites_per_user", "invites_per_issuer",
-    "third_party_invite", "threepid_validation", "store_invite", "account_data", "presence", "keys", "to_device",
+    "third_party_invite", "threepid_validation", "store_invite", "invite_email", "account_data", "presence", "keys", "to_device",
     "key_backup"};
 constexpr std::size_t kPruneAbove = 100'000;
 }  // namespace
@@ -43,6 +43,7 @@ std::array<RateBucket, kRateActionCount> RateLimitOptions::default_buckets() {
   set(RateAction::third_party_invite, 0.0025, 5);
   set(RateAction::threepid_validation, 0.003, 5);
   set(RateAction::store_invite, 0.3, 10);
+  set(RateAction::invite_email, 0.003, 5);
   set(RateAction::account_data, 2, 30);
   set(RateAction::presence, 1, 10);
   set(RateAction::keys, 5, 50);

@@ -28,7 +28,8 @@ enum class RateAction : std::uint8_t {
   invites_per_issuer,  // per inviter
   third_party_invite,  // per inviter
   threepid_validation, // identity: per address of the requester
-  store_invite,        // identity: per sender
+  store_invite,        // identity: per sender, and per requesting address
+  invite_email,        // identity: invitation emails per target address
   account_data,        // per user
   presence,            // per user
   keys,                // end-to-end key uploads, claims and signatures, per user

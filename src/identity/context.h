@@ -37,6 +37,7 @@ struct IdentityOptions {
   std::string mail_from = "Herald Identity <noreply@localhost>";
   nlohmann::json terms_policies = nlohmann::json::object();  // {"<id>": {"version": ..., "<lang>": {name, url}}}
   std::size_t lookup_limit = 10000;
+  bool legacy_store_invite = true;  // serve the unauthenticated api/v1 store-invite
   std::int64_t session_lifetime_ms = 24LL * 3600 * 1000;
   bool log_email_links = false;  // `herald dev` without SMTP: put the links in the log as well
 };

@@ -419,6 +419,37 @@ class IdentityPolicyTest(unittest.TestCase):
         self.assertIn("private address", is_.read_log())
 
 
+class StoreInviteAbuseTest(MatrixAssertions, unittest.TestCase):
+    """The unauthenticated v1 store-invite: limited per target address and per requesting address whatever
+    `sender` the caller writes, and switched off with legacy_store_invite: false."""
+
+    def v1_invite(self, is_, sender, address):
+        return is_.v1("POST", "/store-invite", body={"medium": "email", "address": address, "room_id": "!r:localhost",
+                                                     "sender": sender})
+
+    def test_varying_the_sender_buys_no_more_emails(self):
+        is_ = IdentityServer(rate_limits_enabled=True).start()
+        try:
+            for i in range(5):
+                self.ok(self.v1_invite(is_, f"@spammer{i}:localhost", "victim@example.org"))
+            self.err(self.v1_invite(is_, "@spammer9:localhost", "victim@example.org"), 429, "M_LIMIT_EXCEEDED")
+            self.assertEqual(len(os.listdir(is_.outbox)), 5)
+            # Other targets: the per-address bucket of the caller (burst 10) ends the spree too.
+            results = [self.v1_invite(is_, f"@s{i}:localhost", f"other{i}@example.org")[0] for i in range(8)]
+            self.assertIn(429, results)
+        finally:
+            is_.stop()
+            is_.cleanup()
+
+    def test_legacy_store_invite_can_be_switched_off(self):
+        is_ = IdentityServer(extra_yaml="legacy_store_invite: false").start()
+        try:
+            self.err(self.v1_invite(is_, "@a:localhost", "x@example.org"), 404, "M_UNRECOGNIZED")
+        finally:
+            is_.stop()
+            is_.cleanup()
+
+
 class OnbindRestartTest(unittest.TestCase):
     """A stored invite, bound while the homeserver fails, reaches it after the identity server restarts."""
 

@@ -13,7 +13,7 @@ Task<http::Response> post_store_invite(http::Request req, IdentityContext& ctx, 
   std::optional<std::string> owner;
   if (version == ApiVersion::v2) owner = co_await authenticate(ctx, req, TermsCheck::required);
   const nlohmann::json params = request_params(req, version);
-  const nlohmann::json answer = co_await store_invite(ctx, params, owner, version);
+  const nlohmann::json answer = co_await store_invite(ctx, params, owner, version, req.remote_address);
   co_return http::Response::json(200, answer);
 }
 

@@ -98,7 +98,10 @@ mail::Message invite_email(const IdentityContext& ctx, const nlohmann::json& par
 }  // namespace
 
 Task<nlohmann::json> store_invite(IdentityContext& ctx, const nlohmann::json& params, std::optional<std::string> owner,
-                                  ApiVersion version) {
+                                  ApiVersion version, std::string requester_address) {
+  if (version == ApiVersion::v1 && !ctx.options.legacy_store_invite) {
+    throw MatrixError(Errc::unrecognized, "The unauthenticated v1 store-invite is disabled here; use v2", 404);
+  }
   // The order of the checks is Sydent's (identity.md §6), which clients and homeservers have come to expect.
   require_params(params, {"medium", "address", "room_id", "sender"});
   for (const auto& [k, v] : params.items()) {
@@ -112,9 +115,15 @@ Task<nlohmann::json> store_invite(IdentityContext& ctx, const nlohmann::json& pa
   if (owner && *owner != sender) throw MatrixError(Errc::unauthorized, "'sender' doesn't match the token's owner", 403);
   if (!UserId::parse(sender)) throw MatrixError(Errc::invalid_param, "'sender' is not a Matrix user ID");
   if (room_id.empty() || room_id.front() != '!') throw MatrixError(Errc::invalid_param, "'room_id' is not a room ID");
-  ctx.limiter.take_or_throw(RateAction::store_invite, sender);
-
+  // Per sender (which a v1 caller writes itself), per requesting address and per target address: varying
+  // one of them does not buy more emails.
   const auto canonical = canonical_address(medium, address);
+  const std::string from_address = "address|" + requester_address;
+  const std::string target = canonical.value_or(address);
+  ctx.limiter.take_all_or_throw({{RateAction::store_invite, sender},
+                                 {RateAction::store_invite, from_address},
+                                 {RateAction::invite_email, target}});
+
   if (canonical) {
     const auto bound = co_await ctx.db.read([&](storage::sql::Connection& c) {
       return association_store::find(c, medium, *canonical);

@@ -15,8 +15,9 @@ struct IdentityContext;
 enum class ApiVersion { v1, v2 };
 
 // `owner`: the authenticated account (v2), which must be the sender; nullopt on the legacy v1 path.
+// `requester_address`: the caller's IP address (rate limits).
 Task<nlohmann::json> store_invite(IdentityContext& ctx, const nlohmann::json& params, std::optional<std::string> owner,
-                                  ApiVersion version);
+                                  ApiVersion version, std::string requester_address);
 Task<nlohmann::json> sign_ed25519(IdentityContext& ctx, const nlohmann::json& params);
 
 }  // namespace herald::identity
