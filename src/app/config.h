@@ -52,6 +52,8 @@ struct HomeserverConfig {
   int io_threads = 2;
   std::size_t max_request_body_bytes = 65536;
   int request_read_timeout_seconds = 30;
+  std::size_t max_connections = 10000;             // also kept below the open-file limit
+  std::size_t max_connections_per_address = 200;
   std::string log_level = "info";
 };
 
@@ -84,6 +86,8 @@ struct IdentityConfig {
   int io_threads = 1;
   std::size_t max_request_body_bytes = 65536;
   int request_read_timeout_seconds = 30;
+  std::size_t max_connections = 10000;             // also kept below the open-file limit
+  std::size_t max_connections_per_address = 200;
   std::string log_level = "info";
 };
 

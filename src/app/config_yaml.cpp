@@ -268,6 +268,11 @@ IdentityConfig parse_identity_config(std::string_view yaml_text) {
   r.read("io_threads", c.io_threads);
   r.read("max_request_body_bytes", c.max_request_body_bytes);
   r.read("request_read_timeout_seconds", c.request_read_timeout_seconds);
+  r.read("max_connections", c.max_connections);
+  r.read("max_connections_per_address", c.max_connections_per_address);
+  if (c.max_connections < 1 || c.max_connections_per_address < 1) {
+    throw ConfigError("'max_connections' and 'max_connections_per_address' must be at least 1");
+  }
   r.read("log_level", c.log_level);
   r.finish();
   check_common(c.server_name, c.public_baseurl, c.io_threads, c.max_request_body_bytes, c.request_read_timeout_seconds,
@@ -361,6 +366,11 @@ HomeserverConfig parse_homeserver_config(std::string_view yaml_text) {
   r.read("io_threads", c.io_threads);
   r.read("max_request_body_bytes", c.max_request_body_bytes);
   r.read("request_read_timeout_seconds", c.request_read_timeout_seconds);
+  r.read("max_connections", c.max_connections);
+  r.read("max_connections_per_address", c.max_connections_per_address);
+  if (c.max_connections < 1 || c.max_connections_per_address < 1) {
+    throw ConfigError("'max_connections' and 'max_connections_per_address' must be at least 1");
+  }
   r.read("log_level", c.log_level);
   r.finish();
 

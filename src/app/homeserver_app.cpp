@@ -2,6 +2,8 @@
 // outbound calls), and on SIGINT/SIGTERM lets in-flight requests finish before closing storage.
 #include "app/homeserver_app.h"
 
+#include <sys/resource.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -60,11 +62,21 @@ struct HostFactories {
   const IdentityConfig* identity = nullptr;
 };
 
+// Every connection costs a descriptor: take all the open-file limit allows (soft up to hard).
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0) log::info("open-file limit raised from {} to {}", before, limit.rlim_cur);
+}
+
 int run(const HostFactories& what, const std::string& log_level, int io_threads, const RunOptions& options) {
   log::Level level = log::Level::info;
   log::parse_level(log_level, level);
   log::init(level);
   crypto::init();
+  raise_open_file_limit();
 
   boost::asio::io_context io(io_threads);
   boost::asio::io_context outbound(1);

@@ -91,7 +91,9 @@ class IdentityHost final : public ServiceHost {
              .lookup_pepper = load_pepper(db_)},
         server_(io, router_, metrics_,
                 {.body_limit = config.max_request_body_bytes,
-                 .read_timeout = std::chrono::seconds(config.request_read_timeout_seconds)}) {
+                 .read_timeout = std::chrono::seconds(config.request_read_timeout_seconds),
+                 .max_connections = config.max_connections,
+                 .max_connections_per_address = config.max_connections_per_address}) {
     identity::add_identity_routes(router_, ctx_);
     router_.add(http::Method::get, "/health", [](http::Request) -> Task<http::Response> { co_return http::Response::text(200, "OK"); });
     router_.add(http::Method::get, "/metrics", [this](http::Request req) -> Task<http::Response> {

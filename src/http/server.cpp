@@ -11,9 +11,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <mutex>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "core/log.h"
@@ -43,10 +46,11 @@ Method method_of(bhttp::verb v) {
 }
 
 struct Connection {
-  Connection(tcp::socket socket, std::shared_ptr<const std::vector<std::string>> resources)
-      : stream(std::move(socket)), resources(std::move(resources)) {}
+  Connection(tcp::socket socket, std::shared_ptr<const std::vector<std::string>> resources, std::string address)
+      : stream(std::move(socket)), resources(std::move(resources)), address(std::move(address)) {}
   beast::tcp_stream stream;
   std::shared_ptr<const std::vector<std::string>> resources;  // of the listener that accepted it
+  std::string address;                                        // the peer's IP address
   bool busy = false;
   // Milliseconds on the steady clock after which the sweeper closes the connection; 0 = no deadline.
   // A sweep once a second replaces per-operation timers, which cost a timer update on every read and write.
@@ -60,7 +64,17 @@ std::int64_t steady_ms() {
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   Impl(asio::io_context& io, const Router& router, Metrics& metrics, ServerOptions options)
-      : io(io), router(router), metrics(metrics), options(std::move(options)) {}
+      : io(io), router(router), metrics(metrics), options(std::move(options)) {
+    // Never more connections than descriptors left after the reserve.
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+      const std::size_t usable = limit.rlim_cur > kReservedDescriptors * 2 ? limit.rlim_cur - kReservedDescriptors
+                                                                          : limit.rlim_cur / 2;
+      max_connections = std::min(this->options.max_connections, usable);
+    } else {
+      max_connections = this->options.max_connections;
+    }
+  }
 
   asio::io_context& io;
   const Router& router;
@@ -70,7 +84,22 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::vector<std::shared_ptr<const std::vector<std::string>>> acceptor_resources;  // one per acceptor
   mutable std::mutex mutex;
   std::set<std::shared_ptr<Connection>> connections;
+  std::unordered_map<std::string, std::size_t> per_address;  // open connections by peer address (mutex held)
+  std::size_t max_connections = 0;
   std::atomic<bool> stopping{false};
+  // Refusals and accept failures are logged at most once per interval, with a count.
+  std::atomic<std::int64_t> last_warning_ms{0};
+  std::atomic<std::uint64_t> unlogged_warnings{0};
+
+  void warn_throttled(const std::string& what) {
+    const std::int64_t now = steady_ms();
+    std::int64_t last = last_warning_ms.load();
+    if (now - last < 10'000 || !last_warning_ms.compare_exchange_strong(last, now)) {
+      ++unlogged_warnings;
+      return;
+    }
+    log::warn("{} ({} similar in the last interval)", what, unlogged_warnings.exchange(0));
+  }
 
   void add_common_headers(bhttp::response<bhttp::string_body>& out) const {
     out.set(bhttp::field::server, options.server_header);
@@ -227,6 +256,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     {
       std::lock_guard lock(mutex);
       connections.erase(conn);
+      if (auto it = per_address.find(conn->address); it != per_address.end() && --it->second == 0) per_address.erase(it);
     }
     metrics.connection_closed();
   }
@@ -260,12 +290,33 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(io), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopping || ec == asio::error::operation_aborted) co_return;
-        log::warn("accept failed: {}", ec.message());
+        // Out of descriptors (EMFILE/ENFILE) or the like: back off instead of spinning, keep serving the
+        // connections already open, and say so once in a while.
+        warn_throttled("accept failed: " + ec.message());
+        asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(200));
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
       if (stopping) co_return;
       socket.set_option(tcp::no_delay(true), ec);
-      auto conn = std::make_shared<Connection>(std::move(socket), resources);
+      std::string address = "unknown";
+      if (auto ep = socket.remote_endpoint(ec); !ec) address = ep.address().to_string();
+      bool admitted = false;
+      {
+        std::lock_guard lock(mutex);
+        if (connections.size() < max_connections && per_address[address] < options.max_connections_per_address) {
+          ++per_address[address];
+          admitted = true;
+        } else if (per_address[address] == 0) {
+          per_address.erase(address);
+        }
+      }
+      if (!admitted) {
+        warn_throttled("connection refused: over the connection limits (address " + address + ")");
+        socket.close(ec);
+        continue;
+      }
+      auto conn = std::make_shared<Connection>(std::move(socket), resources, address);
       {
         std::lock_guard lock(mutex);
         connections.insert(conn);

@@ -21,7 +21,13 @@ struct ServerOptions {
   std::size_t header_limit = 16384;
   std::chrono::seconds read_timeout{30};
   std::string server_header = "Herald";
+  // Open connections at most, in all and from one address; the total is also kept below the open-file
+  // limit minus kReservedDescriptors (the database, logs and outbound calls need descriptors too).
+  std::size_t max_connections = 10000;
+  std::size_t max_connections_per_address = 200;
 };
+
+inline constexpr std::size_t kReservedDescriptors = 128;
 
 class Server {
  public:

@@ -26,7 +26,7 @@ class HeraldServer:
     subcommand = "homeserver"
 
     def __init__(self, server_name="localhost", rate_limits_enabled=False, extra_yaml="", rate_limits_yaml="",
-                 metrics_listener=False):
+                 metrics_listener=False, command_prefix=None):
         self.dir = tempfile.mkdtemp(prefix="herald-it-")
         self.server_name = server_name
         self.config_path = os.path.join(self.dir, "homeserver.yaml")
@@ -49,12 +49,13 @@ log_level: info
 """)
         self.proc = None
         self.port = None
+        self.command_prefix = command_prefix or []
 
     def start(self, timeout=20):
         if os.path.exists(self.port_file):
             os.remove(self.port_file)
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([HERALD_BIN, self.subcommand, "--config", self.config_path, "--port-file",
+        self.proc = subprocess.Popen([*getattr(self, "command_prefix", []), HERALD_BIN, self.subcommand, "--config", self.config_path, "--port-file",
                                       self.port_file], stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
         while time.time() < deadline:

@@ -1,5 +1,8 @@
 """Issue 12: what a hostile client finds must stay fixed: no membership leak to non-members, one validation
 of identifiers and sizes at every entry point, and HTTP edge cases answered with the right status."""
+import http.client
+import socket
+import time
 import unittest
 import urllib.parse
 
@@ -53,6 +56,42 @@ class HostileInputTest(UsersOnOneServer):
         self.assertTrue(bad_length.startswith(b"HTTP/1.1 400"), bad_length[:80])
         # The server is still fine.
         self.ok(self.hs.request("GET", "/_matrix/client/versions"))
+
+
+class DescriptorExhaustionTest(MatrixAssertions, unittest.TestCase):
+    """A flood of idle connections under a low open-file limit: open connections keep being served, the log
+    is not flooded, and the server serves again once the flood is gone."""
+
+    def test_a_connection_flood_does_not_take_the_server_down(self):
+        hs = HeraldServer(command_prefix=["prlimit", "--nofile=256:256"]).start()
+        flood = []
+        try:
+            kept = http.client.HTTPConnection("127.0.0.1", hs.port, timeout=10)
+            kept.request("GET", "/_matrix/client/versions")
+            self.assertEqual(kept.getresponse().read() and 200, 200)
+            for _ in range(400):
+                try:
+                    flood.append(socket.create_connection(("127.0.0.1", hs.port), timeout=5))
+                except OSError:
+                    break
+            time.sleep(1.0)
+            kept.request("GET", "/_matrix/client/versions")
+            response = kept.getresponse()
+            self.assertEqual(response.status, 200)
+            response.read()
+            log = hs.read_log()
+            self.assertIn("over the connection limits", log)
+            self.assertLess(log.count("connection refused") + log.count("accept failed"), 10, "the log is throttled")
+            for s in flood:
+                s.close()
+            flood.clear()
+            time.sleep(0.5)
+            self.ok(hs.request("GET", "/_matrix/client/versions"))
+        finally:
+            for s in flood:
+                s.close()
+            hs.stop()
+            hs.cleanup()
 
 
 class FailedLoginLockoutTest(MatrixAssertions, unittest.TestCase):
