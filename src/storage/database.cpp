@@ -36,6 +36,8 @@ struct Database::Impl {
   std::mutex readers_mutex;
   std::vector<std::unique_ptr<sql::Connection>> idle_readers;
   std::unique_ptr<boost::asio::thread_pool> reader_pool;
+  // Long reads (catch-up syncs) queue here, on their own thread, so they cannot take every reader.
+  std::unique_ptr<boost::asio::thread_pool> bulk_pool;
 
   void writer_loop() {
     for (;;) {
@@ -106,6 +108,7 @@ Database::Database(ConnectionFactory factory, int readers, std::string_view sche
   impl_->writer = impl_->factory(false);
   apply_migrations(*impl_->writer, schema);
   impl_->reader_pool = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(std::max(1, readers)));
+  impl_->bulk_pool = std::make_unique<boost::asio::thread_pool>(1);
   impl_->writer_thread = std::thread([impl = impl_.get()] { impl->writer_loop(); });
 }
 
@@ -120,6 +123,7 @@ void Database::close() {
   impl_->wake.notify_all();
   impl_->writer_thread.join();
   impl_->reader_pool->join();
+  impl_->bulk_pool->join();
 }
 
 namespace {
@@ -146,10 +150,11 @@ Task<void> Database::write_erased(std::function<void(sql::Connection&)>& fn) {
       initiate, boost::asio::use_awaitable);
 }
 
-Task<void> Database::read_erased(std::function<void(sql::Connection&)>& fn) {
-  auto initiate = [this, &fn](auto handler) {
+Task<void> Database::read_erased(std::function<void(sql::Connection&)>& fn, ReadKind kind) {
+  boost::asio::thread_pool& pool = kind == ReadKind::bulk ? *impl_->bulk_pool : *impl_->reader_pool;
+  auto initiate = [this, &fn, &pool](auto handler) {
     auto complete = resumer(std::move(handler));
-    boost::asio::post(*impl_->reader_pool, [this, &fn, complete] {
+    boost::asio::post(pool, [this, &fn, complete] {
       std::exception_ptr error;
       try {
         auto conn = impl_->take_reader();

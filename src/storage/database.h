@@ -40,24 +40,28 @@ class Database {
     }
   }
 
+  // interactive: the reader threads. bulk: one thread of its own, for reads that may be long (a sync
+  // catching up); however many wait there, interactive reads keep their threads.
+  enum class ReadKind { interactive, bulk };
+
   // Runs fn(connection) on a reader thread (sees committed data only).
   template <class F>
-  Task<std::invoke_result_t<F&, sql::Connection&>> read(F fn) {
+  Task<std::invoke_result_t<F&, sql::Connection&>> read(F fn, ReadKind kind = ReadKind::interactive) {
     using R = std::invoke_result_t<F&, sql::Connection&>;
     if constexpr (std::is_void_v<R>) {
       std::function<void(sql::Connection&)> erased = std::move(fn);
-      co_await read_erased(erased);
+      co_await read_erased(erased, kind);
     } else {
       std::optional<R> out;
       std::function<void(sql::Connection&)> erased = [&out, &fn](sql::Connection& c) { out.emplace(fn(c)); };
-      co_await read_erased(erased);
+      co_await read_erased(erased, kind);
       co_return std::move(*out);
     }
   }
 
   // fn must outlive the await (it is the caller's local).
   Task<void> write_erased(std::function<void(sql::Connection&)>& fn);
-  Task<void> read_erased(std::function<void(sql::Connection&)>& fn);
+  Task<void> read_erased(std::function<void(sql::Connection&)>& fn, ReadKind kind = ReadKind::interactive);
 
   // Blocking forms for start-up and offline commands (never on an io thread).
   void write_sync(const std::function<void(sql::Connection&)>& fn);

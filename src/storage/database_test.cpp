@@ -5,7 +5,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <atomic>
+#include <future>
 #include <stdexcept>
+#include <thread>
 
 #include "storage/migrations.h"
 #include "storage/room_store.h"
@@ -73,6 +76,32 @@ TEST(Database, ExceptionsReachTheCaller) {
                std::runtime_error);
   EXPECT_THROW(run_task(db.read([](sql::Connection& c) { c.execute("SELECT * FROM no_such_table"); })),
                std::runtime_error);
+}
+
+TEST(Database, BulkReadsCannotStarveInteractiveOnes) {
+  TempDir dir;
+  Database db(sqlite::connection_factory((dir.path() / "db.sqlite").string()), 1);
+  db.write_sync([](sql::Connection& c) { c.execute_script("CREATE TABLE t (x INTEGER)"); });
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> bulk_done{0};
+  // Two long bulk reads (the first holds its thread until released; the second queues behind it) ...
+  boost::asio::io_context io;
+  for (int i = 0; i < 2; ++i) {
+    boost::asio::co_spawn(io, db.read([released, &bulk_done](sql::Connection& c) {
+                                c.query_one("SELECT COUNT(*) FROM t");
+                                released.wait();
+                                ++bulk_done;
+                              }, Database::ReadKind::bulk),
+                          boost::asio::detached);
+  }
+  std::thread background([&io] { io.run(); });
+  // ... and the one interactive reader thread still answers at once.
+  EXPECT_EQ(run_task(count_rows(db)), 0);
+  EXPECT_EQ(bulk_done.load(), 0);
+  release.set_value();
+  background.join();
+  EXPECT_EQ(bulk_done.load(), 2);
 }
 
 TEST(Migrations, Version5KeepsEveryRoomsCurrentStateAndMemberships) {

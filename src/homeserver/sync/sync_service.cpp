@@ -68,6 +68,8 @@ constexpr const char* kStrippedTypes[] = {"m.room.create", "m.room.name",  "m.ro
                                           "m.room.join_rules", "m.room.canonical_alias", "m.room.encryption"};
 constexpr std::int64_t kDefaultTimelineLimit = 10;
 constexpr std::int64_t kMaxToDevicePerSync = 100;
+// How far behind a sync may be and still count as an interactive read.
+constexpr std::int64_t kCatchUpPositions = 200;
 // How many events a filtered timeline scans before it gives up and marks the timeline limited.
 constexpr std::int64_t kMaxScannedEvents = 2000;
 
@@ -428,8 +430,12 @@ Task<nlohmann::json> SyncService::sync(SyncRequest req) {
     const std::int64_t to = notifier_.position();
     std::vector<std::string> joined_rooms;
     bool has_news = false;
+    // A sync far behind (or an initial one) may read a lot: it waits in the bulk queue, so a herd of them
+    // cannot starve /messages and other interactive reads.
+    const auto kind = !req.since || to - since > kCatchUpPositions ? storage::Database::ReadKind::bulk
+                                                                  : storage::Database::ReadKind::interactive;
     nlohmann::json result = co_await db_.read(
-        [&](storage::sql::Connection& c) { return build(c, req, since, to, joined_rooms, has_news); });
+        [&](storage::sql::Connection& c) { return build(c, req, since, to, joined_rooms, has_news); }, kind);
     const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     // An initial (or full-state) sync answers at once; with a `since` token, only news or the timeout does.
     if (has_news || !req.since || req.full_state || remaining.count() <= 0) co_return result;
