@@ -19,9 +19,7 @@ std::set<std::string> users_sharing_a_room(storage::sql::Connection& c, const st
 
 DeviceListDelta device_list_delta(storage::sql::Connection& c, const std::string& user, std::int64_t since, std::int64_t to) {
   DeviceListDelta d;
-  const std::set<std::string> sharing = users_sharing_a_room(c, user);
-  for (const auto& u : storage::e2e_key_store::device_lists_changed(c, since, to))
-    if (sharing.contains(u)) d.changed.insert(u);
+  const std::set<std::string> changed = storage::e2e_key_store::device_lists_changed(c, since, to);
   // Membership changes in range, in rooms the user is or was in.
   std::set<std::string> my_rooms;
   for (const auto& m : rs::memberships_of(c, user)) my_rooms.insert(m.room_id);
@@ -47,6 +45,11 @@ DeviceListDelta device_list_delta(storage::sql::Connection& c, const std::string
       touched.insert(member);
     }
   }
+  // Who shares a room with the user is read only when something changed (most syncs: nothing did).
+  if (changed.empty() && touched.empty()) return d;
+  const std::set<std::string> sharing = users_sharing_a_room(c, user);
+  for (const auto& u : changed)
+    if (sharing.contains(u)) d.changed.insert(u);
   for (const auto& u : touched) {
     if (u == user) continue;
     if (sharing.contains(u)) d.changed.insert(u);
