@@ -3,6 +3,7 @@
 # usage: scripts/fuzz.sh [seconds-per-target] [target...]     (default: 300 s, every target in fuzz/corpus/)
 # FUZZ_JOBS=2 runs two targets at once. New inputs go to a scratch dir (FUZZ_OUT, default a mktemp dir),
 # never into the repository; crash inputs are left in $FUZZ_OUT/<target>/findings/ and listed at the end.
+# FUZZ_FLAGS adds libFuzzer flags, e.g. "-fork=1 -ignore_crashes=1" to go on past a known finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-300}
@@ -27,7 +28,7 @@ run_one() {
   # -timeout: an input taking 10 s is a finding (hang); -rss_limit_mb: so is 2 GB of memory.
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     build-fuzz/fuzz/"$t"_fuzz "$dir/new" "fuzz/corpus/$t" -max_total_time="$seconds" -timeout=10 \
-    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$dir/findings/" >"$dir/log" 2>&1 || true
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$dir/findings/" ${FUZZ_FLAGS:-} >"$dir/log" 2>&1 || true
 }
 
 summary() {
