@@ -38,7 +38,9 @@ summary() {
   grep -E 'stat::number_of_executed_units|ERROR: (AddressSanitizer|libFuzzer)|runtime error:|SUMMARY:' "$dir/log" \
     | sed 's/^/    /' | head -8 || true
   local f
-  for f in "$dir"/findings/*; do [[ -e $f ]] && echo "    finding: $f"; done
+  for f in "$dir"/findings/*; do
+    if [[ -e $f ]]; then echo "    finding: $f"; fi
+  done
 }
 
 running=0
