@@ -33,6 +33,7 @@
 #include "storage/account_data_store.h"
 #include "storage/presence_store.h"
 #include "storage/room_store.h"
+#include "storage/to_device_store.h"
 #include "storage/sqlite/sqlite_connection.h"
 
 namespace herald::app {
@@ -43,7 +44,8 @@ std::int64_t max_stream_position(storage::Database& db) {
   std::int64_t position = 0;
   db.read_sync([&](storage::sql::Connection& c) {
     position = std::max({storage::room_store::max_stream(c), storage::account_data_store::max_stream(c),
-                         storage::presence_store::max_stream(c), storage::e2e_key_store::max_stream(c)});
+                         storage::presence_store::max_stream(c), storage::e2e_key_store::max_stream(c),
+                         storage::to_device_store::max_stream(c)});
   });
   return position;
 }

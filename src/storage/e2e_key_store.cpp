@@ -1,6 +1,5 @@
 #include "storage/e2e_key_store.h"
 
-#include <algorithm>
 #include <set>
 
 #include "storage/sql/connection.h"
@@ -137,9 +136,7 @@ std::set<std::string> device_lists_changed(sql::Connection& c, std::int64_t sinc
 }
 
 std::int64_t max_stream(sql::Connection& c) {
-  auto a = c.query_one("SELECT COALESCE(MAX(stream_ordering), 0) FROM device_list_changes")->get_int(0);
-  auto b = c.query_one("SELECT COALESCE(MAX(stream_ordering), 0) FROM to_device_messages")->get_int(0);
-  return std::max(a, b);
+  return c.query_one("SELECT COALESCE(MAX(stream_ordering), 0) FROM device_list_changes")->get_int(0);
 }
 
 }  // namespace herald::storage::e2e_key_store

@@ -31,6 +31,10 @@ void delete_device(sql::Connection& c, const std::string& user, const std::strin
   c.execute("DELETE FROM to_device_transactions WHERE user_id = $1 AND device_id = $2", {user, device});
 }
 
+std::int64_t max_stream(sql::Connection& c) {
+  return c.query_one("SELECT COALESCE(MAX(stream_ordering), 0) FROM to_device_messages")->get_int(0);
+}
+
 bool first_transaction(sql::Connection& c, const std::string& user, const std::string& device, const std::string& txn_key) {
   if (c.query_one("SELECT 1 FROM to_device_transactions WHERE user_id = $1 AND device_id = $2 AND txn_key = $3",
                   {user, device, txn_key}))

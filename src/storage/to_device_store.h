@@ -26,6 +26,7 @@ std::vector<StoredToDevice> pending(sql::Connection& c, const std::string& user,
 void delete_up_to(sql::Connection& c, const std::string& user, const std::string& device, std::int64_t stream);
 void delete_device(sql::Connection& c, const std::string& user, const std::string& device);
 // False when the (sending device, transaction) was seen before; records it otherwise.
+std::int64_t max_stream(sql::Connection& c);
 bool first_transaction(sql::Connection& c, const std::string& user, const std::string& device, const std::string& txn_key);
 
 }  // namespace to_device_store

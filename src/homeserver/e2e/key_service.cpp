@@ -93,9 +93,7 @@ Task<void> KeyService::notify_change(std::string user, std::int64_t position) {
     for (const auto& m : storage::room_store::memberships_of(c, user))
       if (m.membership == "join") rooms.push_back(m.room_id);
   });
-  const std::vector<std::string> self{user};
-  notifier_.notify_users(position, self);
-  for (const auto& room : rooms) notifier_.notify(position, room, {});
+  notifier_.notify_user_and_rooms(position, user, rooms);
 }
 
 Task<nlohmann::json> KeyService::upload(UserId user, std::string device_id, nlohmann::json body) {
@@ -374,10 +372,7 @@ std::function<void()> KeyService::delete_device_keys(storage::sql::Connection& c
   std::vector<std::string> rooms;
   for (const auto& m : storage::room_store::memberships_of(c, user))
     if (m.membership == "join") rooms.push_back(m.room_id);
-  return [this, user, position, rooms] {
-    notifier_.notify_users(position, {user});
-    for (const auto& room : rooms) notifier_.notify(position, room, {});
-  };
+  return [this, user, position, rooms] { notifier_.notify_user_and_rooms(position, user, rooms); };
 }
 
 }  // namespace herald::homeserver

@@ -41,9 +41,7 @@ Task<void> PresenceService::set(UserId user, std::string state, std::optional<st
       if (m.membership == "join") rooms.push_back(m.room_id);
   });
   // Everyone in the user's rooms listens on those rooms; the user on themselves.
-  const std::vector<std::string> self{p.user_id};
-  notifier_.notify_users(p.stream, self);
-  for (const auto& room : rooms) notifier_.notify(p.stream, room, {});
+  notifier_.notify_user_and_rooms(p.stream, p.user_id, rooms);
 }
 
 Task<nlohmann::json> PresenceService::get(UserId observer, UserId target) {

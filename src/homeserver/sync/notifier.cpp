@@ -54,6 +54,18 @@ void Notifier::notify_users(std::int64_t position, const std::vector<std::string
   wake_users(position, users);
 }
 
+void Notifier::notify_user_and_rooms(std::int64_t position, const std::string& user,
+                                     const std::vector<std::string>& rooms) {
+  advance(position);
+  std::lock_guard lock(mutex_);
+  wake_users(position, {user});
+  for (const auto& room : rooms) {
+    auto& room_last = last_for_room_[room];
+    room_last = std::max(room_last, position);
+    wake(room_waiters_, room);
+  }
+}
+
 void Notifier::shutdown() {
   std::lock_guard lock(mutex_);
   shutting_down_ = true;

@@ -25,6 +25,8 @@ class Notifier {
   void notify(std::int64_t position, const std::string& room_id, const std::vector<std::string>& users);
   // After a commit that concerns only these users (their account data, say).
   void notify_users(std::int64_t position, const std::vector<std::string>& users);
+  // After a commit about one user that everyone in their rooms sees (presence, device lists).
+  void notify_user_and_rooms(std::int64_t position, const std::string& user, const std::vector<std::string>& rooms);
   // Waits until something happens after `since` in one of `rooms` or for `user`, or the timeout passes.
   Task<void> wait(std::string user, std::vector<std::string> rooms, std::int64_t since, std::chrono::milliseconds timeout);
   // Wakes every waiter and makes later waits return at once (shutdown: long-polls answer now).
