@@ -37,9 +37,7 @@
 #include "storage/sqlite/sqlite_connection.h"
 
 namespace herald::app {
-namespace {
 
-// The last position of the stream room events, account data and presence share.
 std::int64_t max_stream_position(storage::Database& db) {
   std::int64_t position = 0;
   db.read_sync([&](storage::sql::Connection& c) {
@@ -49,6 +47,8 @@ std::int64_t max_stream_position(storage::Database& db) {
   });
   return position;
 }
+
+namespace {
 
 class HomeserverHost final : public ServiceHost {
  public:

@@ -1,5 +1,6 @@
 // herald: the command line (CLI11). `herald homeserver --config FILE`, `herald identity --config FILE`,
-// `herald dev`, `herald generate-config [--identity]`, `herald register-user`, `herald --version`.
+// `herald dev`, `herald generate-config [--identity]`, `herald register-user`, `herald receive-pdus`,
+// `herald --version`.
 #include <malloc.h>
 
 #include <CLI/CLI.hpp>
@@ -60,6 +61,16 @@ int main(int argc, char** argv) {
   reg->add_option("--password,-p", password, "Password (read from stdin when omitted)");
   reg->add_flag("--admin,-a", admin, "Make the user a server admin");
 
+  std::string room_id;
+  std::vector<std::string> trusted_keys;
+  auto* recv = cli.add_subcommand(
+      "receive-pdus", "Hand a room PDUs (one JSON object per line on stdin) through the event pipeline, as federation "
+                      "will; prints each one's outcome (admin and test tool)");
+  recv->add_option("--config,-c", config_path, "YAML configuration file (default: the dev configuration under --data)");
+  recv->add_option("--data", data_dir, "Data directory of `herald dev`")->capture_default_str();
+  recv->add_option("--room,-r", room_id, "The room the PDUs belong to")->required();
+  recv->add_option("--trust-key", trusted_keys, "A server's signing key to verify with: server,ed25519:id,base64 (repeatable)");
+
   CLI11_PARSE(cli, argc, argv);
 
   try {
@@ -92,6 +103,10 @@ int main(int argc, char** argv) {
         return 1;
       }
       return register_user_offline(config, username, password, admin);
+    }
+    if (recv->parsed()) {
+      const HomeserverConfig config = config_path.empty() ? dev_homeserver_config(data_dir) : load_homeserver_config(config_path);
+      return receive_pdus_offline(config, room_id, trusted_keys, std::cin, std::cout);
     }
   } catch (const ConfigError& e) {
     std::cerr << "herald: configuration error: " << e.what() << "\n";

@@ -17,6 +17,9 @@ class io_context;
 namespace herald::http {
 class Server;
 }
+namespace herald::storage {
+class Database;
+}
 
 namespace herald::app {
 
@@ -37,6 +40,10 @@ class ServiceHost {
 // Binds `server` on every listener, logging each; returns the bound ports in order. Throws on failure.
 std::vector<std::uint16_t> listen_on(http::Server& server, const std::vector<ListenerConfig>& listeners,
                                      std::string_view what);
+
+// The last position of the stream that room events, account data, presence, key changes and to-device
+// messages share, as stored.
+std::int64_t max_stream_position(storage::Database& db);
 
 // io serves requests; outbound runs calls to other servers (OpenID checks, onbind) on its own thread.
 std::unique_ptr<ServiceHost> make_homeserver_host(const HomeserverConfig& config, boost::asio::io_context& io,

@@ -1,5 +1,6 @@
 #include "storage/room_store.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "storage/sql/connection.h"
@@ -52,12 +53,16 @@ std::int64_t max_stream(sql::Connection& c) {
   return c.query_one("SELECT COALESCE(MAX(stream_ordering), 0) FROM events")->get_int(0);
 }
 
-void insert_event(sql::Connection& c, const NewEventRow& row) {
+void insert_event_row(sql::Connection& c, const NewEventRow& row, const std::optional<EventStateGroups>& state) {
   c.execute(
-      "INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, membership, pdu, unsigned_json) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      "INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, membership, pdu, unsigned_json, "
+      "state_before, state_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
       {row.stream, row.event_id, row.room_id, row.type, sql::nullable(row.state_key), row.sender,
-       sql::nullable(row.membership), row.pdu, sql::nullable(row.unsigned_json)});
+       sql::nullable(row.membership), row.pdu, sql::nullable(row.unsigned_json),
+       state ? sql::Value(state->before) : sql::Value(nullptr), state ? sql::Value(state->after) : sql::Value(nullptr)});
+}
+
+void apply_to_current_state(sql::Connection& c, const NewEventRow& row) {
   if (!row.state_key) return;
   // A member's current state is its memberships row; all other current state is in current_state.
   if (row.type == "m.room.member" && row.membership) {
@@ -75,6 +80,36 @@ void insert_event(sql::Connection& c, const NewEventRow& row) {
       {row.room_id, row.type, *row.state_key, row.event_id});
 }
 
+void set_current_state_entry(sql::Connection& c, const std::string& room_id, const rooms::StateKey& key,
+                             const std::optional<std::string>& event_id) {
+  const bool member = key.first == "m.room.member";
+  if (!event_id) {
+    if (member) c.execute("DELETE FROM memberships WHERE room_id = $1 AND user_id = $2", {room_id, key.second});
+    else c.execute("DELETE FROM current_state WHERE room_id = $1 AND type = $2 AND state_key = $3", {room_id, key.first, key.second});
+    return;
+  }
+  auto r = c.query_one("SELECT stream_ordering, membership, sender FROM events WHERE event_id = $1", {*event_id});
+  if (!r) return;  // only timeline events are current state
+  apply_to_current_state(c, NewEventRow{r->get_int(0), *event_id, room_id, key.first, key.second, r->get_text(2),
+                                        r->opt_text(1), std::string(), std::nullopt});
+}
+
+void insert_event(sql::Connection& c, const NewEventRow& row) {
+  insert_event_row(c, row, std::nullopt);
+  apply_to_current_state(c, row);
+}
+
+std::vector<std::pair<rooms::StateKey, std::string>> state_ids_before(sql::Connection& c, const std::string& room_id,
+                                                                     std::int64_t before) {
+  std::vector<std::pair<rooms::StateKey, std::string>> out;
+  for (const auto& r : c.query("SELECT e.type, e.state_key, e.event_id FROM events e JOIN "
+                               "(SELECT MAX(stream_ordering) AS s FROM events WHERE room_id = $1 AND state_key IS NOT NULL "
+                               "AND stream_ordering < $2 GROUP BY type, state_key) m ON e.stream_ordering = m.s",
+                               {room_id, before}))
+    out.emplace_back(rooms::StateKey{r.get_text(0), r.get_text(1)}, r.get_text(2));
+  return out;
+}
+
 void mark_redacted(sql::Connection& c, const std::string& event_id, const std::string& redaction_id) {
   c.execute("UPDATE events SET redacted_by = $2 WHERE event_id = $1 AND redacted_by IS NULL", {event_id, redaction_id});
 }
@@ -87,12 +122,48 @@ std::vector<StoredEvent> current_state(sql::Connection& c, const std::string& ro
       {room_id}));
 }
 
-std::vector<StoredEvent> state_before(sql::Connection& c, const std::string& room_id, std::int64_t before) {
+namespace {
+std::vector<StoredEvent> linear_state_before(sql::Connection& c, const std::string& room_id, std::int64_t before) {
   return to_events(c.query(
       "SELECT e.stream_ordering, e.event_id, e.room_id, e.pdu, e.unsigned_json, e.redacted_by FROM events e JOIN "
       "(SELECT MAX(stream_ordering) AS s FROM events WHERE room_id = $1 AND state_key IS NOT NULL "
       "AND stream_ordering < $2 GROUP BY type, state_key) m ON e.stream_ordering = m.s ORDER BY e.stream_ordering",
       {room_id, before}));
+}
+
+// The stored timeline events with these IDs, in stream order.
+std::vector<StoredEvent> events_with_ids(sql::Connection& c, const StateIds& ids) {
+  constexpr std::size_t kChunk = 400;
+  std::vector<StoredEvent> out;
+  std::vector<sql::Value> params;
+  std::string sql;
+  auto flush = [&] {
+    if (params.empty()) return;
+    sql.pop_back();  // the last comma
+    for (auto& e : to_events(c.query(std::string("SELECT ") + kEventColumns + " FROM events WHERE event_id IN (" + sql + ")", params)))
+      out.push_back(std::move(e));
+    params.clear();
+    sql.clear();
+  };
+  for (const auto& [key, id] : ids) {
+    params.emplace_back(id);
+    sql += "$" + std::to_string(params.size()) + ",";
+    if (params.size() == kChunk) flush();
+  }
+  flush();
+  std::sort(out.begin(), out.end(), [](const StoredEvent& a, const StoredEvent& b) { return a.stream < b.stream; });
+  return out;
+}
+}  // namespace
+
+std::vector<StoredEvent> state_before(sql::Connection& c, const std::string& room_id, std::int64_t before) {
+  // The state group stored with the first event at or after `before` says what the state was there.
+  auto next = c.query_one("SELECT state_before FROM events WHERE room_id = $1 AND stream_ordering >= $2 "
+                          "ORDER BY stream_ordering LIMIT 1",
+                          {room_id, before});
+  if (!next) return current_state(c, room_id);
+  if (auto group = next->opt_int(0)) return events_with_ids(c, event_graph_store::state_of_group(c, *group));
+  return linear_state_before(c, room_id, before);  // an event stored before the graph existed
 }
 
 std::optional<StoredEvent> latest_event(sql::Connection& c, const std::string& room_id) {

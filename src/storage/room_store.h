@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "rooms/history_visibility.h"
+#include "rooms/room_state.h"
+#include "storage/event_graph_store.h"
 
 namespace herald::storage {
 
@@ -60,10 +62,22 @@ std::int64_t max_stream(sql::Connection& c);
 
 // Inserts the event; for state events updates current_state, for member events the membership row.
 void insert_event(sql::Connection& c, const NewEventRow& row);
+// The event pipeline's parts of insert_event: the timeline row (with its state groups when known), and
+// a change of the room's current state (a member's is its memberships row).
+void insert_event_row(sql::Connection& c, const NewEventRow& row, const std::optional<EventStateGroups>& state);
+void apply_to_current_state(sql::Connection& c, const NewEventRow& row);
+// Sets one key of current state to a stored timeline event, or removes the key.
+void set_current_state_entry(sql::Connection& c, const std::string& room_id, const rooms::StateKey& key,
+                             const std::optional<std::string>& event_id);
+// The state just before stream position `before` by stream order: right for linear histories only (rooms
+// written before the event graph); see state_before.
+std::vector<std::pair<rooms::StateKey, std::string>> state_ids_before(sql::Connection& c, const std::string& room_id,
+                                                                     std::int64_t before);
 void mark_redacted(sql::Connection& c, const std::string& event_id, const std::string& redaction_id);
 
 std::vector<StoredEvent> current_state(sql::Connection& c, const std::string& room_id);
-// The state just before stream position `before` (linear history): the latest event of each key below it.
+// The state just before stream position `before`: the state group stored with the room's first event at or
+// after it (resolved across forks), or the current state past its newest event.
 std::vector<StoredEvent> state_before(sql::Connection& c, const std::string& room_id, std::int64_t before);
 std::optional<StoredEvent> latest_event(sql::Connection& c, const std::string& room_id);
 std::optional<StoredEvent> find_event(sql::Connection& c, const std::string& event_id);

@@ -5,17 +5,26 @@
 
 #include "events/event_builder.h"
 #include "events/room_version.h"
+#include "storage/event_graph_store.h"
 #include "storage/room_store.h"
 
 namespace herald::homeserver {
 
 void Room::apply(const events::EventPtr& event) {
   state.apply(event);
-  last_event = event;
   ++applied;
   if (event->type() == "m.room.member" && event->state_key()) {
     if (event->membership() == "join") joined.insert(*event->state_key());
     else joined.erase(*event->state_key());
+  }
+}
+
+void Room::replace_state(rooms::RoomState resolved) {
+  state = std::move(resolved);
+  ++applied;
+  joined.clear();
+  for (const auto& [key, event] : state.events()) {
+    if (key.first == "m.room.member" && event->membership() == "join") joined.insert(key.second);
   }
 }
 
@@ -35,12 +44,22 @@ std::shared_ptr<Room> RoomRegistry::get(storage::sql::Connection& c, const std::
   for (const auto& row : storage::room_store::current_state(c, room_id)) {
     room->apply(load_event(*version, row.event_id, row.room_id, row.pdu));
   }
-  if (auto latest = storage::room_store::latest_event(c, room_id)) {
-    room->last_event = load_event(*version, latest->event_id, latest->room_id, latest->pdu);
+  for (const auto& id : storage::event_graph_store::forward_extremities(c, room_id)) {
+    if (auto pdu = storage::event_graph_store::find_pdu(c, id)) room->extremities.push_back(load_event(*version, id, room_id, *pdu));
   }
+  room->state_group = storage::event_graph_store::room_state_group(c, room_id).value_or(0);
+  room->position = storage::event_graph_store::room_position(c, room_id);
   std::lock_guard lock(mutex_);
   auto [it, inserted] = rooms_.emplace(room_id, room);
   return it->second;
+}
+
+std::shared_ptr<Room> RoomRegistry::get_for_write(storage::sql::Connection& c, const std::string& room_id) {
+  if (auto r = cached(room_id)) {
+    if (r->position == storage::event_graph_store::room_position(c, room_id)) return r;
+    evict(room_id);
+  }
+  return get(c, room_id);
 }
 
 std::shared_ptr<Room> RoomRegistry::cached(const std::string& room_id) const {

@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "events/event.h"
 #include "rooms/room_state.h"
@@ -24,8 +25,11 @@ struct Room {
   const std::string room_id;
   const events::RoomVersion* const version;
   mutable std::shared_mutex mutex;  // readers on io threads take it shared; the writer takes it unique
-  rooms::RoomState state;
-  events::EventPtr last_event;
+  rooms::RoomState state;  // the resolved state at the forward extremities
+  // The events nothing follows yet: the next local event's prev_events (the event pipeline keeps them).
+  std::vector<events::EventPtr> extremities;
+  std::int64_t state_group = 0;  // the stored state group holding `state`; 0 until first stored
+  std::int64_t position = 0;     // the room's latest stream position this copy reflects
   std::unordered_set<std::string> joined;
   bool is_public = false;
   // Events applied so far (changes under the unique lock): equal counts mean identical state.
@@ -33,13 +37,17 @@ struct Room {
   // Writes of this room queued for the writer; while zero, a change is worth building on an io thread.
   std::atomic<int> writes_in_flight{0};
 
-  void apply(const events::EventPtr& event);  // caller holds the unique lock
+  void apply(const events::EventPtr& event);  // a state event changes `state`; caller holds the unique lock
+  void replace_state(rooms::RoomState resolved);  // after resolution; caller holds the unique lock
 };
 
 class RoomRegistry {
  public:
   // The room, loading it through `c` when it is not in memory; nullptr when it does not exist.
   std::shared_ptr<Room> get(storage::sql::Connection& c, const std::string& room_id);
+  // As get, for a writer: a cached copy is checked against the room's stored position first and
+  // reloaded when another process (or a rolled-back write) left it behind.
+  std::shared_ptr<Room> get_for_write(storage::sql::Connection& c, const std::string& room_id);
   std::shared_ptr<Room> cached(const std::string& room_id) const;
   void add(std::shared_ptr<Room> room);
   void evict(const std::string& room_id);

@@ -18,6 +18,7 @@
 #include "storage/account_store.h"
 #include "storage/database.h"
 #include "storage/room_store.h"
+#include "storage/sql_room_write_transaction.h"
 #include "storage/sql/connection.h"
 
 namespace herald::homeserver {
@@ -69,7 +70,9 @@ RoomService::RoomService(storage::Database& db, RoomRegistry& registry, Notifier
       key_(key),
       clock_(clock),
       options_(std::move(options)),
-      profiles_(profiles) {}
+      profiles_(profiles) {
+  server_keys_.add(options_.server_name, key_.key_id(), key_.public_key());
+}
 
 std::int64_t RoomService::stream_position() const { return notifier_.position(); }
 
@@ -85,9 +88,8 @@ RoomService::Built RoomService::build(const Room& room, const EventDraft& draft,
       if (std::find(auth_events.begin(), auth_events.end(), *e) == auth_events.end()) auth_events.push_back(*e);
     }
   }
-  std::vector<EventPtr> prev;
-  if (room.last_event) prev.push_back(room.last_event);
-  const std::int64_t depth = room.last_event ? room.last_event->depth() + 1 : 1;
+  const std::vector<EventPtr> prev = EventPipeline::local_prev_events(room);
+  const std::int64_t depth = EventPipeline::next_depth(prev);
   const events::Signer signer{options_.server_name, key_};
   EventPtr event = events::build_event(version, room.room_id, draft, prev, auth_events, depth, now, signer);
   if (auto denial = rooms::auth::check_event(*event, room.state)) throw MatrixError(Errc::forbidden, denial->reason);
@@ -110,18 +112,21 @@ RoomService::Built RoomService::build(const Room& room, const EventDraft& draft,
                            event->type() == "m.room.member" ? std::optional<std::string>(event->membership()) : std::nullopt,
                            event->pdu_text(),
                            unsigned_data.empty() ? std::nullopt : std::optional<std::string>(unsigned_data.dump())};
-  return Built{std::move(event), std::move(row), draft.type == "m.room.redaction" ? draft.redacts : std::nullopt};
+  std::vector<std::string> auth_ids;
+  for (const auto& a : auth_events) auth_ids.push_back(a->event_id());
+  return Built{LocalEvent{std::move(event), std::move(auth_ids), std::move(row)},
+               draft.type == "m.room.redaction" ? draft.redacts : std::nullopt};
+}
+
+storage::SqlRoomWriteTransaction RoomService::room_transaction(storage::sql::Connection& c) {
+  return storage::SqlRoomWriteTransaction(c, [this](std::int64_t stored_max) { return stream_.next_after(stored_max); });
 }
 
 RoomService::Appended RoomService::commit_built(storage::sql::Connection& c, Room& room, Built built) {
-  built.row.stream = stream_.next();
-  rs::insert_event(c, built.row);
-  if (built.redacts) rs::mark_redacted(c, *built.redacts, built.event->event_id());
-  {
-    std::unique_lock lock(room.mutex);
-    room.apply(built.event);
-  }
-  return Appended{built.event, built.row.stream};
+  auto tx = room_transaction(c);
+  const std::int64_t stream = pipeline_.append_local(tx, room, built.local);
+  if (built.redacts) rs::mark_redacted(c, *built.redacts, built.local.event->event_id());
+  return Appended{built.local.event, stream};
 }
 
 RoomService::Appended RoomService::append(storage::sql::Connection& c, Room& room, const EventDraft& draft,
@@ -299,10 +304,11 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
       if (alias && !rs::insert_alias(c, *alias, room->room_id, creator.str())) {
         throw MatrixError(Errc::room_in_use, "Room alias already taken");
       }
-      const std::int64_t stream = stream_.next();
-      rs::insert_event(c, storage::NewEventRow{stream, create_event->event_id(), room->room_id, "m.room.create", "",
-                                               creator.str(), std::nullopt, create_event->pdu_text(), std::nullopt});
-      room->apply(create_event);
+      auto tx = room_transaction(c);
+      const LocalEvent create_local{create_event, {},
+                                    storage::NewEventRow{0, create_event->event_id(), room->room_id, "m.room.create", "",
+                                                         creator.str(), std::nullopt, create_event->pdu_text(), std::nullopt}};
+      const std::int64_t stream = pipeline_.append_local(tx, *room, create_local);
       room->is_public = visibility == "public";
       appended.push_back({create_event, stream});
 
@@ -411,7 +417,7 @@ RoomService::Plan RoomService::plan_send(const Room& room, EventDraft draft, std
     }
   }
   Built built = build(room, draft, now);
-  std::string event_id = built.event->event_id();
+  std::string event_id = built.local.event->event_id();
   return {std::move(event_id), std::move(built)};
 }
 
@@ -443,7 +449,7 @@ Task<std::string> RoomService::send(UserId sender, std::string device_id, std::s
         return;
       }
     }
-    room = registry_.get(c, room_id);
+    room = registry_.get_for_write(c, room_id);
     if (!room) not_found_room();
     std::optional<Plan> plan = early.take_if_current(room);
     if (!plan) plan = plan_send(*room, draft, now);
@@ -491,7 +497,7 @@ RoomService::Plan RoomService::plan_membership(const Room& room, const Membershi
     if (existing->content() == content) return {existing->event_id(), std::nullopt};
   }
   Built built = build(room, EventDraft{"m.room.member", req.target, req.sender, std::move(content), std::nullopt}, now);
-  std::string event_id = built.event->event_id();
+  std::string event_id = built.local.event->event_id();
   return {std::move(event_id), std::move(built)};
 }
 
@@ -514,7 +520,7 @@ Task<std::string> RoomService::set_membership(UserId sender, std::string room_id
   std::optional<Appended> appended;
   std::string event_id;
   std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
-    room = registry_.get(c, room_id);
+    room = registry_.get_for_write(c, room_id);
     if (!room) not_found_room();
     std::optional<Plan> plan = early.take_if_current(room);
     if (!plan) {
@@ -602,7 +608,7 @@ Task<void> RoomService::set_profile(UserId user, std::optional<std::string> disp
       if (set_avatar) c.execute("UPDATE users SET avatar_url = $2 WHERE user_id = $1", {user.str(), storage::sql::nullable(avatar_url)});
       for (const auto& m : rs::memberships_of(c, user.str())) {
         if (m.membership != "join") continue;
-        auto room = registry_.get(c, m.room_id);
+        auto room = registry_.get_for_write(c, m.room_id);
         if (!room) continue;
         nlohmann::json content = member_content(c, user.str(), "join");
         sent.emplace_back(room, append(c, *room, EventDraft{"m.room.member", user.str(), user.str(), content, std::nullopt}, now));
@@ -622,6 +628,27 @@ Task<void> RoomService::set_profile(UserId user, std::optional<std::string> disp
   for (const auto& [room, a] : sent) notify({a}, *room);
 }
 
+// Events from elsewhere ---------------------------------------------------------------------------------
+
+Task<std::vector<Received>> RoomService::receive(std::string room_id, std::vector<nlohmann::json> pdus) {
+  std::shared_ptr<Room> room;
+  std::vector<Received> results;
+  const std::int64_t now = clock_.now_ms();
+  std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
+    results.clear();
+    room = registry_.get_for_write(c, room_id);
+    if (!room) not_found_room();
+    auto tx = room_transaction(c);
+    for (const auto& pdu : pdus) results.push_back(pipeline_.receive(tx, *room, pdu, now));
+  };
+  co_await write_room(room_id, job);
+  std::vector<Appended> appended;
+  for (const auto& r : results)
+    if (r.outcome == Outcome::accepted) appended.push_back({r.event, r.stream});
+  notify(appended, *room);
+  co_return results;
+}
+
 // Aliases ---------------------------------------------------------------------------------------------------
 
 Task<std::optional<std::string>> RoomService::resolve_alias(std::string alias) {
@@ -630,7 +657,7 @@ Task<std::optional<std::string>> RoomService::resolve_alias(std::string alias) {
 
 Task<void> RoomService::create_alias(UserId sender, std::string alias, std::string room_id) {
   co_await db_.write([&](storage::sql::Connection& c) {
-    auto room = registry_.get(c, room_id);
+    auto room = registry_.get_for_write(c, room_id);
     if (!room) throw MatrixError(Errc::not_found, "Unknown room", 400);
     if (room->state.membership(sender.str()) != "join") throw MatrixError(Errc::forbidden, "You are not in this room");
     if (!rs::insert_alias(c, alias, room_id, sender.str())) {

@@ -18,8 +18,11 @@
 #include "core/task.h"
 #include "events/event_builder.h"
 #include "homeserver/accounts/profile_cache.h"
+#include "homeserver/federation/server_key_ring.h"
+#include "homeserver/rooms/event_pipeline.h"
 #include "homeserver/rooms/room_registry.h"
 #include "storage/room_store.h"
+#include "storage/sql_room_write_transaction.h"
 
 namespace herald {
 class Clock;
@@ -95,6 +98,11 @@ class RoomService {
 
   std::int64_t stream_position() const;
 
+  // Servers whose events this server can verify (its own key, and those added here).
+  StaticServerKeyRing& server_keys() { return server_keys_; }
+  // Events received from elsewhere, through the event pipeline in order; wakes /sync for the accepted.
+  Task<std::vector<Received>> receive(std::string room_id, std::vector<nlohmann::json> pdus);
+
  private:
   struct Appended {
     events::EventPtr event;
@@ -104,8 +112,7 @@ class RoomService {
   // reasons than a refusal. `job` must outlive the await (the caller's local).
   Task<void> write_room(std::string room_id, std::function<void(storage::sql::Connection&)>& job);
   struct Built {
-    events::EventPtr event;
-    storage::NewEventRow row;  // stream assigned when stored
+    LocalEvent local;  // stream assigned when stored
     std::optional<std::string> redacts;
   };
   struct MembershipRequest {
@@ -134,6 +141,7 @@ class RoomService {
   // Builds `draft` on the room's current state, checks the auth rules (a refusal throws) and signs it;
   // changes nothing. Caller holds the room's lock (shared is enough) or is the writer.
   Built build(const Room& room, const events::EventDraft& draft, std::int64_t now) const;
+  storage::SqlRoomWriteTransaction room_transaction(storage::sql::Connection& c);
   // On the writer thread inside a job: stores a built event (next stream position) and applies it.
   Appended commit_built(storage::sql::Connection& c, Room& room, Built built);
   Appended append(storage::sql::Connection& c, Room& room, const events::EventDraft& draft, std::int64_t now);
@@ -158,6 +166,8 @@ class RoomService {
   const Clock& clock_;
   RoomServiceOptions options_;
   ProfileCache& profiles_;
+  StaticServerKeyRing server_keys_;
+  EventPipeline pipeline_{server_keys_};
 };
 
 }  // namespace herald::homeserver

@@ -11,6 +11,14 @@ class StreamCounter {
  public:
   explicit StreamCounter(std::int64_t last) : last_(last) {}
   std::int64_t next() { return ++last_; }
+  // The next position past `stored_max`, the highest position storage holds: another process writing
+  // the same database may have taken positions this counter has not seen.
+  std::int64_t next_after(std::int64_t stored_max) {
+    std::int64_t last = last_.load();
+    while (last < stored_max && !last_.compare_exchange_weak(last, stored_max)) {
+    }
+    return ++last_;
+  }
   std::int64_t last() const { return last_.load(); }
 
  private:

@@ -1,0 +1,447 @@
+#include "homeserver/rooms/event_pipeline.h"
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "core/canonical_json.h"
+#include "core/ids.h"
+#include "crypto/base64.h"
+#include "crypto/signed_json.h"
+#include "events/event_builder.h"
+#include "events/redaction.h"
+#include "events/room_version.h"
+#include "homeserver/federation/server_key_ring.h"
+#include "rooms/auth/auth_rules.h"
+#include "rooms/state_resolution.h"
+#include "storage/room_write_transaction.h"
+
+namespace herald::homeserver {
+using events::EventPtr;
+using storage::StateIds;
+
+const char* to_string(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::accepted: return "accepted";
+    case Outcome::soft_failed: return "soft_failed";
+    case Outcome::rejected: return "rejected";
+    case Outcome::outlier: return "outlier";
+    case Outcome::duplicate: return "duplicate";
+    case Outcome::dropped: return "dropped";
+  }
+  return "dropped";
+}
+
+namespace {
+
+// The state group holding the room's current state, stored now if the room predates the graph.
+std::int64_t current_state_group(storage::RoomWriteTransaction& tx, Room& room) {
+  if (room.state_group != 0 || room.state.events().empty()) return room.state_group;
+  StateIds ids;
+  for (const auto& [key, event] : room.state.events()) ids.emplace(key, event->event_id());
+  room.state_group = tx.add_state_group(room.room_id, std::nullopt, ids);
+  tx.set_room_state_group(room.room_id, room.state_group);
+  return room.state_group;
+}
+
+StateIds ids_of(const rooms::RoomState& state) {
+  StateIds ids;
+  for (const auto& [key, event] : state.events()) ids.emplace(key, event->event_id());
+  return ids;
+}
+
+// The referenced event IDs of prev_events / auth_events: strings (v3+) or [id, hashes] pairs (v1-2).
+std::optional<std::vector<std::string>> reference_ids(const nlohmann::json& pdu, const char* key, std::size_t max,
+                                                      const events::RoomVersion& version) {
+  auto it = pdu.find(key);
+  if (it == pdu.end() || !it->is_array() || it->size() > max) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& ref : *it) {
+    if (version.event_ids == events::EventIdFormat::server_assigned) {
+      if (!ref.is_array() || ref.size() != 2 || !ref[0].is_string() || !ref[1].is_object()) return std::nullopt;
+      out.push_back(ref[0].get<std::string>());
+    } else {
+      if (!ref.is_string()) return std::nullopt;
+      out.push_back(ref.get<std::string>());
+    }
+    if (out.back().empty() || out.back()[0] != '$' || out.back().size() > 255) return std::nullopt;
+  }
+  return out;
+}
+
+std::string server_of(const std::string& id) {
+  const auto colon = id.find(':');
+  return colon == std::string::npos ? std::string() : id.substr(colon + 1);
+}
+
+bool is_short_string(const nlohmann::json& pdu, const char* key, bool required) {
+  auto it = pdu.find(key);
+  if (it == pdu.end()) return !required;
+  return it->is_string() && it->get_ref<const std::string&>().size() <= 255;
+}
+
+// The format and size checks; a reason when the PDU is not a well-formed event of this room.
+std::optional<std::string> format_problem(const nlohmann::json& pdu, const Room& room, std::size_t pdu_bytes) {
+  const events::RoomVersion& v = *room.version;
+  if (!pdu.is_object()) return "the PDU is not a JSON object";
+  if (pdu_bytes > EventPipeline::kMaxPduBytes) return "the PDU is larger than 65536 bytes";
+  if (v.strict_canonical_json && !is_canonical_compatible(pdu)) return "the PDU is not canonical JSON (floats or integers beyond 2^53)";
+  if (!is_short_string(pdu, "type", true) || pdu["type"].get_ref<const std::string&>().empty()) return "type must be a string of 1 to 255 bytes";
+  if (!is_short_string(pdu, "sender", true)) return "sender must be a user ID";
+  if (!UserId::parse(pdu["sender"].get<std::string>())) return "sender is not a valid user ID";
+  if (!is_short_string(pdu, "state_key", false)) return "state_key must be a string of at most 255 bytes";
+  if (!pdu.contains("room_id") || !pdu["room_id"].is_string() || pdu["room_id"].get<std::string>() != room.room_id)
+    return "room_id does not name this room";
+  if (!pdu.contains("origin_server_ts") || !pdu["origin_server_ts"].is_number_integer()) return "origin_server_ts must be an integer";
+  if (!pdu.contains("depth") || !pdu["depth"].is_number_integer() || pdu["depth"].get<std::int64_t>() < 0)
+    return "depth must be a non-negative integer";
+  if (!pdu.contains("content") || !pdu["content"].is_object()) return "content must be an object";
+  if (!reference_ids(pdu, "prev_events", EventPipeline::kMaxPrevEvents, v)) return "prev_events must list at most 20 event references";
+  if (!reference_ids(pdu, "auth_events", EventPipeline::kMaxAuthEvents, v)) return "auth_events must list at most 10 event references";
+  if (!pdu.contains("hashes") || !pdu["hashes"].is_object() || !pdu["hashes"].contains("sha256") || !pdu["hashes"]["sha256"].is_string())
+    return "hashes.sha256 is missing";
+  if (!pdu.contains("signatures") || !pdu["signatures"].is_object()) return "signatures is missing";
+  if (v.event_ids == events::EventIdFormat::server_assigned &&
+      (!is_short_string(pdu, "event_id", true) || pdu["event_id"].get_ref<const std::string&>().rfind('$', 0) != 0 ||
+       server_of(pdu["event_id"].get<std::string>()).empty()))
+    return "event_id is missing or malformed";
+  if (pdu["type"] == "m.room.create") return "a room's create event cannot be received into the room";
+  return std::nullopt;
+}
+
+// The servers whose signatures the event needs (rooms-and-auth.md §5): the sender's; for v1-2 the event
+// ID's; for a restricted join, the authorising user's.
+std::set<std::string> required_signers(const nlohmann::json& pdu, const events::RoomVersion& v) {
+  std::set<std::string> servers{server_of(pdu["sender"].get<std::string>())};
+  if (v.event_ids == events::EventIdFormat::server_assigned) servers.insert(server_of(pdu["event_id"].get<std::string>()));
+  if (v.restricted && pdu["type"] == "m.room.member") {
+    const auto& content = pdu["content"];
+    if (content.value("membership", "") == "join") {
+      if (auto via = content.find("join_authorised_via_users_server"); via != content.end() && via->is_string())
+        servers.insert(server_of(via->get<std::string>()));
+    }
+  }
+  return servers;
+}
+
+// Loads events by ID for one receipt: from the room's cached state first, then storage.
+class EventLoader {
+ public:
+  EventLoader(storage::RoomWriteTransaction& tx, const Room& room) : tx_(tx), room_(room) {}
+  EventPtr operator()(const std::string& id) {
+    if (auto it = loaded_.find(id); it != loaded_.end()) return it->second;
+    if (!indexed_) {
+      for (const auto& [key, event] : room_.state.events()) loaded_.emplace(event->event_id(), event);
+      for (const auto& event : room_.extremities) loaded_.emplace(event->event_id(), event);
+      indexed_ = true;
+      if (auto it = loaded_.find(id); it != loaded_.end()) return it->second;
+    }
+    EventPtr event;
+    if (auto pdu = tx_.find_pdu(id)) event = events::event_from_pdu(*room_.version, id, room_.room_id, *pdu);
+    loaded_.emplace(id, event);
+    return event;
+  }
+  void remember(const EventPtr& event) { loaded_[event->event_id()] = event; }
+
+ private:
+  storage::RoomWriteTransaction& tx_;
+  const Room& room_;
+  std::unordered_map<std::string, EventPtr> loaded_;
+  bool indexed_ = false;
+};
+
+rooms::RoomState state_from_ids(const events::RoomVersion& version, const StateIds& ids, EventLoader& load) {
+  rooms::RoomState state(version);
+  for (const auto& [key, id] : ids)
+    if (EventPtr e = load(id)) state.apply(e);
+  return state;
+}
+
+}  // namespace
+
+std::vector<EventPtr> EventPipeline::local_prev_events(const Room& room) {
+  std::vector<EventPtr> prev = room.extremities;
+  if (prev.size() > kMaxLocalPrevEvents) {
+    // The deepest ones: the newest history, and what other servers most likely have.
+    std::partial_sort(prev.begin(), prev.begin() + kMaxLocalPrevEvents, prev.end(),
+                      [](const EventPtr& a, const EventPtr& b) { return a->depth() > b->depth(); });
+    prev.resize(kMaxLocalPrevEvents);
+  }
+  return prev;
+}
+
+std::int64_t EventPipeline::next_depth(const std::vector<EventPtr>& prev_events) {
+  std::int64_t depth = 0;
+  for (const auto& p : prev_events) depth = std::max(depth, p->depth());
+  return depth + 1;
+}
+
+std::int64_t EventPipeline::append_local(storage::RoomWriteTransaction& tx, Room& room, const LocalEvent& local) {
+  const EventPtr& event = local.event;
+  const std::int64_t before = current_state_group(tx, room);
+  std::int64_t after = before;
+  if (const std::string* key = event->state_key()) {
+    const bool adds_key = room.state.find(event->type(), *key) == nullptr;
+    after = tx.add_state_delta(room.room_id, before, {event->type(), *key}, event->event_id(), adds_key);
+  }
+  storage::GraphEventRow stored{local.row, event->prev_event_ids(), local.auth_ids, {before, after}, true};
+  stored.row.stream = tx.next_stream_position();
+  tx.append(stored);
+  tx.update_forward_extremities(room.room_id, event->prev_event_ids(), event->event_id());
+  if (after != before) tx.set_room_state_group(room.room_id, after);
+
+  std::vector<EventPtr> extremities;
+  for (const auto& e : room.extremities) {
+    const auto& prevs = event->prev_event_ids();
+    if (std::find(prevs.begin(), prevs.end(), e->event_id()) == prevs.end()) extremities.push_back(e);
+  }
+  extremities.push_back(event);
+  std::unique_lock lock(room.mutex);
+  room.apply(event);
+  room.extremities = std::move(extremities);
+  room.state_group = after;
+  room.position = stored.row.stream;
+  return stored.row.stream;
+}
+
+Received EventPipeline::receive(storage::RoomWriteTransaction& tx, Room& room, const nlohmann::json& pdu_in,
+                                std::int64_t now_ms) {
+  const events::RoomVersion& version = *room.version;
+  Received out;
+  auto finish = [&](Outcome outcome, std::string reason) {
+    out.outcome = outcome;
+    out.reason = std::move(reason);
+    return out;
+  };
+
+  // 1. Format and size.
+  const std::string text = pdu_in.is_object() ? pdu_in.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "";
+  if (auto problem = format_problem(pdu_in, room, text.size())) return finish(Outcome::dropped, *problem);
+  nlohmann::json pdu = pdu_in;
+  pdu.erase("unsigned");  // what another server says about the event is not part of it
+  std::string event_id;
+  std::string reference;
+  try {
+    if (version.event_ids != events::EventIdFormat::server_assigned) pdu.erase("event_id");
+    reference = events::reference_hash(pdu, version);  // the same for the event and its redacted form
+  } catch (const std::exception&) {
+    return finish(Outcome::dropped, "the PDU cannot be canonicalised");
+  }
+  if (version.event_ids == events::EventIdFormat::server_assigned) event_id = pdu["event_id"].get<std::string>();
+  else event_id = events::event_id_from_reference_hash(reference, version);
+  out.event_id = event_id;
+  const auto outside = tx.find_outside(event_id);
+  const bool waiting_outlier = outside && outside->status == storage::OutsideStatus::outlier;
+  if (tx.is_known(event_id) && !waiting_outlier) return finish(Outcome::duplicate, "already stored");
+
+  // 2. Signatures, over the redacted event.
+  const nlohmann::json redacted = events::redact(pdu, version);
+  const std::int64_t key_time = version.enforce_key_validity ? pdu["origin_server_ts"].get<std::int64_t>() : 0;
+  for (const std::string& server : required_signers(pdu, version)) {
+    bool verified = false;
+    auto sigs = pdu["signatures"].find(server);
+    if (sigs != pdu["signatures"].end() && sigs->is_object()) {
+      for (const auto& [key_id, sig] : sigs->items()) {
+        if (key_id.rfind("ed25519:", 0) != 0 || !sig.is_string()) continue;
+        auto key = keys_.verify_key(server, key_id, key_time);
+        if (key && crypto::verify_json(redacted, server, key_id, *key)) {
+          verified = true;
+          break;
+        }
+      }
+    }
+    if (!verified) return finish(Outcome::dropped, "no valid signature of " + server + " with a known key");
+  }
+
+  // 3. Content hash: a mismatch keeps the event, redacted.
+  const std::string expected_hash = pdu["hashes"]["sha256"].get<std::string>();
+  std::string actual_hash;
+  try {
+    actual_hash = events::content_hash(pdu);
+  } catch (const std::exception&) {
+    return finish(Outcome::dropped, "the PDU cannot be canonicalised");
+  }
+  if (actual_hash != expected_hash) {
+    pdu = redacted;
+    out.redacted = true;
+  }
+  const std::string stored_text = pdu.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  EventPtr event = events::Event::from_text(event_id, room.room_id, stored_text, reference);
+  out.event = event;
+  const auto prev_ids = *reference_ids(pdu, "prev_events", kMaxPrevEvents, version);
+  const auto auth_ids = *reference_ids(pdu, "auth_events", kMaxAuthEvents, version);
+  EventLoader load(tx, room);
+
+  auto keep_outside = [&](storage::OutsideStatus status, const std::string& reason, std::optional<std::int64_t> state_before) {
+    tx.store_outside({event_id, room.room_id, status, reason, stored_text, state_before}, now_ms);
+  };
+
+  // 4. Auth against the event's own auth_events.
+  std::vector<EventPtr> auth_events;
+  for (const auto& id : auth_ids) {
+    EventPtr a = load(id);
+    if (!a) {
+      keep_outside(storage::OutsideStatus::rejected, "auth event " + id + " is unknown", std::nullopt);
+      return finish(Outcome::rejected, "auth event " + id + " is unknown");
+    }
+    auth_events.push_back(std::move(a));
+  }
+  if (auto denial = rooms::auth::check_auth_events(*event, auth_events, version)) {
+    keep_outside(storage::OutsideStatus::rejected, denial->reason, std::nullopt);
+    return finish(Outcome::rejected, denial->reason);
+  }
+  EventPtr create = version.room_id_from_create ? load("$" + room.room_id.substr(1)) : nullptr;
+  if (auto denial = rooms::auth::check_event(*event, rooms::auth::auth_state(version, auth_events, create))) {
+    keep_outside(storage::OutsideStatus::rejected, "not allowed by its auth events: " + denial->reason, std::nullopt);
+    return finish(Outcome::rejected, "not allowed by its auth events: " + denial->reason);
+  }
+
+  // Its place in the graph: without every prev event's state it waits as an outlier (the transport
+  // fetches what missing_prev_events lists, then hands the event in again).
+  struct PrevState {
+    StateIds ids;
+    std::optional<std::int64_t> group;
+  };
+  std::vector<PrevState> prev_states;
+  for (const auto& id : prev_ids) {
+    if (auto groups = tx.state_groups_of(id)) {
+      prev_states.push_back({tx.state_of_group(groups->after), groups->after});
+      continue;
+    }
+    auto prev_outside = tx.find_outside(id);
+    if (prev_outside && prev_outside->status != storage::OutsideStatus::outlier && prev_outside->state_before) {
+      // A rejected event adds nothing to state; a soft-failed one does.
+      PrevState s{tx.state_of_group(*prev_outside->state_before), std::nullopt};
+      if (prev_outside->status == storage::OutsideStatus::soft_failed) {
+        if (EventPtr p = load(id); p && p->state_key()) s.ids[{p->type(), *p->state_key()}] = id;
+      }
+      prev_states.push_back(std::move(s));
+      continue;
+    }
+    if (!prev_outside && tx.find_pdu(id)) {  // a timeline event stored before the graph existed
+      prev_states.push_back({tx.linear_state_after(room.room_id, id), std::nullopt});
+      continue;
+    }
+    out.missing_prev_events.push_back(id);
+  }
+  if (!out.missing_prev_events.empty() || prev_ids.empty()) {
+    for (const auto& missing : out.missing_prev_events) tx.add_missing_prev(room.room_id, missing, event_id);
+    keep_outside(storage::OutsideStatus::outlier, "prev events not stored yet", std::nullopt);
+    return finish(Outcome::outlier, prev_ids.empty() ? "no prev_events" : "waiting for its prev events");
+  }
+
+  // 5. The state before the event: its prev events' states, resolved when there are several.
+  StateIds before_ids;
+  std::optional<std::int64_t> before_group;
+  bool all_same = true;
+  for (const auto& s : prev_states) all_same = all_same && s.group && s.group == prev_states.front().group;
+  if (all_same) {
+    before_ids = prev_states.front().ids;
+    before_group = prev_states.front().group;
+  } else {
+    std::vector<StateIds> sets;
+    for (const auto& s : prev_states) sets.push_back(s.ids);
+    const rooms::state_resolution::EventLookup lookup = [&load](const std::string& id) { return load(id); };
+    before_ids = rooms::state_resolution::resolve(version, sets, lookup);
+  }
+  if (!before_group) {
+    std::optional<std::int64_t> base;
+    for (const auto& s : prev_states)
+      if (s.group) base = s.group;
+    before_group = tx.add_state_group(room.room_id, base, before_ids);
+  }
+  const rooms::RoomState before = state_from_ids(version, before_ids, load);
+  if (auto denial = rooms::auth::check_event(*event, before)) {
+    keep_outside(storage::OutsideStatus::rejected, denial->reason, before_group);
+    return finish(Outcome::rejected, denial->reason);
+  }
+  // 6. Soft failure: valid where it was sent, but the room has moved on (a ban since, say).
+  if (auto denial = rooms::auth::check_event(*event, room.state)) {
+    keep_outside(storage::OutsideStatus::soft_failed, denial->reason, before_group);
+    return finish(Outcome::soft_failed, denial->reason);
+  }
+
+  // Accepted: store it with its state, then move the extremities and the current state.
+  if (waiting_outlier) tx.delete_outside(event_id);
+  std::int64_t after_group = *before_group;
+  StateIds after_ids = before_ids;
+  nlohmann::json unsigned_data = nlohmann::json::object();
+  if (const std::string* key = event->state_key()) {
+    const rooms::StateKey state_key{event->type(), *key};
+    after_group = tx.add_state_delta(room.room_id, *before_group, state_key, event_id, !before_ids.contains(state_key));
+    after_ids[state_key] = event_id;
+    if (const EventPtr* old = before.find(event->type(), *key)) {
+      unsigned_data["replaces_state"] = (*old)->event_id();
+      unsigned_data["prev_content"] = (*old)->content();
+      unsigned_data["prev_sender"] = (*old)->sender();
+    }
+  }
+  storage::GraphEventRow row{
+      storage::NewEventRow{tx.next_stream_position(), event_id, room.room_id, event->type(),
+                           event->state_key() ? std::optional<std::string>(*event->state_key()) : std::nullopt,
+                           event->sender(),
+                           event->type() == "m.room.member" ? std::optional<std::string>(event->membership()) : std::nullopt,
+                           stored_text, unsigned_data.empty() ? std::nullopt : std::optional<std::string>(unsigned_data.dump())},
+      prev_ids, auth_ids, {*before_group, after_group}, false};
+  tx.append(row);
+  out.stream = row.row.stream;
+  load.remember(event);
+
+  // Outliers that waited for this event can now be handed in again. They are not in the timeline, so
+  // this event stays an extremity until one of them is accepted after it.
+  out.unblocked = tx.take_referrers(event_id);
+  tx.update_forward_extremities(room.room_id, prev_ids, event_id);
+  std::vector<EventPtr> extremities;
+  for (const auto& e : room.extremities)
+    if (std::find(prev_ids.begin(), prev_ids.end(), e->event_id()) == prev_ids.end()) extremities.push_back(e);
+  extremities.push_back(event);
+
+  // The current state: the state after the one extremity, or the resolution of all of theirs.
+  StateIds current_ids;
+  std::int64_t current_group = after_group;
+  if (extremities.size() == 1 && extremities.front() == event) {
+    current_ids = std::move(after_ids);
+  } else {
+    std::vector<StateIds> sets;
+    for (const auto& e : extremities) {
+      if (e == event) sets.push_back(after_ids);
+      else if (auto groups = tx.state_groups_of(e->event_id())) sets.push_back(tx.state_of_group(groups->after));
+      else sets.push_back(tx.linear_state_after(room.room_id, e->event_id()));
+    }
+    if (sets.empty()) sets.push_back(ids_of(room.state));
+    const rooms::state_resolution::EventLookup lookup = [&load](const std::string& id) { return load(id); };
+    current_ids = sets.size() == 1 ? sets.front() : rooms::state_resolution::resolve(version, sets, lookup);
+    current_group = tx.add_state_group(room.room_id, after_group, current_ids);
+  }
+  const StateIds old_ids = ids_of(room.state);
+  bool removes = false;
+  for (const auto& [key, id] : old_ids) {
+    if (!current_ids.contains(key)) {
+      tx.set_current_state(room.room_id, key, std::nullopt);
+      removes = true;
+    }
+  }
+  std::vector<EventPtr> changed;
+  for (const auto& [key, id] : current_ids) {
+    auto it = old_ids.find(key);
+    if (it != old_ids.end() && it->second == id) continue;
+    tx.set_current_state(room.room_id, key, id);
+    if (EventPtr e = load(id)) changed.push_back(std::move(e));
+  }
+  tx.set_room_state_group(room.room_id, current_group);
+
+  std::unique_lock lock(room.mutex);
+  if (removes) {
+    room.replace_state(state_from_ids(version, current_ids, load));
+  } else {
+    for (const auto& e : changed) room.apply(e);
+    ++room.applied;
+  }
+  room.extremities = std::move(extremities);
+  room.state_group = current_group;
+  room.position = row.row.stream;
+  return finish(Outcome::accepted, "");
+}
+
+}  // namespace herald::homeserver

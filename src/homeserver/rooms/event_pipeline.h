@@ -1,0 +1,80 @@
+#pragma once
+// The only code that adds an event to a room (docs/event-pipeline.md), for an event built here and for
+// one received from elsewhere alike. It runs inside a database write job on a RoomWriteTransaction
+// (the room is locked for the job) and changes the cached Room under its unique lock; the caller wakes
+// /sync (and, later, the federation sender) after the commit. No network I/O inside.
+//
+// Received events go through the spec's checks on receipt of a PDU, in order: format and size ->
+// signatures -> content hash (a mismatch stores the redacted event) -> auth against the event's own
+// auth_events -> auth against the state before it (else rejected) -> auth against the current state
+// (else soft-failed: stored, not shown, not an extremity).
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "events/event.h"
+#include "homeserver/rooms/room_registry.h"
+#include "storage/room_store.h"
+
+namespace herald::storage {
+class RoomWriteTransaction;
+}
+
+namespace herald::homeserver {
+
+class ServerKeyRing;
+
+// A local event ready to store: built on the room's current state, with prev_events = the room's
+// forward extremities (at most kMaxPrevEvents) and auth_events from the state before it.
+struct LocalEvent {
+  events::EventPtr event;
+  std::vector<std::string> auth_ids;
+  storage::NewEventRow row;  // stream assigned on append
+};
+
+enum class Outcome { accepted, soft_failed, rejected, outlier, duplicate, dropped };
+const char* to_string(Outcome outcome);
+
+struct Received {
+  Outcome outcome = Outcome::dropped;
+  std::string event_id;         // empty when the PDU was too malformed to name one
+  std::string reason;           // why it was rejected, soft-failed, dropped or kept as an outlier
+  std::int64_t stream = 0;      // accepted: its stream position
+  events::EventPtr event;       // as stored (redacted when its content hash did not match)
+  bool redacted = false;        // the content hash did not match
+  std::vector<std::string> missing_prev_events;  // outlier: what the transport should fetch
+  std::vector<std::string> unblocked;            // accepted: outliers that were waiting for this event
+};
+
+class EventPipeline {
+ public:
+  // The spec's limits on a PDU (federation.md §4).
+  static constexpr std::size_t kMaxPduBytes = 65536;
+  static constexpr std::size_t kMaxPrevEvents = 20;
+  static constexpr std::size_t kMaxAuthEvents = 10;
+  // A local event refers to at most this many forward extremities (as Synapse).
+  static constexpr std::size_t kMaxLocalPrevEvents = 10;
+
+  explicit EventPipeline(const ServerKeyRing& keys) : keys_(keys) {}
+
+  // The prev_events of the room's next local event and its depth.
+  static std::vector<events::EventPtr> local_prev_events(const Room& room);
+  static std::int64_t next_depth(const std::vector<events::EventPtr>& prev_events);
+
+  // Stores a local event and makes it the room's only forward extremity among those it refers to.
+  // Returns its stream position.
+  std::int64_t append_local(storage::RoomWriteTransaction& tx, Room& room, const LocalEvent& local);
+
+  // The checks on receipt, then stores the event as their outcome says. A refusal is an outcome, not an
+  // exception; only storage failures throw.
+  Received receive(storage::RoomWriteTransaction& tx, Room& room, const nlohmann::json& pdu, std::int64_t now_ms);
+
+ private:
+  const ServerKeyRing& keys_;
+};
+
+}  // namespace herald::homeserver

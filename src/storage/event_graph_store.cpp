@@ -1,0 +1,246 @@
+#include "storage/event_graph_store.h"
+
+#include <algorithm>
+
+#include "storage/sql/connection.h"
+
+namespace herald::storage {
+
+const char* to_string(OutsideStatus status) {
+  switch (status) {
+    case OutsideStatus::outlier: return "outlier";
+    case OutsideStatus::rejected: return "rejected";
+    case OutsideStatus::soft_failed: return "soft_failed";
+  }
+  return "outlier";
+}
+
+namespace event_graph_store {
+namespace {
+constexpr std::int64_t kPrevEdge = 0;
+constexpr std::int64_t kAuthEdge = 1;
+// A delta chain is cut by a snapshot once it is longer than this or a quarter of the state, whichever
+// is more: reading a state then costs at most ~1.25x its size, and writing one ~4 rows per state event.
+constexpr std::int64_t kMinChainBeforeSnapshot = 64;
+
+OutsideStatus parse_status(const std::string& s) {
+  if (s == "rejected") return OutsideStatus::rejected;
+  if (s == "soft_failed") return OutsideStatus::soft_failed;
+  return OutsideStatus::outlier;
+}
+
+std::vector<std::string> edge_targets(sql::Connection& c, const std::string& event_id, std::int64_t kind) {
+  std::vector<std::string> out;
+  for (const auto& r : c.query("SELECT target_id FROM event_edges WHERE event_id = $1 AND kind = $2", {event_id, kind}))
+    out.push_back(r.get_text(0));
+  return out;
+}
+
+std::int64_t next_group_id(sql::Connection& c) {
+  return c.query_one("SELECT COALESCE(MAX(state_group), 0) + 1 FROM state_groups")->get_int(0);
+}
+
+std::int64_t write_snapshot(sql::Connection& c, const std::string& room_id, const StateIds& state) {
+  const std::int64_t id = next_group_id(c);
+  c.execute("INSERT INTO state_groups (state_group, room_id, prev_group, delta_event_id, chain_length, state_size) "
+            "VALUES ($1, $2, NULL, NULL, 0, $3)",
+            {id, room_id, static_cast<std::int64_t>(state.size())});
+  for (const auto& [key, event_id] : state) {
+    c.execute("INSERT INTO state_group_entries (state_group, type, state_key, event_id) VALUES ($1, $2, $3, $4)",
+              {id, key.first, key.second, event_id});
+  }
+  return id;
+}
+
+struct GroupInfo {
+  std::int64_t chain_length = 0;
+  std::int64_t state_size = 0;
+};
+std::optional<GroupInfo> group_info(sql::Connection& c, std::int64_t group) {
+  auto r = c.query_one("SELECT chain_length, state_size FROM state_groups WHERE state_group = $1", {group});
+  if (!r) return std::nullopt;
+  return GroupInfo{r->get_int(0), r->get_int(1)};
+}
+bool chain_too_long(const GroupInfo& prev) {
+  return prev.chain_length + 1 > std::max(kMinChainBeforeSnapshot, prev.state_size / 4);
+}
+}  // namespace
+
+void insert_edges(sql::Connection& c, const std::string& event_id, const std::vector<std::string>& prev_ids,
+                  const std::vector<std::string>& auth_ids) {
+  const std::string sql = "INSERT INTO event_edges (event_id, kind, target_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+  for (const auto& p : prev_ids) c.execute(sql, {event_id, kPrevEdge, p});
+  for (const auto& a : auth_ids) c.execute(sql, {event_id, kAuthEdge, a});
+}
+
+std::vector<std::string> prev_events(sql::Connection& c, const std::string& event_id) {
+  return edge_targets(c, event_id, kPrevEdge);
+}
+
+std::vector<std::string> auth_events(sql::Connection& c, const std::string& event_id) {
+  return edge_targets(c, event_id, kAuthEdge);
+}
+
+std::vector<std::string> forward_extremities(sql::Connection& c, const std::string& room_id) {
+  std::vector<std::string> out;
+  for (const auto& r : c.query("SELECT event_id FROM forward_extremities WHERE room_id = $1", {room_id}))
+    out.push_back(r.get_text(0));
+  return out;
+}
+
+void update_forward_extremities(sql::Connection& c, const std::string& room_id, const std::vector<std::string>& replaced,
+                                const std::optional<std::string>& added) {
+  for (const auto& id : replaced)
+    c.execute("DELETE FROM forward_extremities WHERE room_id = $1 AND event_id = $2", {room_id, id});
+  if (added) {
+    c.execute("INSERT INTO forward_extremities (room_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+              {room_id, *added});
+  }
+}
+
+void add_missing_prev(sql::Connection& c, const std::string& room_id, const std::string& missing_id,
+                      const std::string& referrer_id) {
+  c.execute("INSERT INTO missing_prev_events (room_id, missing_id, referrer_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            {room_id, missing_id, referrer_id});
+}
+
+std::vector<std::string> take_referrers(sql::Connection& c, const std::string& event_id) {
+  std::vector<std::string> out;
+  for (const auto& r : c.query("SELECT referrer_id FROM missing_prev_events WHERE missing_id = $1", {event_id}))
+    out.push_back(r.get_text(0));
+  if (!out.empty()) c.execute("DELETE FROM missing_prev_events WHERE missing_id = $1", {event_id});
+  return out;
+}
+
+std::vector<std::string> missing_prev_events(sql::Connection& c, const std::string& room_id) {
+  std::vector<std::string> out;
+  for (const auto& r : c.query("SELECT DISTINCT missing_id FROM missing_prev_events WHERE room_id = $1 ORDER BY missing_id",
+                               {room_id}))
+    out.push_back(r.get_text(0));
+  return out;
+}
+
+std::int64_t add_state_delta(sql::Connection& c, const std::string& room_id, std::int64_t prev_group,
+                             const rooms::StateKey& key, const std::string& event_id, bool adds_key) {
+  const auto prev = group_info(c, prev_group);
+  if (!prev || chain_too_long(*prev)) {
+    StateIds state = prev ? state_of_group(c, prev_group) : StateIds{};
+    state[key] = event_id;
+    return write_snapshot(c, room_id, state);
+  }
+  const std::int64_t id = next_group_id(c);
+  c.execute("INSERT INTO state_groups (state_group, room_id, prev_group, delta_event_id, chain_length, state_size) "
+            "VALUES ($1, $2, $3, $4, $5, $6)",
+            {id, room_id, prev_group, event_id, prev->chain_length + 1, prev->state_size + (adds_key ? 1 : 0)});
+  c.execute("INSERT INTO state_group_entries (state_group, type, state_key, event_id) VALUES ($1, $2, $3, $4)",
+            {id, key.first, key.second, event_id});
+  return id;
+}
+
+std::int64_t add_state_group(sql::Connection& c, const std::string& room_id, std::optional<std::int64_t> prev_group,
+                             const StateIds& state) {
+  const auto prev = prev_group ? group_info(c, *prev_group) : std::nullopt;
+  if (!prev || chain_too_long(*prev)) return write_snapshot(c, room_id, state);
+  const StateIds base = state_of_group(c, *prev_group);
+  std::vector<std::pair<rooms::StateKey, std::optional<std::string>>> delta;
+  for (const auto& [key, id] : state) {
+    auto it = base.find(key);
+    if (it == base.end() || it->second != id) delta.emplace_back(key, id);
+  }
+  for (const auto& [key, id] : base)
+    if (!state.contains(key)) delta.emplace_back(key, std::nullopt);
+  if (delta.size() > state.size() / 2) return write_snapshot(c, room_id, state);
+  const std::int64_t id = next_group_id(c);
+  c.execute("INSERT INTO state_groups (state_group, room_id, prev_group, delta_event_id, chain_length, state_size) "
+            "VALUES ($1, $2, $3, NULL, $4, $5)",
+            {id, room_id, *prev_group, prev->chain_length + 1, static_cast<std::int64_t>(state.size())});
+  for (const auto& [key, event_id] : delta) {
+    c.execute("INSERT INTO state_group_entries (state_group, type, state_key, event_id) VALUES ($1, $2, $3, $4)",
+              {id, key.first, key.second, sql::nullable(event_id)});
+  }
+  return id;
+}
+
+StateIds state_of_group(sql::Connection& c, std::int64_t group) {
+  // Walk from the group back to its snapshot; the nearest group's entry for a key wins.
+  const auto rows = c.query(
+      "WITH RECURSIVE chain(state_group, n) AS ("
+      "  SELECT state_group, 0 FROM state_groups WHERE state_group = $1"
+      "  UNION ALL"
+      "  SELECT g.prev_group, chain.n + 1 FROM state_groups g JOIN chain ON g.state_group = chain.state_group"
+      "  WHERE g.prev_group IS NOT NULL)"
+      " SELECT chain.n, e.type, e.state_key, e.event_id FROM chain"
+      " JOIN state_group_entries e ON e.state_group = chain.state_group ORDER BY chain.n",
+      {group});
+  StateIds state;
+  std::map<rooms::StateKey, bool> decided;
+  for (const auto& r : rows) {
+    rooms::StateKey key{r.get_text(1), r.get_text(2)};
+    if (!decided.emplace(key, true).second) continue;
+    if (auto id = r.opt_text(3)) state.emplace(std::move(key), std::move(*id));
+  }
+  return state;
+}
+
+std::optional<std::int64_t> room_state_group(sql::Connection& c, const std::string& room_id) {
+  auto r = c.query_one("SELECT current_state_group FROM rooms WHERE room_id = $1", {room_id});
+  if (!r) return std::nullopt;
+  return r->opt_int(0);
+}
+
+void set_room_state_group(sql::Connection& c, const std::string& room_id, std::int64_t group) {
+  c.execute("UPDATE rooms SET current_state_group = $2 WHERE room_id = $1", {room_id, group});
+}
+
+void set_event_state_groups(sql::Connection& c, const std::string& event_id, const EventStateGroups& groups) {
+  c.execute("UPDATE events SET state_before = $2, state_after = $3 WHERE event_id = $1",
+            {event_id, groups.before, groups.after});
+}
+
+std::optional<EventStateGroups> event_state_groups(sql::Connection& c, const std::string& event_id) {
+  auto r = c.query_one("SELECT state_before, state_after FROM events WHERE event_id = $1", {event_id});
+  if (r && !r->is_null(0) && !r->is_null(1)) return EventStateGroups{r->get_int(0), r->get_int(1)};
+  return std::nullopt;
+}
+
+void insert_outside(sql::Connection& c, const OutsideEvent& e, std::int64_t now_ms) {
+  c.execute(
+      "INSERT INTO events_outside_timeline (event_id, room_id, status, reason, pdu, state_before, received_ts) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO UPDATE SET status = excluded.status, "
+      "reason = excluded.reason, pdu = excluded.pdu, state_before = excluded.state_before",
+      {e.event_id, e.room_id, std::string(to_string(e.status)), sql::nullable(e.reason), e.pdu,
+       sql::nullable(e.state_before), now_ms});
+}
+
+std::optional<OutsideEvent> find_outside(sql::Connection& c, const std::string& event_id) {
+  auto r = c.query_one(
+      "SELECT event_id, room_id, status, reason, pdu, state_before FROM events_outside_timeline WHERE event_id = $1",
+      {event_id});
+  if (!r) return std::nullopt;
+  return OutsideEvent{r->get_text(0), r->get_text(1), parse_status(r->get_text(2)), r->opt_text(3), r->get_text(4),
+                      r->opt_int(5)};
+}
+
+void delete_outside(sql::Connection& c, const std::string& event_id) {
+  c.execute("DELETE FROM events_outside_timeline WHERE event_id = $1", {event_id});
+}
+
+std::optional<std::string> find_pdu(sql::Connection& c, const std::string& event_id) {
+  if (auto r = c.query_one("SELECT pdu FROM events WHERE event_id = $1", {event_id})) return r->get_text(0);
+  if (auto r = c.query_one("SELECT pdu FROM events_outside_timeline WHERE event_id = $1 AND status <> 'rejected'",
+                           {event_id}))
+    return r->get_text(0);
+  return std::nullopt;
+}
+
+bool is_known(sql::Connection& c, const std::string& event_id) {
+  return c.query_one("SELECT 1 FROM events WHERE event_id = $1", {event_id}).has_value() ||
+         c.query_one("SELECT 1 FROM events_outside_timeline WHERE event_id = $1", {event_id}).has_value();
+}
+
+std::int64_t room_position(sql::Connection& c, const std::string& room_id) {
+  return c.query_one("SELECT COALESCE(MAX(stream_ordering), 0) FROM events WHERE room_id = $1", {room_id})->get_int(0);
+}
+
+}  // namespace event_graph_store
+}  // namespace herald::storage

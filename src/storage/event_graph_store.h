@@ -1,0 +1,85 @@
+#pragma once
+// The event graph in portable SQL (docs/event-pipeline.md): edges, forward extremities, missing prev
+// events, state groups and the events kept outside the timeline. Functions run inside a Database job;
+// only the event pipeline and the room store call them.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rooms/room_state.h"
+
+namespace herald::storage {
+
+namespace sql {
+class Connection;
+}
+
+// (type, state_key) -> event ID: a room state by reference.
+using StateIds = std::map<rooms::StateKey, std::string>;
+
+// The state before and after a stored event (absent for events stored before the graph existed).
+struct EventStateGroups {
+  std::int64_t before = 0;
+  std::int64_t after = 0;
+};
+
+enum class OutsideStatus { outlier, rejected, soft_failed };
+const char* to_string(OutsideStatus status);
+
+struct OutsideEvent {
+  std::string event_id;
+  std::string room_id;
+  OutsideStatus status = OutsideStatus::outlier;
+  std::optional<std::string> reason;
+  std::string pdu;
+  std::optional<std::int64_t> state_before;
+};
+
+namespace event_graph_store {
+
+void insert_edges(sql::Connection& c, const std::string& event_id, const std::vector<std::string>& prev_ids,
+                  const std::vector<std::string>& auth_ids);
+std::vector<std::string> prev_events(sql::Connection& c, const std::string& event_id);
+std::vector<std::string> auth_events(sql::Connection& c, const std::string& event_id);
+
+std::vector<std::string> forward_extremities(sql::Connection& c, const std::string& room_id);
+// Removes `replaced` from the room's extremities and adds `added` (when given).
+void update_forward_extremities(sql::Connection& c, const std::string& room_id, const std::vector<std::string>& replaced,
+                                const std::optional<std::string>& added);
+
+void add_missing_prev(sql::Connection& c, const std::string& room_id, const std::string& missing_id,
+                      const std::string& referrer_id);
+// The events that named `event_id` as a prev event before it was stored; forgets them.
+std::vector<std::string> take_referrers(sql::Connection& c, const std::string& event_id);
+std::vector<std::string> missing_prev_events(sql::Connection& c, const std::string& room_id);
+
+// A new state group: `prev_group`'s state with one more event (type, state_key -> event_id). Past a
+// bounded chain of deltas it writes a full snapshot instead (reading it back: state_of_group).
+std::int64_t add_state_delta(sql::Connection& c, const std::string& room_id, std::int64_t prev_group,
+                             const rooms::StateKey& key, const std::string& event_id, bool adds_key);
+// A new state group holding exactly `state`: a delta on `prev_group` when that is short, else a snapshot.
+std::int64_t add_state_group(sql::Connection& c, const std::string& room_id, std::optional<std::int64_t> prev_group,
+                             const StateIds& state);
+StateIds state_of_group(sql::Connection& c, std::int64_t group);
+
+std::optional<std::int64_t> room_state_group(sql::Connection& c, const std::string& room_id);
+void set_room_state_group(sql::Connection& c, const std::string& room_id, std::int64_t group);
+
+void set_event_state_groups(sql::Connection& c, const std::string& event_id, const EventStateGroups& groups);
+std::optional<EventStateGroups> event_state_groups(sql::Connection& c, const std::string& event_id);
+
+void insert_outside(sql::Connection& c, const OutsideEvent& event, std::int64_t now_ms);
+std::optional<OutsideEvent> find_outside(sql::Connection& c, const std::string& event_id);
+void delete_outside(sql::Connection& c, const std::string& event_id);
+
+// The PDU text of a stored event, in the timeline or outside it (not rejected ones).
+std::optional<std::string> find_pdu(sql::Connection& c, const std::string& event_id);
+// True when the event is stored in the timeline or outside it (rejected included).
+bool is_known(sql::Connection& c, const std::string& event_id);
+// The room's latest position in the stream: what a cached copy of the room was built up to.
+std::int64_t room_position(sql::Connection& c, const std::string& room_id);
+
+}  // namespace event_graph_store
+}  // namespace herald::storage
