@@ -131,12 +131,8 @@ class EventLoader {
   EventLoader(storage::RoomWriteTransaction& tx, const Room& room) : tx_(tx), room_(room) {}
   EventPtr operator()(const std::string& id) {
     if (auto it = loaded_.find(id); it != loaded_.end()) return it->second;
-    if (!indexed_) {
-      for (const auto& [key, event] : room_.state.events()) loaded_.emplace(event->event_id(), event);
-      for (const auto& event : room_.extremities) loaded_.emplace(event->event_id(), event);
-      indexed_ = true;
-      if (auto it = loaded_.find(id); it != loaded_.end()) return it->second;
-    }
+    for (const auto& event : room_.extremities)
+      if (event->event_id() == id) return event;
     EventPtr event;
     if (auto pdu = tx_.find_pdu(id)) event = events::event_from_pdu(*room_.version, id, room_.room_id, *pdu);
     loaded_.emplace(id, event);
@@ -148,8 +144,24 @@ class EventLoader {
   storage::RoomWriteTransaction& tx_;
   const Room& room_;
   std::unordered_map<std::string, EventPtr> loaded_;
-  bool indexed_ = false;
 };
+
+// The timeline row of an event, with what it replaced in `before` (unsigned.prev_content and friends).
+storage::NewEventRow row_for(const events::Event& event, const std::string& pdu_text, const rooms::RoomState& before) {
+  nlohmann::json unsigned_data = nlohmann::json::object();
+  if (const std::string* key = event.state_key()) {
+    if (const EventPtr* old = before.find(event.type(), *key)) {
+      unsigned_data["replaces_state"] = (*old)->event_id();
+      unsigned_data["prev_content"] = (*old)->content();
+      unsigned_data["prev_sender"] = (*old)->sender();
+    }
+  }
+  return storage::NewEventRow{0, event.event_id(), event.room_id(), event.type(),
+                              event.state_key() ? std::optional<std::string>(*event.state_key()) : std::nullopt,
+                              event.sender(),
+                              event.type() == "m.room.member" ? std::optional<std::string>(event.membership()) : std::nullopt,
+                              pdu_text, unsigned_data.empty() ? std::nullopt : std::optional<std::string>(unsigned_data.dump())};
+}
 
 rooms::RoomState state_from_ids(const events::RoomVersion& version, const StateIds& ids, EventLoader& load) {
   rooms::RoomState state(version);
@@ -277,7 +289,12 @@ Received EventPipeline::receive(storage::RoomWriteTransaction& tx, Room& room, c
     tx.store_outside({event_id, room.room_id, status, reason, stored_text, state_before}, now_ms);
   };
 
-  // 4. Auth against the event's own auth_events.
+  // 4. Auth against the event's own auth_events. Usually they are current state: look there by the keys
+  // the event's auth events should have before going to storage.
+  for (const auto& [type, key] : rooms::auth::auth_event_keys(version, event->type(), event->state_key(), event->sender(),
+                                                              event->content())) {
+    if (const EventPtr* current = room.state.find(type, key)) load.remember(*current);
+  }
   std::vector<EventPtr> auth_events;
   for (const auto& id : auth_ids) {
     EventPtr a = load(id);
@@ -295,6 +312,20 @@ Received EventPipeline::receive(storage::RoomWriteTransaction& tx, Room& room, c
   if (auto denial = rooms::auth::check_event(*event, rooms::auth::auth_state(version, auth_events, create))) {
     keep_outside(storage::OutsideStatus::rejected, "not allowed by its auth events: " + denial->reason, std::nullopt);
     return finish(Outcome::rejected, "not allowed by its auth events: " + denial->reason);
+  }
+
+  // The common case: the event follows the room's one extremity, so the state before it is the current
+  // state, already in memory; it is stored exactly as a local event would be.
+  if (prev_ids.size() == 1 && room.extremities.size() == 1 && room.extremities.front()->event_id() == prev_ids.front()) {
+    if (auto denial = rooms::auth::check_event(*event, room.state)) {
+      keep_outside(storage::OutsideStatus::rejected, denial->reason, current_state_group(tx, room));
+      return finish(Outcome::rejected, denial->reason);
+    }
+    if (waiting_outlier) tx.delete_outside(event_id);
+    LocalEvent follows{event, auth_ids, row_for(*event, stored_text, room.state)};
+    out.stream = append_local(tx, room, follows);
+    out.unblocked = tx.take_referrers(event_id);
+    return finish(Outcome::accepted, "");
   }
 
   // Its place in the graph: without every prev event's state it waits as an outlier (the transport
@@ -366,24 +397,13 @@ Received EventPipeline::receive(storage::RoomWriteTransaction& tx, Room& room, c
   if (waiting_outlier) tx.delete_outside(event_id);
   std::int64_t after_group = *before_group;
   StateIds after_ids = before_ids;
-  nlohmann::json unsigned_data = nlohmann::json::object();
   if (const std::string* key = event->state_key()) {
     const rooms::StateKey state_key{event->type(), *key};
     after_group = tx.add_state_delta(room.room_id, *before_group, state_key, event_id, !before_ids.contains(state_key));
     after_ids[state_key] = event_id;
-    if (const EventPtr* old = before.find(event->type(), *key)) {
-      unsigned_data["replaces_state"] = (*old)->event_id();
-      unsigned_data["prev_content"] = (*old)->content();
-      unsigned_data["prev_sender"] = (*old)->sender();
-    }
   }
-  storage::GraphEventRow row{
-      storage::NewEventRow{tx.next_stream_position(), event_id, room.room_id, event->type(),
-                           event->state_key() ? std::optional<std::string>(*event->state_key()) : std::nullopt,
-                           event->sender(),
-                           event->type() == "m.room.member" ? std::optional<std::string>(event->membership()) : std::nullopt,
-                           stored_text, unsigned_data.empty() ? std::nullopt : std::optional<std::string>(unsigned_data.dump())},
-      prev_ids, auth_ids, {*before_group, after_group}, false};
+  storage::GraphEventRow row{row_for(*event, stored_text, before), prev_ids, auth_ids, {*before_group, after_group}, false};
+  row.row.stream = tx.next_stream_position();
   tx.append(row);
   out.stream = row.row.stream;
   load.remember(event);
