@@ -68,9 +68,17 @@ bool chain_too_long(const GroupInfo& prev) {
 
 void insert_edges(sql::Connection& c, const std::string& event_id, const std::vector<std::string>& prev_ids,
                   const std::vector<std::string>& auth_ids) {
-  const std::string sql = "INSERT INTO event_edges (event_id, kind, target_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
-  for (const auto& p : prev_ids) c.execute(sql, {event_id, kPrevEdge, p});
-  for (const auto& a : auth_ids) c.execute(sql, {event_id, kAuthEdge, a});
+  // One statement for all of an event's edges: the event path runs this for every event.
+  std::string sql = "INSERT INTO event_edges (event_id, kind, target_id) VALUES ";
+  std::vector<sql::Value> params{event_id};
+  auto add = [&](std::int64_t kind, const std::string& target) {
+    params.emplace_back(target);
+    sql += (params.size() > 2 ? ", ($1, " : "($1, ") + std::to_string(kind) + ", $" + std::to_string(params.size()) + ")";
+  };
+  for (const auto& p : prev_ids) add(kPrevEdge, p);
+  for (const auto& a : auth_ids) add(kAuthEdge, a);
+  if (params.size() == 1) return;
+  c.execute(sql + " ON CONFLICT DO NOTHING", params);
 }
 
 std::vector<std::string> prev_events(sql::Connection& c, const std::string& event_id) {
@@ -90,6 +98,12 @@ std::vector<std::string> forward_extremities(sql::Connection& c, const std::stri
 
 void update_forward_extremities(sql::Connection& c, const std::string& room_id, const std::vector<std::string>& replaced,
                                 const std::optional<std::string>& added) {
+  // The usual step of a line: one extremity gives way to the next, in one statement.
+  if (replaced.size() == 1 && added &&
+      c.execute("UPDATE forward_extremities SET event_id = $3 WHERE room_id = $1 AND event_id = $2",
+                {room_id, replaced.front(), *added}) == 1) {
+    return;
+  }
   for (const auto& id : replaced)
     c.execute("DELETE FROM forward_extremities WHERE room_id = $1 AND event_id = $2", {room_id, id});
   if (added) {
@@ -122,16 +136,19 @@ std::vector<std::string> missing_prev_events(sql::Connection& c, const std::stri
 
 std::int64_t add_state_delta(sql::Connection& c, const std::string& room_id, std::int64_t prev_group,
                              const rooms::StateKey& key, const std::string& event_id, bool adds_key) {
-  const auto prev = group_info(c, prev_group);
-  if (!prev || chain_too_long(*prev)) {
-    StateIds state = prev ? state_of_group(c, prev_group) : StateIds{};
+  // One statement makes the group when the chain below it is short enough; none comes back otherwise.
+  const auto made = c.query_one(
+      "INSERT INTO state_groups (state_group, room_id, prev_group, delta_event_id, chain_length, state_size) "
+      "SELECT (SELECT COALESCE(MAX(state_group), 0) + 1 FROM state_groups), $1, g.state_group, $3, g.chain_length + 1, "
+      "g.state_size + $4 FROM state_groups g WHERE g.state_group = $2 AND "
+      "(g.chain_length < $5 OR g.chain_length < g.state_size / 4) RETURNING state_group",
+      {room_id, prev_group, event_id, std::int64_t{adds_key ? 1 : 0}, kMinChainBeforeSnapshot});
+  if (!made) {
+    StateIds state = prev_group != 0 ? state_of_group(c, prev_group) : StateIds{};
     state[key] = event_id;
     return write_snapshot(c, room_id, state);
   }
-  const std::int64_t id = next_group_id(c);
-  c.execute("INSERT INTO state_groups (state_group, room_id, prev_group, delta_event_id, chain_length, state_size) "
-            "VALUES ($1, $2, $3, $4, $5, $6)",
-            {id, room_id, prev_group, event_id, prev->chain_length + 1, prev->state_size + (adds_key ? 1 : 0)});
+  const std::int64_t id = made->get_int(0);
   c.execute("INSERT INTO state_group_entries (state_group, type, state_key, event_id) VALUES ($1, $2, $3, $4)",
             {id, key.first, key.second, event_id});
   return id;
@@ -183,6 +200,12 @@ StateIds state_of_group(sql::Connection& c, std::int64_t group) {
 }
 
 std::optional<std::int64_t> room_state_group(sql::Connection& c, const std::string& room_id) {
+  // With one extremity the current state is the state after it; rooms.current_state_group holds the
+  // resolved state only while there are several (so a line of events never rewrites the rooms row).
+  const auto tips = c.query("SELECT e.state_after FROM forward_extremities f JOIN events e ON e.event_id = f.event_id "
+                            "WHERE f.room_id = $1 LIMIT 2",
+                            {room_id});
+  if (tips.size() == 1 && !tips.front().is_null(0)) return tips.front().get_int(0);
   auto r = c.query_one("SELECT current_state_group FROM rooms WHERE room_id = $1", {room_id});
   if (!r) return std::nullopt;
   return r->opt_int(0);

@@ -201,14 +201,15 @@ std::int64_t EventPipeline::append_local(storage::RoomWriteTransaction& tx, Room
   stored.row.stream = tx.next_stream_position();
   tx.append(stored);
   tx.update_forward_extremities(room.room_id, event->prev_event_ids(), event->event_id());
-  if (after != before) tx.set_room_state_group(room.room_id, after);
-
   std::vector<EventPtr> extremities;
   for (const auto& e : room.extremities) {
     const auto& prevs = event->prev_event_ids();
     if (std::find(prevs.begin(), prevs.end(), e->event_id()) == prevs.end()) extremities.push_back(e);
   }
   extremities.push_back(event);
+  // With one extremity the stored current state is the state after it; the rooms row says it only
+  // while several remain.
+  if (extremities.size() > 1) tx.set_room_state_group(room.room_id, after);
   std::unique_lock lock(room.mutex);
   room.apply(event);
   room.extremities = std::move(extremities);
