@@ -65,6 +65,13 @@ bool is_valid_user_localpart(std::string_view localpart) {
   return true;
 }
 
+bool is_room_alias(std::string_view s) {
+  const auto colon = s.find(':');
+  // The localpart may hold any Unicode but ':' and NUL; the rest is a server name.
+  return s.size() > 2 && s.size() <= 255 && s.front() == '#' && colon != std::string_view::npos && colon > 1 &&
+         s.substr(0, colon).find('\0') == std::string_view::npos && is_valid_server_name(s.substr(colon + 1));
+}
+
 Expected<UserId, IdError> UserId::parse(std::string_view text) {
   if (text.empty()) return unexpected(IdError::empty);
   if (text.front() != '@') return unexpected(IdError::bad_sigil);

@@ -15,6 +15,9 @@ std::string_view describe(IdError e);
 bool is_valid_server_name(std::string_view name);
 // The strict grammar for new user IDs: a-z 0-9 . _ = - / +
 bool is_valid_user_localpart(std::string_view localpart);
+// A room alias: '#', a localpart of any bytes but ':' and NUL (at least one), ':', a valid server name;
+// 255 bytes at most.
+bool is_room_alias(std::string_view s);
 
 class UserId {
  public:

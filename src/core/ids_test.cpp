@@ -45,4 +45,26 @@ TEST(Ids, StrictLocalpartGrammar) {
   EXPECT_FALSE(is_valid_user_localpart("a:b"));
 }
 
+TEST(Ids, RoomAliases) {
+  struct Case {
+    std::string alias;
+    bool valid;
+  } cases[] = {
+      {"#tea:localhost:8008", true},
+      {"#a:b", true},
+      {"#caf\xc3\xa9 au lait!:example.org", true},  // any Unicode but ':' and NUL in the localpart
+      {"#a:b:c", false},                              // the server name is everything after the first ':'
+      {"#:example.org", false},                       // an empty localpart
+      {"#a:", false},
+      {"#abc", false},
+      {"tea:example.org", false},
+      {"!tea:example.org", false},
+      {"#a b:exa mple.org", false},
+      {std::string("#a\0b:example.org", 16), false},
+      {"#" + std::string(248, 'a') + ":b.org", true},  // 255 bytes
+      {"#" + std::string(249, 'a') + ":b.org", false},
+  };
+  for (const auto& c : cases) EXPECT_EQ(is_room_alias(c.alias), c.valid) << c.alias;
+}
+
 }  // namespace herald

@@ -20,13 +20,6 @@ UserId parse_user_id(const std::string& text, const char* field) {
   return std::move(*id);
 }
 
-bool is_room_alias(std::string_view s) {
-  const auto colon = s.find(':');
-  // The localpart may hold any Unicode but ':' and NUL; the rest is a server name.
-  return s.size() > 2 && s.size() <= 255 && s.front() == '#' && colon != std::string_view::npos && colon > 1 &&
-         s.substr(0, colon).find('\0') == std::string_view::npos && is_valid_server_name(s.substr(colon + 1));
-}
-
 std::int64_t int_query_param(const http::Request& req, const char* name, std::int64_t fallback, std::int64_t lo,
                              std::int64_t hi) {
   const auto text = req.query_param(name);

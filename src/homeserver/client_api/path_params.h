@@ -16,7 +16,6 @@ struct Room;
 std::string room_id_param(const http::Request& req, const char* name = "roomId");
 // A user ID from a body or path value, or 400 M_INVALID_PARAM naming the field.
 UserId parse_user_id(const std::string& text, const char* field);
-bool is_room_alias(std::string_view s);
 // An integer query parameter: absent -> fallback; clamped to [lo, hi]; anything but an optional '-' and
 // digits (e.g. "1e3", "10abc") -> 400 M_INVALID_PARAM naming it.
 std::int64_t int_query_param(const http::Request& req, const char* name, std::int64_t fallback, std::int64_t lo,

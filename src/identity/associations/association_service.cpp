@@ -90,12 +90,6 @@ Task<void> verify_homeserver_signature(IdentityContext& ctx, const std::string& 
 
 }  // namespace
 
-std::optional<std::string> canonical_address(const std::string& medium, const std::string& address) {
-  if (medium == "email") return canonical_email(address);
-  if (address.empty() || address.size() > kMaxEmailLength) return std::nullopt;
-  return address;
-}
-
 nlohmann::json signed_association(const IdentityContext& ctx, const Association& a) {
   nlohmann::json out = {{"address", a.address}, {"medium", a.medium},         {"mxid", a.mxid},
                         {"not_before", a.not_before}, {"not_after", a.not_after}, {"ts", a.ts}};

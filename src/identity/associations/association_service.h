@@ -31,7 +31,4 @@ Task<nlohmann::json> lookup_one(IdentityContext& ctx, std::string medium, std::s
 // Legacy v1 bulk_lookup: {"threepids": [[medium, address], ...]} -> {"threepids": [[medium, address, mxid], ...]}.
 Task<nlohmann::json> bulk_lookup(IdentityContext& ctx, const nlohmann::json& body);
 
-// The address as bindings store it: case-folded emails, other media as given.
-std::optional<std::string> canonical_address(const std::string& medium, const std::string& address);
-
 }  // namespace herald::identity

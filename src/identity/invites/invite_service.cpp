@@ -18,10 +18,10 @@
 #include "identity/context.h"
 #include "identity/invites/invite_store.h"
 #include "identity/invites/redacted_address.h"
+#include "identity/invites/store_invite_request.h"
 #include "identity/required_params.h"
 #include "identity/keys/ephemeral_key.h"
 #include "identity/templates.h"
-#include "identity/validation/email_address.h"
 #include "mail/sender.h"
 #include "mail/template.h"
 #include "storage/database.h"
@@ -102,46 +102,35 @@ Task<nlohmann::json> store_invite(IdentityContext& ctx, const nlohmann::json& pa
   if (version == ApiVersion::v1 && !ctx.options.legacy_store_invite) {
     throw MatrixError(Errc::unrecognized, "The unauthenticated v1 store-invite is disabled here; use v2", 404);
   }
-  // The order of the checks is Sydent's (identity.md §6), which clients and homeservers have come to expect.
-  require_params(params, {"medium", "address", "room_id", "sender"});
-  for (const auto& [k, v] : params.items()) {
-    if (!v.is_string()) continue;
-    if (v.get_ref<const std::string&>().size() > kMaxFieldBytes) throw MatrixError(Errc::invalid_param, "'" + k + "' is too long");
-  }
-  const std::string medium = json_body::required_string(params, "medium");
-  const std::string address = json_body::required_string(params, "address");
-  const std::string room_id = json_body::required_string(params, "room_id");
-  const std::string sender = json_body::required_string(params, "sender");
-  if (owner && *owner != sender) throw MatrixError(Errc::unauthorized, "'sender' doesn't match the token's owner", 403);
-  if (!UserId::parse(sender)) throw MatrixError(Errc::invalid_param, "'sender' is not a Matrix user ID");
-  if (room_id.empty() || room_id.front() != '!') throw MatrixError(Errc::invalid_param, "'room_id' is not a room ID");
+  const StoreInviteRequest request = parse_store_invite_request(params, owner);
   // Per sender (which a v1 caller writes itself), per requesting address and per target address: varying
   // one of them does not buy more emails.
-  const auto canonical = canonical_address(medium, address);
   const std::string from_address = "address|" + requester_address;
-  const std::string target = canonical.value_or(address);
-  ctx.limiter.take_all_or_throw({{RateAction::store_invite, sender},
+  const std::string target = request.canonical.value_or(request.address);
+  ctx.limiter.take_all_or_throw({{RateAction::store_invite, request.sender},
                                  {RateAction::store_invite, from_address},
                                  {RateAction::invite_email, target}});
 
-  if (canonical) {
+  if (request.canonical) {
+    const std::string& medium = request.medium;
+    const std::string& canonical = *request.canonical;
     const auto bound = co_await ctx.db.read([&](storage::sql::Connection& c) {
-      return association_store::find(c, medium, *canonical);
+      return association_store::find(c, medium, canonical);
     });
     if (bound) {
       throw std::move(MatrixError(Errc::threepid_in_use, "Binding already known").with("mxid", bound->mxid));
     }
   }
-  if (medium != "email") throw MatrixError(Errc::unrecognized, "Didn't understand medium '" + medium + "'");
-  if (address.empty() || address.size() > kMaxEmailLength) throw MatrixError(Errc::invalid_param, "Invalid email address length");
-  if (!canonical) throw MatrixError(Errc::invalid_email, "Invalid email address");
+  if (request.refusal) throw *request.refusal;
+  const std::string& room_id = request.room_id;
+  const std::string& sender = request.sender;
 
   const EphemeralKey key = generate_ephemeral_key();
-  StoredInvite invite{crypto::random_alnum(kInviteTokenLength), medium, *canonical, room_id, sender, key.public_key,
-                      ctx.clock.now_ms()};
+  StoredInvite invite{crypto::random_alnum(kInviteTokenLength), request.medium, *request.canonical, room_id, sender,
+                      key.public_key, ctx.clock.now_ms()};
   co_await ctx.db.write([&](storage::sql::Connection& c) { invite_store::insert(c, invite); });
 
-  const mail::Message message = invite_email(ctx, params, *canonical, invite.token, key, version);
+  const mail::Message message = invite_email(ctx, params, *request.canonical, invite.token, key, version);
   auto send_fn = [&ctx, &message] { ctx.mail.send(message); };
   std::optional<MatrixError> failure;
   try {
@@ -169,7 +158,7 @@ Task<nlohmann::json> store_invite(IdentityContext& ctx, const nlohmann::json& pa
   co_return nlohmann::json{{"token", invite.token},
                            {"public_keys", std::move(keys)},
                            {"public_key", long_term},
-                           {"display_name", redact_address(address)}};
+                           {"display_name", redact_address(request.address)}};
 }
 
 Task<nlohmann::json> sign_ed25519(IdentityContext& ctx, const nlohmann::json& params) {

@@ -22,6 +22,12 @@ std::optional<std::string> canonical_email(std::string_view text) {
   return out;
 }
 
+std::optional<std::string> canonical_address(const std::string& medium, const std::string& address) {
+  if (medium == "email") return canonical_email(address);
+  if (address.empty() || address.size() > kMaxEmailLength) return std::nullopt;
+  return address;
+}
+
 bool is_valid_client_secret(std::string_view secret) {
   if (secret.empty() || secret.size() > 255) return false;
   for (char c : secret) {
