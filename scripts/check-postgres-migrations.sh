@@ -300,11 +300,14 @@ done
 stmt $hs 'SELECT COUNT(*) FROM key_backup_sessions WHERE user_id = $1 AND version = $2' t:@a:hs i:1
 stmt $hs 'UPDATE key_backup_versions SET deleted = 1 WHERE user_id = $1 AND version = $2 AND deleted = 0' t:@a:hs i:1
 # The event graph (no store writes these tables yet): a row in each.
-stmt $hs 'INSERT INTO event_edges (event_id, kind, target_id) VALUES ($1, $2, $3)' 't:$name' i:0 't:$leave'
+stmt $hs 'INSERT INTO event_edges (stream_ordering, kind, target_id) VALUES ($1, 0, $2), ($1, 1, $3) ON CONFLICT DO NOTHING' i:1 't:$leave' 't:$name'
 stmt $hs 'INSERT INTO missing_prev_events (room_id, missing_id, referrer_id) VALUES ($1, $2, $3)' t:!r:hs 't:$gone' 't:$name'
 stmt $hs 'INSERT INTO state_groups (state_group, room_id, prev_group, delta_event_id, chain_length, state_size) VALUES ($1, $2, $3, $4, $5, $6)' i:1 t:!r:hs n n i:0 i:2
 stmt $hs 'INSERT INTO state_group_entries (state_group, type, state_key, event_id) VALUES ($1, $2, $3, $4)' i:1 t:m.room.create t: 't:$create'
 stmt $hs 'INSERT INTO state_group_entries (state_group, type, state_key, event_id) VALUES ($1, $2, $3, $4)' i:1 t:m.room.topic t: n
+stmt $hs 'INSERT INTO state_groups (state_group, room_id, prev_group, delta_event_id, chain_length, state_size) SELECT (SELECT COALESCE(MAX(state_group), 0) + 1 FROM state_groups), $1, g.state_group, $3, g.chain_length + 1, g.state_size + $4 FROM state_groups g WHERE g.state_group = $2 AND (g.chain_length < $5 OR g.chain_length < g.state_size / 4) RETURNING state_group' t:!r:hs i:1 't:$name' i:1 i:64
+stmt $hs 'INSERT INTO forward_extremities (room_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING' t:!r:hs 't:$x1'
+stmt $hs 'UPDATE forward_extremities SET event_id = $3 WHERE room_id = $1 AND event_id = $2' t:!r:hs 't:$x1' 't:$x2'
 stmt $hs 'UPDATE events SET state_before = $2, state_after = $3 WHERE event_id = $1' 't:$name' i:1 i:1
 stmt $hs 'UPDATE rooms SET current_state_group = $2 WHERE room_id = $1' t:!r:hs i:1
 stmt $hs 'INSERT INTO events_outside_timeline (event_id, room_id, status, reason, pdu, state_before, received_ts) VALUES ($1, $2, $3, $4, $5, $6, $7)' \

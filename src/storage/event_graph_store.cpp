@@ -31,7 +31,9 @@ OutsideStatus parse_status(const std::string& s) {
 
 std::vector<std::string> edge_targets(sql::Connection& c, const std::string& event_id, std::int64_t kind) {
   std::vector<std::string> out;
-  for (const auto& r : c.query("SELECT target_id FROM event_edges WHERE event_id = $1 AND kind = $2", {event_id, kind}))
+  for (const auto& r : c.query("SELECT g.target_id FROM events e JOIN event_edges g ON g.stream_ordering = e.stream_ordering "
+                               "WHERE e.event_id = $1 AND g.kind = $2 ORDER BY g.target_id",
+                               {event_id, kind}))
     out.push_back(r.get_text(0));
   return out;
 }
@@ -66,11 +68,11 @@ bool chain_too_long(const GroupInfo& prev) {
 }
 }  // namespace
 
-void insert_edges(sql::Connection& c, const std::string& event_id, const std::vector<std::string>& prev_ids,
+void insert_edges(sql::Connection& c, std::int64_t stream, const std::vector<std::string>& prev_ids,
                   const std::vector<std::string>& auth_ids) {
   // One statement for all of an event's edges: the event path runs this for every event.
-  std::string sql = "INSERT INTO event_edges (event_id, kind, target_id) VALUES ";
-  std::vector<sql::Value> params{event_id};
+  std::string sql = "INSERT INTO event_edges (stream_ordering, kind, target_id) VALUES ";
+  std::vector<sql::Value> params{stream};
   auto add = [&](std::int64_t kind, const std::string& target) {
     params.emplace_back(target);
     sql += (params.size() > 2 ? ", ($1, " : "($1, ") + std::to_string(kind) + ", $" + std::to_string(params.size()) + ")";

@@ -39,7 +39,8 @@ struct OutsideEvent {
 
 namespace event_graph_store {
 
-void insert_edges(sql::Connection& c, const std::string& event_id, const std::vector<std::string>& prev_ids,
+// The edges of the timeline event at stream position `stream`.
+void insert_edges(sql::Connection& c, std::int64_t stream, const std::vector<std::string>& prev_ids,
                   const std::vector<std::string>& auth_ids);
 std::vector<std::string> prev_events(sql::Connection& c, const std::string& event_id);
 std::vector<std::string> auth_events(sql::Connection& c, const std::string& event_id);

@@ -70,7 +70,8 @@ TEST_F(EventGraphStoreTest, ExtremitiesEdgesAndMissingPrevEvents) {
     graph::update_forward_extremities(c, "!r:hs", {}, std::string("$b"));
     graph::update_forward_extremities(c, "!r:hs", {"$a", "$b"}, std::string("$c"));
     EXPECT_EQ(graph::forward_extremities(c, "!r:hs"), std::vector<std::string>{"$c"});
-    graph::insert_edges(c, "$c", {"$a", "$b"}, {"$create", "$pl"});
+    c.execute("INSERT INTO events (stream_ordering, event_id, room_id, type, sender, pdu) VALUES (7, '$c', '!r:hs', 't', '@a:hs', '{}')");
+    graph::insert_edges(c, 7, {"$a", "$b"}, {"$create", "$pl"});
     EXPECT_EQ(graph::prev_events(c, "$c"), (std::vector<std::string>{"$a", "$b"}));
     EXPECT_EQ(graph::auth_events(c, "$c"), (std::vector<std::string>{"$create", "$pl"}));
     graph::add_missing_prev(c, "!r:hs", "$gap", "$d");

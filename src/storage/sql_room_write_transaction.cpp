@@ -74,7 +74,7 @@ std::vector<std::string> SqlRoomWriteTransaction::take_referrers(const std::stri
 void SqlRoomWriteTransaction::append(const GraphEventRow& e) {
   room_store::insert_event_row(c_, e.row, e.state);
   if (e.becomes_current_state) room_store::apply_to_current_state(c_, e.row);
-  graph::insert_edges(c_, e.row.event_id, e.prev_ids, e.auth_ids);
+  graph::insert_edges(c_, e.row.stream, e.prev_ids, e.auth_ids);
 }
 
 void SqlRoomWriteTransaction::store_outside(const OutsideEvent& event, std::int64_t now_ms) {

@@ -6,10 +6,10 @@
 
 -- kind 0: prev event, kind 1: auth event. Keyed by the referring event: its edges sit together.
 CREATE TABLE event_edges (
-  event_id TEXT NOT NULL,
+  stream_ordering BIGINT NOT NULL,
   kind INTEGER NOT NULL,
   target_id TEXT NOT NULL,
-  PRIMARY KEY (event_id, kind, target_id)
+  PRIMARY KEY (stream_ordering, kind, target_id)
 );
 
 -- Events nothing refers to yet: the prev_events of the room's next event.

@@ -3,12 +3,13 @@
 -- full snapshot), the prev events a room is still missing, and the events kept outside the timeline
 -- (outliers, rejected and soft-failed events).
 
--- kind 0: prev event, kind 1: auth event. Keyed by the referring event: its edges sit on one page.
+-- kind 0: prev event, kind 1: auth event. Keyed by the referring timeline event's stream position, so
+-- each event's edges are appended beside the last one's (an event ID key would dirty a random page).
 CREATE TABLE event_edges (
-  event_id TEXT NOT NULL,
+  stream_ordering BIGINT NOT NULL,
   kind INTEGER NOT NULL,
   target_id TEXT NOT NULL,
-  PRIMARY KEY (event_id, kind, target_id)
+  PRIMARY KEY (stream_ordering, kind, target_id)
 ) WITHOUT ROWID;
 
 -- Events nothing refers to yet: the prev_events of the room's next event.
