@@ -7,13 +7,30 @@
 namespace herald::rooms::state_resolution {
 
 Node EventGraph::find(const std::string& event_id) {
-  auto [it, inserted] = nodes_.try_emplace(event_id, kNoNode);
-  if (!inserted) return it->second;
+  if (auto it = nodes_.find(event_id); it != nodes_.end()) return it->second;
   events::EventPtr event = lookup_(event_id);
-  if (!event) return kNoNode;
-  it->second = static_cast<Node>(entries_.size());
+  if (!event) {
+    nodes_.emplace(unknown_ids_.emplace_back(event_id), kNoNode);
+    return kNoNode;
+  }
+  const auto n = static_cast<Node>(entries_.size());
+  const std::string_view key = event->event_id();
   entries_.push_back(Entry{std::move(event), {}, false});
-  return it->second;
+  // An event whose own ID differs from the one asked for (a faulty lookup) is known under both.
+  nodes_.emplace(key, n);
+  if (key != event_id) nodes_.emplace(unknown_ids_.emplace_back(event_id), n);
+  return n;
+}
+
+Node EventGraph::implied_create(const std::string& room_id) {
+  if (room_id.size() < 2) return kNoNode;
+  if (room_id != create_room_id_) {
+    create_room_id_ = room_id;
+    std::string create_id = room_id;  // "!x" -> "$x" (not "$" + substr: GCC 12 -O3 warns, -Wrestrict)
+    create_id.front() = '$';
+    create_node_ = find(create_id);
+  }
+  return create_node_;
 }
 
 const std::vector<Node>& EventGraph::auth_events(Node n) {
@@ -26,8 +43,8 @@ const std::vector<Node>& EventGraph::auth_events(Node n) {
     const Node a = find(id);
     if (a != kNoNode && std::find(auth.begin(), auth.end(), a) == auth.end()) auth.push_back(a);
   }
-  if (version_.room_id_from_create && event->type() != "m.room.create" && event->room_id().size() > 1) {
-    const Node create = find("$" + event->room_id().substr(1));
+  if (version_.room_id_from_create && event->type() != "m.room.create") {
+    const Node create = implied_create(event->room_id());
     if (create != kNoNode && std::find(auth.begin(), auth.end(), create) == auth.end()) auth.push_back(create);
   }
   Entry& entry = entries_[n];

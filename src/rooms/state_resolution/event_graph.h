@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -39,10 +40,18 @@ class EventGraph {
     std::vector<Node> auth;
     bool auth_loaded = false;
   };
+  Node implied_create(const std::string& room_id);
+
   const events::RoomVersion& version_;
   const EventLookup& lookup_;
-  std::unordered_map<std::string, Node> nodes_;
+  // Keys view the event's own ID, or for IDs lookup could not find, a copy kept in unknown_ids_: no
+  // string is allocated per event found.
+  std::unordered_map<std::string_view, Node> nodes_;
   std::deque<Entry> entries_;
+  std::deque<std::string> unknown_ids_;
+  // v12: the last room ID's create event, since nearly every event asks for the same one.
+  std::string create_room_id_;
+  Node create_node_ = kNoNode;
 };
 
 // A set of nodes as a flag per node, growing as the graph does.
