@@ -10,6 +10,18 @@ std::int64_t int_at(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
 }
+// prev_events and auth_events: v1-2 list [event_id, hashes] pairs, later versions plain IDs.
+std::vector<std::string> event_ids_at(const nlohmann::json& pdu, const char* key) {
+  std::vector<std::string> ids;
+  auto it = pdu.find(key);
+  if (it == pdu.end() || !it->is_array()) return ids;
+  ids.reserve(it->size());
+  for (const auto& p : *it) {
+    if (p.is_string()) ids.push_back(p.get<std::string>());
+    else if (p.is_array() && !p.empty() && p[0].is_string()) ids.push_back(p[0].get<std::string>());
+  }
+  return ids;
+}
 }  // namespace
 
 void Event::read_fields(const nlohmann::json& pdu) {
@@ -22,12 +34,8 @@ void Event::read_fields(const nlohmann::json& pdu) {
   depth_ = int_at(pdu, "depth");
   has_room_id_field_ = pdu.contains("room_id");
   if (auto it = pdu.find("redacts"); it != pdu.end() && it->is_string()) redacts_ = it->get<std::string>();
-  if (auto it = pdu.find("prev_events"); it != pdu.end() && it->is_array()) {
-    for (const auto& p : *it) {
-      if (p.is_string()) prev_event_ids_.push_back(p.get<std::string>());
-      else if (p.is_array() && !p.empty() && p[0].is_string()) prev_event_ids_.push_back(p[0].get<std::string>());
-    }
-  }
+  prev_event_ids_ = event_ids_at(pdu, "prev_events");
+  auth_event_ids_ = event_ids_at(pdu, "auth_events");
   if (type_ == "m.room.member") membership_ = string_at(content_, "membership");
 }
 

@@ -33,6 +33,10 @@ class Event {
   const std::string& reference_hash() const { return reference_hash_; }
   // The IDs in prev_events (v1-2 pairs reduced to their IDs).
   const std::vector<std::string>& prev_event_ids() const { return prev_event_ids_; }
+  // The IDs in auth_events, read the same way. Kept here because state resolution walks auth chains
+  // over thousands of events and must not re-parse PDUs to do it. (v12: the create event is implied
+  // by the room ID and not listed.)
+  const std::vector<std::string>& auth_event_ids() const { return auth_event_ids_; }
   bool has_room_id_field() const { return has_room_id_field_; }
   // The top-level `redacts` (room versions before 11).
   const std::optional<std::string>& top_level_redacts() const { return redacts_; }
@@ -62,6 +66,7 @@ class Event {
   std::int64_t origin_server_ts_ = 0;
   std::int64_t depth_ = 0;
   std::vector<std::string> prev_event_ids_;
+  std::vector<std::string> auth_event_ids_;
   std::optional<std::string> redacts_;
   bool has_room_id_field_ = false;
 };

@@ -73,6 +73,30 @@ TEST(EventBuilder, EventIdFormatsPerVersion) {
   }
 }
 
+// auth_event_ids() and prev_event_ids() read both reference forms: [id, hashes] pairs (v1-2) and
+// plain IDs (v3+), from built events and from stored text alike.
+TEST(EventBuilder, ReferencedEventIdsInEveryFormat) {
+  const crypto::SigningKey key = spec_key();
+  const Signer signer{"hs.test", key};
+  for (const RoomVersion& v : all_room_versions()) {
+    EventDraft create{"m.room.create", "", "@a:hs.test", {{"room_version", std::string(v.id)}}, std::nullopt};
+    const EventPtr c = build_event(v, "!r:hs.test", create, {}, {}, 1, 1000, signer);
+    EventDraft join{"m.room.member", "@a:hs.test", "@a:hs.test", {{"membership", "join"}}, std::nullopt};
+    const EventPtr j = build_event(v, c->room_id(), join, {c}, {c}, 2, 1001, signer);
+    EXPECT_EQ(j->auth_event_ids(), std::vector<std::string>{c->event_id()}) << v.id;
+    EXPECT_EQ(j->prev_event_ids(), std::vector<std::string>{c->event_id()}) << v.id;
+    EXPECT_TRUE(c->auth_event_ids().empty());
+    const EventPtr stored = event_from_pdu(v, j->event_id(), j->room_id(), j->pdu_text());
+    EXPECT_EQ(stored->auth_event_ids(), j->auth_event_ids()) << v.id;
+  }
+  // Entries that are neither form are skipped rather than trusted.
+  nlohmann::json odd = {{"type", "m.room.topic"}, {"state_key", ""}};
+  odd["auth_events"] = nlohmann::json::array(
+      {"$a", nlohmann::json::array({"$b", {{"sha256", "x"}}}), 7, nlohmann::json::array(), {{"k", 1}}});
+  const Event e("$e", "!r:hs.test", odd, "");
+  EXPECT_EQ(e.auth_event_ids(), (std::vector<std::string>{"$a", "$b"}));
+}
+
 TEST(Redaction, KeepsOnlyWhatEachVersionAllows) {
   const nlohmann::json member = {{"type", "m.room.member"}, {"state_key", "@a:b"}, {"origin", "b"}, {"extra", 1},
                                  {"content", {{"membership", "join"}, {"displayname", "A"},
