@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 #include <set>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
@@ -74,10 +73,7 @@ nlohmann::json room_snapshot(storage::sql::Connection& c, const Room& room, cons
                         {"presence", nlohmann::json::array()},
                         {"receipts", nlohmann::json::array()},
                         {"account_data", nlohmann::json::array()}};
-  {
-    std::shared_lock lock(room.mutex);
-    out["visibility"] = room.is_public ? "public" : "private";
-  }
+  out["visibility"] = room.in_public_directory() ? "public" : "private";
   if (m.membership == "invite") {
     if (auto own = rs::find_event(c, m.event_id)) out["inviter"] = nlohmann::json::parse(own->pdu).value("sender", "");
   }
@@ -115,8 +111,7 @@ Task<http::Response> get_initial_sync(http::Request req, ClientApi& api) {
     for (const auto& m : rs::memberships_of(c, user)) {
       if (m.membership != "join") continue;
       if (auto room = api.rooms.registry().get(c, m.room_id)) {
-        std::shared_lock lock(room->mutex);
-        sharing.insert(room->joined.begin(), room->joined.end());
+        for (auto& member : room->joined_members()) sharing.insert(std::move(member));
       }
     }
     nlohmann::json presence = legacy_presence_of(c, sharing, now);
@@ -142,10 +137,7 @@ Task<http::Response> get_room_initial_sync(http::Request req, ClientApi& api) {
     // The members' presence, for a member only (a former one sees the room as it was, without it).
     if (m->membership == "join") {
       std::set<std::string> members;
-      {
-        std::shared_lock lock(room->mutex);
-        members.insert(room->joined.begin(), room->joined.end());
-      }
+      for (auto& member : room->joined_members()) members.insert(std::move(member));
       out["presence"] = legacy_presence_of(c, members, now);
     }
     return out;

@@ -9,6 +9,7 @@
 #include "homeserver/client_api/request_auth.h"
 #include "homeserver/membership/third_party_invites.h"
 #include "homeserver/rooms/room_service.h"
+#include "rooms/membership.h"
 
 namespace herald::homeserver {
 namespace {
@@ -58,8 +59,8 @@ Task<http::Response> join_room(const Session& s, std::string room_id, const nloh
     // key; the invite it stands for is made first, then the join.
     const UserId sender = parse_user_id(json_body::required_string(*signed_block, "sender"), "third_party_signed.sender");
     const std::shared_ptr<Room> room = co_await api.rooms.find_room(room_id);
-    const std::string current = room ? membership_in(*room, s.user_id) : "leave";
-    if (current != "invite" && current != "join") {  // already invited or joined: the block is not needed
+    const rooms::Membership current = room ? room->membership_of(s.user_id.str()) : rooms::Membership::leave;
+    if (current != rooms::Membership::invite && current != rooms::Membership::join) {  // already invited or joined: the block is not needed
       nlohmann::json signed_copy = *signed_block;
       co_await api.third_party.exchange(sender, s.user_id, room_id, std::move(signed_copy));
     }

@@ -1,10 +1,8 @@
 #include "homeserver/client_api/path_params.h"
 
 #include <algorithm>
-#include <mutex>
 
 #include "core/matrix_error.h"
-#include "homeserver/rooms/room_registry.h"
 
 namespace herald::homeserver {
 
@@ -40,11 +38,6 @@ std::int64_t int_query_param(const http::Request& req, const char* name, std::in
   std::int64_t v = 0;
   for (char c : digits) v = v * 10 + (c - '0');
   return std::clamp<std::int64_t>(negative ? -v : v, lo, hi);
-}
-
-std::string membership_in(const Room& room, const UserId& user) {
-  std::shared_lock lock(room.mutex);
-  return room.state.membership(user.str());
 }
 
 }  // namespace herald::homeserver

@@ -9,9 +9,6 @@
 
 namespace herald::homeserver {
 
-class RoomService;
-struct Room;
-
 // A room ID from the path ('!' sigil) or 400 M_INVALID_PARAM.
 std::string room_id_param(const http::Request& req, const char* name = "roomId");
 // A user ID from a body or path value, or 400 M_INVALID_PARAM naming the field.
@@ -21,7 +18,5 @@ bool is_room_alias(std::string_view s);
 // digits (e.g. "1e3", "10abc") -> 400 M_INVALID_PARAM naming it.
 std::int64_t int_query_param(const http::Request& req, const char* name, std::int64_t fallback, std::int64_t lo,
                              std::int64_t hi);
-// The requester's membership in the room ("leave" when none).
-std::string membership_in(const Room& room, const UserId& user);
 
 }  // namespace herald::homeserver

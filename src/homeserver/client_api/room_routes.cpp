@@ -1,6 +1,5 @@
 // createRoom, room state, sending, messages, events, redaction, members, joined_rooms.
 #include <algorithm>
-#include <mutex>
 #include <set>
 #include <nlohmann/json.hpp>
 
@@ -79,7 +78,7 @@ Task<std::pair<std::shared_ptr<Room>, std::optional<storage::StoredMembership>>>
                                                                                               std::string room_id) {
   auto room = co_await api.rooms.find_room(room_id);
   if (!room) throw MatrixError(Errc::forbidden, "You are not allowed to view this room (unknown room " + room_id + ")");
-  if (membership_in(*room, s.user_id) == "join") co_return std::make_pair(room, std::optional<storage::StoredMembership>());
+  if (room->membership_of(s.user_id.str()) == rooms::Membership::join) co_return std::make_pair(room, std::optional<storage::StoredMembership>());
   const std::string user = s.user_id.str();
   auto m = co_await api.db.read([&](storage::sql::Connection& c) { return rs::membership(c, room_id, user); });
   if (!m || m->membership == "invite" || m->membership == "knock") {
@@ -204,9 +203,8 @@ Task<http::Response> put_redact(http::Request req, ClientApi& api) {
     const std::string original_sender = original.value("sender", "");
     const std::string type = original.value("type", "");
     if (type == "m.room.create") throw MatrixError(Errc::forbidden, "You cannot redact the room's create event");
-    std::shared_lock lock(room->mutex);
-    const auto pl = room->state.power_levels();
-    if (original_sender != s.user_id.str() && room->state.user_power(s.user_id.str()) < pl.redact) {
+    const PowerOf power = room->power_of(s.user_id.str());
+    if (original_sender != s.user_id.str() && power.user_level < power.levels.redact) {
       throw MatrixError(Errc::forbidden, "You don't have permission to redact other users' events");
     }
   }
@@ -221,7 +219,7 @@ Task<http::Response> get_event(http::Request req, ClientApi& api) {
   const std::string event_id = req.path_param("eventId");
   auto [room, left] = co_await visible_room(api, s, room_id);
   const std::string user = s.user_id.str();
-  const std::string current = membership_in(*room, s.user_id);
+  const std::string current(rooms::to_string(room->membership_of(s.user_id.str())));
   auto [stored, history] = co_await api.db.read([&](storage::sql::Connection& c) {
     return std::make_pair(rs::find_event(c, event_id), rs::history_visibility_for(c, room_id, user, current));
   });
@@ -251,7 +249,7 @@ Task<http::Response> get_messages(http::Request req, ClientApi& api) {
   const std::int64_t ceiling = left ? left->stream : api.rooms.stream_position();
   const std::int64_t now = api.clock.now_ms();
   const std::string user = s.user_id.str();
-  const std::string current = membership_in(*room, s.user_id);
+  const std::string current(rooms::to_string(room->membership_of(s.user_id.str())));
   std::set<std::string> ignored;
   auto [rows, history] = co_await api.db.read([&](storage::sql::Connection& c) {
     auto hv = rs::history_visibility_for(c, room_id, user, current);
@@ -291,7 +289,7 @@ Task<http::Response> get_context(http::Request req, ClientApi& api) {
   auto [room, left] = co_await visible_room(api, s, room_id);
   const std::int64_t ceiling = left ? left->stream : api.rooms.stream_position();
   const std::string user = s.user_id.str();
-  const std::string current = membership_in(*room, s.user_id);
+  const std::string current(rooms::to_string(room->membership_of(s.user_id.str())));
   const std::int64_t before_limit = limit / 2, after_limit = limit - before_limit;
   struct Found {
     std::optional<storage::StoredEvent> event;
@@ -360,18 +358,14 @@ Task<http::Response> get_joined_members(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const std::string room_id = room_id_param(req);
   auto room = co_await api.rooms.find_room(room_id);
-  if (!room || membership_in(*room, s.user_id) != "join") throw MatrixError(Errc::forbidden, "You aren't a member of the room");
+  if (!room || room->membership_of(s.user_id.str()) != rooms::Membership::join) throw MatrixError(Errc::forbidden, "You aren't a member of the room");
   nlohmann::json joined = nlohmann::json::object();
-  {
-    std::shared_lock lock(room->mutex);
-    for (const auto& [key, e] : room->state.events()) {
-      if (key.first != "m.room.member" || e->membership() != "join") continue;
-      // Both keys always present, null when unset (as Synapse; matrix-nio requires display_name).
-      nlohmann::json info = {{"display_name", nullptr}, {"avatar_url", nullptr}};
-      if (auto d = e->content_string("displayname")) info["display_name"] = *d;
-      if (auto a = e->content_string("avatar_url")) info["avatar_url"] = *a;
-      joined[key.second] = info;
-    }
+  for (const auto& e : room->joined_member_events()) {
+    // Both keys always present, null when unset (as Synapse; matrix-nio requires display_name).
+    nlohmann::json info = {{"display_name", nullptr}, {"avatar_url", nullptr}};
+    if (auto d = e->content_string("displayname")) info["display_name"] = *d;
+    if (auto a = e->content_string("avatar_url")) info["avatar_url"] = *a;
+    joined[*e->state_key()] = info;
   }
   co_return http::Response::json(200, {{"joined", joined}});
 }

@@ -1,7 +1,7 @@
 #include "homeserver/membership/third_party_invites.h"
 
-#include <mutex>
-#include <shared_mutex>
+#include <tuple>
+#include <vector>
 
 #include "core/json_body.h"
 #include "core/log.h"
@@ -99,27 +99,29 @@ Task<void> ThirdPartyInvites::invite(UserId sender, std::string room_id, Threepi
   nlohmann::json params = {{"medium", request.medium}, {"address", address}, {"room_id", room_id}, {"sender", sender.str()}};
   {
     const std::shared_ptr<Room> room = co_await rooms_.require_room(room_id);
-    std::shared_lock lock(room->mutex);
-    if (room->state.membership(sender.str()) != "join") throw MatrixError(Errc::forbidden, "You are not in this room");
-    const std::int64_t level = room->state.power_levels().invite;
-    if (room->state.user_power(sender.str()) < level) {
+    if (room->membership_of(sender.str()) != rooms::Membership::join) throw MatrixError(Errc::forbidden, "You are not in this room");
+    const PowerOf power = room->power_of(sender.str());
+    const std::int64_t level = power.levels.invite;
+    if (power.user_level < level) {
       throw MatrixError(Errc::forbidden, "You don't have permission to invite users (power level " +
-                                             std::to_string(room->state.user_power(sender.str())) + " < " +
-                                             std::to_string(level) + ")");
+                                             std::to_string(power.user_level) + " < " + std::to_string(level) + ")");
     }
-    auto add = [&](const char* key, const char* type, const char* field) {
-      if (const events::EventPtr* e = room->state.find(type, "")) {
-        if (auto v = string_in((*e)->content(), field)) params[key] = *v;
-      }
-    };
-    add("room_alias", "m.room.canonical_alias", "alias");
-    add("room_avatar_url", "m.room.avatar", "url");
-    add("room_join_rules", "m.room.join_rules", "join_rule");
-    add("room_name", "m.room.name", "name");
-    add("room_type", "m.room.create", "type");
-    if (const events::EventPtr* me = room->state.find("m.room.member", sender.str())) {
-      if (auto v = string_in((*me)->content(), "displayname")) params["sender_display_name"] = *v;
-      if (auto v = string_in((*me)->content(), "avatar_url")) params["sender_avatar_url"] = *v;
+    // The room's face for the email: each (param, state key, content field).
+    const std::vector<std::tuple<const char*, rooms::StateKey, const char*>> fields = {
+        {"room_alias", {"m.room.canonical_alias", ""}, "alias"},
+        {"room_avatar_url", {"m.room.avatar", ""}, "url"},
+        {"room_join_rules", {"m.room.join_rules", ""}, "join_rule"},
+        {"room_name", {"m.room.name", ""}, "name"},
+        {"room_type", {"m.room.create", ""}, "type"},
+        {"sender_display_name", {"m.room.member", sender.str()}, "displayname"},
+        {"sender_avatar_url", {"m.room.member", sender.str()}, "avatar_url"}};
+    std::vector<rooms::StateKey> keys;
+    for (const auto& [param, key, field] : fields) keys.push_back(key);
+    const std::vector<events::EventPtr> found = room->state_events(keys);
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      const auto& [param, key, field] = fields[i];
+      if (!found[i]) continue;
+      if (auto v = string_in(found[i]->content(), field)) params[param] = *v;
     }
   }
 
@@ -166,11 +168,10 @@ Task<std::string> ThirdPartyInvites::exchange(UserId sender, UserId mxid, std::s
   {
     const std::shared_ptr<Room> room = co_await rooms_.find_room(room_id);
     if (!room) throw MatrixError(Errc::forbidden, "This server is not in the room " + room_id);
-    std::shared_lock lock(room->mutex);
-    const events::EventPtr* tpi = room->state.find("m.room.third_party_invite", token);
+    const events::EventPtr tpi = room->state_event("m.room.third_party_invite", token);
     if (!tpi) throw MatrixError(Errc::forbidden, "No third-party invite with this token in the room");
-    if ((*tpi)->sender() != sender.str()) throw MatrixError(Errc::forbidden, "The third-party invite was sent by someone else");
-    const nlohmann::json& c = (*tpi)->content();
+    if (tpi->sender() != sender.str()) throw MatrixError(Errc::forbidden, "The third-party invite was sent by someone else");
+    const nlohmann::json& c = tpi->content();
     display_name = string_in(c, "display_name").value_or("");
     if (auto k = string_in(c, "public_key")) keys.push_back({*k, string_in(c, "key_validity_url")});
     if (auto it = c.find("public_keys"); it != c.end() && it->is_array()) {
