@@ -6,12 +6,10 @@
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/client_api/request_auth.h"
+#include "homeserver/rooms/room_reader.h"
 #include "homeserver/rooms/room_service.h"
-#include "storage/database.h"
-#include "storage/room_store.h"
 
 namespace herald::homeserver {
-namespace rs = storage::room_store;
 namespace {
 
 std::string alias_param(const http::Request& req) {
@@ -47,10 +45,10 @@ Task<http::Response> delete_alias(http::Request req, ClientApi& api) {
 
 Task<http::Response> get_room_aliases(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
-  auto room = co_await api.rooms.require_room(room_id);
+  const RoomId room_id = room_id_param(req);
+  auto room = co_await api.rooms.require_room(room_id.str());
   if (room->membership_of(s.user_id.str()) != rooms::Membership::join) throw MatrixError(Errc::forbidden, "You are not in this room");
-  auto aliases = co_await api.db.read([&](storage::sql::Connection& c) { return rs::aliases_of(c, room_id); });
+  auto aliases = co_await api.room_reader.aliases(room_id);
   co_return http::Response::json(200, {{"aliases", aliases}});
 }
 
@@ -66,9 +64,7 @@ Task<http::Response> public_rooms(http::Request req, ClientApi& api) {
   }
   limit = std::clamp<std::int64_t>(limit, 1, 500);
   offset = std::max<std::int64_t>(offset, 0);
-  auto [rooms, total] = co_await api.db.read([&](storage::sql::Connection& c) {
-    return std::make_pair(rs::public_rooms(c, limit, offset), rs::count_public_rooms(c));
-  });
+  auto [rooms, total] = co_await api.room_reader.public_rooms(limit, offset);
   nlohmann::json chunk = nlohmann::json::array();
   for (const auto& stored : rooms) {
     auto room = co_await api.rooms.find_room(stored.room_id);

@@ -23,7 +23,7 @@ std::optional<std::string> reason_of(const nlohmann::json& body) {
 
 Task<http::Response> post_invite(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const std::string room_id = room_id_param(req).str();
   const nlohmann::json body = json_body::parse_object(req.body);
   if (!body.contains("user_id") && (body.contains("medium") || body.contains("address") || body.contains("id_server") ||
                                     body.contains("identity_server"))) {
@@ -74,7 +74,7 @@ Task<http::Response> join_room(const Session& s, std::string room_id, const nloh
 
 Task<http::Response> post_join_by_id(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const std::string room_id = room_id_param(req).str();
   const nlohmann::json body = json_body::parse_object_or_empty(req.body);
   co_return co_await join_room(s, room_id, body, api);
 }
@@ -108,7 +108,7 @@ Task<http::Response> post_knock(http::Request req, ClientApi& api) {
 
 Task<http::Response> post_leave(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const std::string room_id = room_id_param(req).str();
   const nlohmann::json body = json_body::parse_object_or_empty(req.body);
   co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, "leave", reason_of(body), nlohmann::json::object());
   co_return http::Response::json(200, nlohmann::json::object());
@@ -116,7 +116,7 @@ Task<http::Response> post_leave(http::Request req, ClientApi& api) {
 
 Task<http::Response> post_forget(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const std::string room_id = room_id_param(req).str();
   json_body::parse_object_or_empty(req.body);
   co_await api.rooms.forget(s.user_id, room_id);
   co_return http::Response::json(200, nlohmann::json::object());
@@ -133,7 +133,7 @@ UserId target_of(const nlohmann::json& body) {
 // kick, ban, unban: {"user_id", "reason"}.
 Task<http::Response> moderate(http::Request req, ClientApi& api, const char* membership, bool unban) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const std::string room_id = room_id_param(req).str();
   const nlohmann::json body = json_body::parse_object(req.body);
   const UserId target = target_of(body);
   nlohmann::json extra = nlohmann::json::object();

@@ -6,10 +6,11 @@
 
 namespace herald::homeserver {
 
-std::string room_id_param(const http::Request& req, const char* name) {
+RoomId room_id_param(const http::Request& req, const char* name) {
   const std::string& id = req.path_param(name);
-  if (id.size() < 2 || id.front() != '!' || id.size() > 255) throw MatrixError(Errc::invalid_param, "Invalid room ID: " + id);
-  return id;
+  auto parsed = RoomId::parse(id);
+  if (!parsed) throw MatrixError(Errc::invalid_param, "Invalid room ID: " + id);
+  return std::move(*parsed);
 }
 
 UserId parse_user_id(const std::string& text, const char* field) {

@@ -10,7 +10,7 @@
 namespace herald::homeserver {
 
 // A room ID from the path ('!' sigil) or 400 M_INVALID_PARAM.
-std::string room_id_param(const http::Request& req, const char* name = "roomId");
+RoomId room_id_param(const http::Request& req, const char* name = "roomId");
 // A user ID from a body or path value, or 400 M_INVALID_PARAM naming the field.
 UserId parse_user_id(const std::string& text, const char* field);
 bool is_room_alias(std::string_view s);

@@ -8,18 +8,15 @@
 #include "core/matrix_error.h"
 #include "core/rate_limiter.h"
 #include "events/room_version.h"
-#include "homeserver/accounts/account_data_service.h"
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/client_api/request_auth.h"
 #include "homeserver/membership/third_party_invites.h"
+#include "homeserver/rooms/room_reader.h"
 #include "homeserver/rooms/room_service.h"
 #include "homeserver/sync/sync_service.h"
-#include "storage/database.h"
-#include "storage/room_store.h"
 
 namespace herald::homeserver {
-namespace rs = storage::room_store;
 namespace {
 
 
@@ -75,12 +72,11 @@ Task<http::Response> post_create_room(http::Request req, ClientApi& api) {
 
 // Members see current state; former members see the state when they left; others get 403.
 Task<std::pair<std::shared_ptr<Room>, std::optional<storage::StoredMembership>>> visible_room(ClientApi& api, const Session& s,
-                                                                                              std::string room_id) {
-  auto room = co_await api.rooms.find_room(room_id);
-  if (!room) throw MatrixError(Errc::forbidden, "You are not allowed to view this room (unknown room " + room_id + ")");
+                                                                                              RoomId room_id) {
+  auto room = co_await api.rooms.find_room(room_id.str());
+  if (!room) throw MatrixError(Errc::forbidden, "You are not allowed to view this room (unknown room " + room_id.str() + ")");
   if (room->membership_of(s.user_id.str()) == rooms::Membership::join) co_return std::make_pair(room, std::optional<storage::StoredMembership>());
-  const std::string user = s.user_id.str();
-  auto m = co_await api.db.read([&](storage::sql::Connection& c) { return rs::membership(c, room_id, user); });
+  auto m = co_await api.room_reader.membership(room_id, s.user_id);
   if (!m || m->membership == "invite" || m->membership == "knock") {
     throw MatrixError(Errc::forbidden, "You are not a member of this room");
   }
@@ -91,12 +87,12 @@ Task<std::pair<std::shared_ptr<Room>, std::optional<storage::StoredMembership>>>
 
 // The state the requester may see, in client format: current state for members, the state at the
 // time they left for former members.
-Task<nlohmann::json> visible_state(ClientApi& api, const Session& s, std::string room_id) {
+Task<nlohmann::json> visible_state(ClientApi& api, const Session& s, RoomId room_id) {
   auto [room, left] = co_await visible_room(api, s, room_id);
   const std::int64_t now = api.clock.now_ms();
-  auto rows = co_await api.db.read([&](storage::sql::Connection& c) {
-    return left ? rs::state_before(c, room_id, left->stream + 1) : rs::current_state(c, room_id);
-  });
+  std::optional<std::int64_t> upto;
+  if (left) upto = left->stream;
+  auto rows = co_await api.room_reader.state(room_id, upto);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : rows) out.push_back(client_event(r, *room->version, now, true));
   co_return out;
@@ -104,13 +100,14 @@ Task<nlohmann::json> visible_state(ClientApi& api, const Session& s, std::string
 
 Task<http::Response> get_state(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const nlohmann::json state = co_await visible_state(api, s, room_id_param(req));
+  const RoomId room_id = room_id_param(req);
+  const nlohmann::json state = co_await visible_state(api, s, room_id);
   co_return http::Response::json(200, state);
 }
 
 Task<http::Response> get_state_event(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const std::string type = req.path_param("eventType");
   const std::string key = state_key_param(req);
   const nlohmann::json state = co_await visible_state(api, s, room_id);
@@ -156,7 +153,7 @@ Task<void> check_canonical_alias(ClientApi& api, std::string room_id, const nloh
 
 Task<http::Response> put_state_event(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const std::string room_id = room_id_param(req).str();
   const std::string type = req.path_param("eventType");
   const std::string key = state_key_param(req);
   nlohmann::json content = json_body::parse_object(req.body);
@@ -179,7 +176,7 @@ Task<http::Response> put_state_event(http::Request req, ClientApi& api) {
 
 Task<http::Response> put_send(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const std::string room_id = room_id_param(req).str();
   const std::string type = req.path_param("eventType");
   nlohmann::json content = json_body::parse_object(req.body);
   std::optional<std::string> txn_key;
@@ -192,10 +189,10 @@ Task<http::Response> put_send(http::Request req, ClientApi& api) {
 
 Task<http::Response> put_redact(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const std::string room_id = room_id_param(req).str();
   const std::string target = req.path_param("eventId");
   nlohmann::json content = json_body::parse_object_or_empty(req.body);
-  auto stored = co_await api.db.read([&](storage::sql::Connection& c) { return rs::find_event(c, target); });
+  auto stored = co_await api.room_reader.event(target);
   if (!stored || stored->room_id != room_id) throw MatrixError(Errc::not_found, "Event not found.");
   auto room = co_await api.rooms.require_room(room_id);
   {
@@ -215,15 +212,13 @@ Task<http::Response> put_redact(http::Request req, ClientApi& api) {
 
 Task<http::Response> get_event(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const std::string event_id = req.path_param("eventId");
   auto [room, left] = co_await visible_room(api, s, room_id);
   const std::string user = s.user_id.str();
-  const std::string current(rooms::to_string(room->membership_of(s.user_id.str())));
-  auto [stored, history] = co_await api.db.read([&](storage::sql::Connection& c) {
-    return std::make_pair(rs::find_event(c, event_id), rs::history_visibility_for(c, room_id, user, current));
-  });
-  if (!stored || stored->room_id != room_id || (left && stored->stream > left->stream)) {
+  const rooms::Membership current = room->membership_of(user);
+  auto [stored, history] = co_await api.room_reader.event_for(room_id, event_id, s.user_id, current);
+  if (!stored || stored->room_id != room_id.str() || (left && stored->stream > left->stream)) {
     throw MatrixError(Errc::not_found, "Event not found.");
   }
   nlohmann::json event = client_event(*stored, *room->version, api.clock.now_ms(), true);
@@ -233,7 +228,7 @@ Task<http::Response> get_event(http::Request req, ClientApi& api) {
 
 Task<http::Response> get_messages(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const std::string dir = req.query_param("dir").value_or("b");
   if (dir != "b" && dir != "f") throw MatrixError(Errc::invalid_param, "'dir' must be 'b' or 'f'");
   const std::int64_t limit = int_query_param(req, "limit", 10, 0, 1000);
@@ -249,21 +244,12 @@ Task<http::Response> get_messages(http::Request req, ClientApi& api) {
   const std::int64_t ceiling = left ? left->stream : api.rooms.stream_position();
   const std::int64_t now = api.clock.now_ms();
   const std::string user = s.user_id.str();
-  const std::string current(rooms::to_string(room->membership_of(s.user_id.str())));
-  std::set<std::string> ignored;
-  auto [rows, history] = co_await api.db.read([&](storage::sql::Connection& c) {
-    auto hv = rs::history_visibility_for(c, room_id, user, current);
-    ignored = ignored_users(c, user);
-    if (dir == "b") {
-      // Tokens point just past the newest event to return: events with stream < from.
-      const std::int64_t upper = std::min(ceiling, from ? *from - 1 : ceiling);
-      const std::int64_t lower = to ? *to - 1 : 0;
-      return std::make_pair(rs::events_between(c, room_id, lower, upper, limit, true), std::move(hv));
-    }
-    const std::int64_t lower = from ? *from - 1 : 0;
-    const std::int64_t upper = std::min(ceiling, to ? *to - 1 : ceiling);
-    return std::make_pair(rs::events_between(c, room_id, lower, upper, limit, false), std::move(hv));
-  });
+  const rooms::Membership current = room->membership_of(user);
+  const bool backwards = dir == "b";
+  // Tokens point just past the newest event to return: events with stream < from.
+  const std::int64_t lower = backwards ? (to ? *to - 1 : 0) : (from ? *from - 1 : 0);
+  const std::int64_t upper = std::min(ceiling, backwards ? (from ? *from - 1 : ceiling) : (to ? *to - 1 : ceiling));
+  auto [rows, history, ignored] = co_await api.room_reader.page(room_id, s.user_id, current, lower, upper, limit, backwards);
   nlohmann::json chunk = nlohmann::json::array();
   for (const auto& r : rows) {
     nlohmann::json e = client_event(r, *room->version, now, true);
@@ -283,29 +269,16 @@ Task<http::Response> get_messages(http::Request req, ClientApi& api) {
 // after it, and the state at the last event returned.
 Task<http::Response> get_context(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const std::string event_id = req.path_param("eventId");
   const std::int64_t limit = int_query_param(req, "limit", 10, 0, 100);
   auto [room, left] = co_await visible_room(api, s, room_id);
   const std::int64_t ceiling = left ? left->stream : api.rooms.stream_position();
   const std::string user = s.user_id.str();
-  const std::string current(rooms::to_string(room->membership_of(s.user_id.str())));
+  const rooms::Membership current = room->membership_of(user);
   const std::int64_t before_limit = limit / 2, after_limit = limit - before_limit;
-  struct Found {
-    std::optional<storage::StoredEvent> event;
-    std::vector<storage::StoredEvent> before, after, state;
-    rooms::HistoryVisibility history;
-  };
-  Found found = co_await api.db.read([&](storage::sql::Connection& c) {
-    Found f{rs::find_event(c, event_id), {}, {}, {}, rs::history_visibility_for(c, room_id, user, current)};
-    if (!f.event || f.event->room_id != room_id || f.event->stream > ceiling) return f;
-    f.before = rs::events_between(c, room_id, 0, f.event->stream - 1, before_limit, true);
-    f.after = rs::events_between(c, room_id, f.event->stream, ceiling, after_limit, false);
-    const std::int64_t last = f.after.empty() ? f.event->stream : f.after.back().stream;
-    f.state = rs::state_before(c, room_id, last + 1);
-    return f;
-  });
-  if (!found.event || found.event->room_id != room_id || found.event->stream > ceiling) {
+  const ContextRead found = co_await api.room_reader.context(room_id, event_id, s.user_id, current, ceiling, before_limit, after_limit);
+  if (!found.event || found.event->room_id != room_id.str() || found.event->stream > ceiling) {
     throw MatrixError(Errc::not_found, "Event not found.");
   }
   const std::int64_t now = api.clock.now_ms();
@@ -337,7 +310,7 @@ Task<http::Response> get_context(http::Request req, ClientApi& api) {
 
 Task<http::Response> get_members(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const auto membership = req.query_param("membership");
   const auto not_membership = req.query_param("not_membership");
   const nlohmann::json state = co_await visible_state(api, s, room_id);
@@ -356,8 +329,8 @@ Task<http::Response> get_members(http::Request req, ClientApi& api) {
 
 Task<http::Response> get_joined_members(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
-  auto room = co_await api.rooms.find_room(room_id);
+  const RoomId room_id = room_id_param(req);
+  auto room = co_await api.rooms.find_room(room_id.str());
   if (!room || room->membership_of(s.user_id.str()) != rooms::Membership::join) throw MatrixError(Errc::forbidden, "You aren't a member of the room");
   nlohmann::json joined = nlohmann::json::object();
   for (const auto& e : room->joined_member_events()) {
@@ -372,12 +345,8 @@ Task<http::Response> get_joined_members(http::Request req, ClientApi& api) {
 
 Task<http::Response> get_joined_rooms(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string user = s.user_id.str();
-  auto rows = co_await api.db.read([&](storage::sql::Connection& c) { return rs::memberships_of(c, user); });
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& m : rows)
-    if (m.membership == "join") out.push_back(m.room_id);
-  co_return http::Response::json(200, {{"joined_rooms", out}});
+  const std::vector<std::string> rooms = co_await api.room_reader.joined_rooms(s.user_id);
+  co_return http::Response::json(200, {{"joined_rooms", rooms}});
 }
 
 }  // namespace
