@@ -46,7 +46,7 @@ Task<http::Response> delete_alias(http::Request req, ClientApi& api) {
 Task<http::Response> get_room_aliases(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const RoomId room_id = room_id_param(req);
-  auto room = co_await api.rooms.require_room(room_id.str());
+  auto room = co_await api.rooms.require_room(room_id);
   if (room->membership_of(s.user_id.str()) != rooms::Membership::join) throw MatrixError(Errc::forbidden, "You are not in this room");
   auto aliases = co_await api.room_reader.aliases(room_id);
   co_return http::Response::json(200, {{"aliases", aliases}});
@@ -67,7 +67,9 @@ Task<http::Response> public_rooms(http::Request req, ClientApi& api) {
   auto [rooms, total] = co_await api.room_reader.public_rooms(limit, offset);
   nlohmann::json chunk = nlohmann::json::array();
   for (const auto& stored : rooms) {
-    auto room = co_await api.rooms.find_room(stored.room_id);
+    const auto room_id = RoomId::parse(stored.room_id);
+    if (!room_id) continue;
+    auto room = co_await api.rooms.find_room(*room_id);
     if (!room) continue;
     const RoomSummary summary = room->summary();
     nlohmann::json entry = {{"room_id", stored.room_id},

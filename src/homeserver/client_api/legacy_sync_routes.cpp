@@ -33,7 +33,7 @@ Task<http::Response> get_room_initial_sync(http::Request req, ClientApi& api) {
   const std::int64_t limit = int_query_param(req, "limit", 10, 0, 500);
   const std::int64_t to = api.rooms.stream_position();
   const std::int64_t now = api.clock.now_ms();
-  auto room = co_await api.rooms.find_room(room_id.str());
+  auto room = co_await api.rooms.find_room(room_id);
   if (!room) throw MatrixError(Errc::forbidden, "You are not a member of this room");
   auto snapshot = co_await api.legacy_sync.room_initial_sync(s.user_id, room, to, limit, now);
   if (!snapshot) throw MatrixError(Errc::forbidden, "You are not a member of this room");

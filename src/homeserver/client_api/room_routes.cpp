@@ -65,15 +65,16 @@ Task<http::Response> post_create_room(http::Request req, ClientApi& api) {
   std::vector<RateTake> takes{{RateAction::room_creation, user, 1}};
   if (!invite_3pid.empty()) takes.push_back({RateAction::third_party_invite, user, static_cast<double>(invite_3pid.size())});
   api.limiter.take_all_or_throw(takes);
-  const std::string room_id = co_await api.rooms.create_room(session.user_id, std::move(r));
+  const std::string created = co_await api.rooms.create_room(session.user_id, std::move(r));
+  const RoomId room_id = RoomId::parse(created).value();
   for (auto& tp : invite_3pid) co_await api.third_party.invite(session.user_id, room_id, tp);
-  co_return http::Response::json(200, {{"room_id", room_id}});
+  co_return http::Response::json(200, {{"room_id", room_id.str()}});
 }
 
 // Members see current state; former members see the state when they left; others get 403.
 Task<std::pair<std::shared_ptr<Room>, std::optional<storage::StoredMembership>>> visible_room(ClientApi& api, const Session& s,
                                                                                               RoomId room_id) {
-  auto room = co_await api.rooms.find_room(room_id.str());
+  auto room = co_await api.rooms.find_room(room_id);
   if (!room) throw MatrixError(Errc::forbidden, "You are not allowed to view this room (unknown room " + room_id.str() + ")");
   if (room->membership_of(s.user_id.str()) == rooms::Membership::join) co_return std::make_pair(room, std::optional<storage::StoredMembership>());
   auto m = co_await api.room_reader.membership(room_id, s.user_id);
@@ -121,7 +122,7 @@ Task<http::Response> get_state_event(http::Request req, ClientApi& api) {
 }
 
 // Sends a message or state event as the requester (rate limited like messages) and answers its ID.
-Task<http::Response> send_as(ClientApi& api, const Session& s, std::string room_id, events::EventDraft draft,
+Task<http::Response> send_as(ClientApi& api, const Session& s, RoomId room_id, events::EventDraft draft,
                              std::optional<std::string> txn_key) {
   api.limiter.take_or_throw(RateAction::message, s.user_id.str());
   const std::string event_id = co_await api.rooms.send(s.user_id, s.device_id, room_id, std::move(draft), txn_key);
@@ -130,7 +131,7 @@ Task<http::Response> send_as(ClientApi& api, const Session& s, std::string room_
 
 // m.room.canonical_alias: `alias` and every entry of `alt_aliases` must be a valid alias (else
 // M_INVALID_PARAM) that exists and points to this room (else M_BAD_ALIAS).
-Task<void> check_canonical_alias(ClientApi& api, std::string room_id, const nlohmann::json& content) {
+Task<void> check_canonical_alias(ClientApi& api, RoomId room_id, const nlohmann::json& content) {
   std::vector<std::string> aliases;
   if (auto a = content.find("alias"); a != content.end() && !a->is_null()) {
     if (!a->is_string()) throw MatrixError(Errc::invalid_param, "'alias' must be a string");
@@ -147,25 +148,31 @@ Task<void> check_canonical_alias(ClientApi& api, std::string room_id, const nloh
     if (!is_room_alias(a)) throw MatrixError(Errc::invalid_param, "Invalid alias " + a);
   for (const auto& a : aliases) {
     auto target = co_await api.rooms.resolve_alias(a);
-    if (!target || *target != room_id) throw MatrixError(Errc::bad_alias, "Alias " + a + " does not point to this room");
+    if (!target || *target != room_id.str()) throw MatrixError(Errc::bad_alias, "Alias " + a + " does not point to this room");
   }
 }
 
 Task<http::Response> put_state_event(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req).str();
+  const RoomId room_id = room_id_param(req);
   const std::string type = req.path_param("eventType");
   const std::string key = state_key_param(req);
   nlohmann::json content = json_body::parse_object(req.body);
   std::string event_id;
   if (type == "m.room.member") {
-    const std::string membership = json_body::required_string(content, "membership");
+    const std::string membership_text = json_body::required_string(content, "membership");
     const UserId target = parse_user_id(key, "stateKey");
+    const std::optional<rooms::Membership> membership = rooms::parse_membership(membership_text);
+    if (!membership) {
+      // What the auth rules answer for any other word, once the room is known to exist.
+      co_await api.rooms.require_room(room_id);
+      throw MatrixError(Errc::forbidden, "Unknown membership '" + membership_text + "'");
+    }
     content.erase("membership");
     content.erase("join_authorised_via_users_server");
     std::optional<std::string> reason = json_body::optional_string(content, "reason");
     content.erase("reason");
-    event_id = co_await api.rooms.set_membership(s.user_id, room_id, target, membership, reason, content);
+    event_id = co_await api.rooms.set_membership(s.user_id, room_id, target, *membership, reason, content);
   } else {
     if (type == "m.room.canonical_alias") co_await check_canonical_alias(api, room_id, content);
     events::EventDraft draft{type, key, s.user_id.str(), content, std::nullopt};
@@ -176,12 +183,12 @@ Task<http::Response> put_state_event(http::Request req, ClientApi& api) {
 
 Task<http::Response> put_send(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req).str();
+  const RoomId room_id = room_id_param(req);
   const std::string type = req.path_param("eventType");
   nlohmann::json content = json_body::parse_object(req.body);
   std::optional<std::string> txn_key;
   for (const auto& [k, v] : req.path_params)
-    if (k == "txnId") txn_key = "send/" + room_id + "/" + type + "/" + v;
+    if (k == "txnId") txn_key = "send/" + room_id.str() + "/" + type + "/" + v;
   events::EventDraft draft{type, std::nullopt, s.user_id.str(), content, std::nullopt};
   if (type == "m.room.redaction") draft.redacts = json_body::optional_string(content, "redacts");
   co_return co_await send_as(api, s, room_id, std::move(draft), txn_key);
@@ -189,11 +196,11 @@ Task<http::Response> put_send(http::Request req, ClientApi& api) {
 
 Task<http::Response> put_redact(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req).str();
+  const RoomId room_id = room_id_param(req);
   const std::string target = req.path_param("eventId");
   nlohmann::json content = json_body::parse_object_or_empty(req.body);
   auto stored = co_await api.room_reader.event(target);
-  if (!stored || stored->room_id != room_id) throw MatrixError(Errc::not_found, "Event not found.");
+  if (!stored || stored->room_id != room_id.str()) throw MatrixError(Errc::not_found, "Event not found.");
   auto room = co_await api.rooms.require_room(room_id);
   {
     const auto original = nlohmann::json::parse(stored->pdu);
@@ -205,7 +212,7 @@ Task<http::Response> put_redact(http::Request req, ClientApi& api) {
       throw MatrixError(Errc::forbidden, "You don't have permission to redact other users' events");
     }
   }
-  std::optional<std::string> txn_key = "redact/" + room_id + "/" + target + "/" + req.path_param("txnId");
+  std::optional<std::string> txn_key = "redact/" + room_id.str() + "/" + target + "/" + req.path_param("txnId");
   events::EventDraft draft{"m.room.redaction", std::nullopt, s.user_id.str(), content, target};
   co_return co_await send_as(api, s, room_id, std::move(draft), txn_key);
 }
@@ -330,7 +337,7 @@ Task<http::Response> get_members(http::Request req, ClientApi& api) {
 Task<http::Response> get_joined_members(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const RoomId room_id = room_id_param(req);
-  auto room = co_await api.rooms.find_room(room_id.str());
+  auto room = co_await api.rooms.find_room(room_id);
   if (!room || room->membership_of(s.user_id.str()) != rooms::Membership::join) throw MatrixError(Errc::forbidden, "You aren't a member of the room");
   nlohmann::json joined = nlohmann::json::object();
   for (const auto& e : room->joined_member_events()) {

@@ -91,12 +91,12 @@ ThreepidInvite ThirdPartyInvites::parse(const nlohmann::json& body) {
   return t;
 }
 
-Task<void> ThirdPartyInvites::invite(UserId sender, std::string room_id, ThreepidInvite request) {
+Task<void> ThirdPartyInvites::invite(UserId sender, RoomId room_id, ThreepidInvite request) {
   const IdentityServerTarget target = target_of(request.id_server);
   const std::string address = request.medium == "email" ? strings::to_lower_ascii(request.address) : request.address;
 
   // What the identity server needs for the email, read from memory; the inviter must be able to invite.
-  nlohmann::json params = {{"medium", request.medium}, {"address", address}, {"room_id", room_id}, {"sender", sender.str()}};
+  nlohmann::json params = {{"medium", request.medium}, {"address", address}, {"room_id", room_id.str()}, {"sender", sender.str()}};
   {
     const std::shared_ptr<Room> room = co_await rooms_.require_room(room_id);
     if (room->membership_of(sender.str()) != rooms::Membership::join) throw MatrixError(Errc::forbidden, "You are not in this room");
@@ -134,8 +134,8 @@ Task<void> ThirdPartyInvites::invite(UserId sender, std::string room_id, Threepi
   if (bound) {
     const auto user = UserId::parse(*bound);
     if (!user) throw MatrixError(Errc::unknown, "The identity server returned an invalid Matrix ID", 502);
-    log::info("3pid invite resolved to a user room={} sender={}", room_id, sender.str());
-    co_await rooms_.set_membership(sender, room_id, *user, "invite", std::nullopt, nlohmann::json::object());
+    log::info("3pid invite resolved to a user room={} sender={}", room_id.str(), sender.str());
+    co_await rooms_.set_membership(sender, room_id, *user, rooms::Membership::invite, std::nullopt, nlohmann::json::object());
     co_return;
   }
 
@@ -151,11 +151,11 @@ Task<void> ThirdPartyInvites::invite(UserId sender, std::string room_id, Threepi
   if (stored.public_keys[0].contains("key_validity_url")) content["key_validity_url"] = stored.public_keys[0]["key_validity_url"];
   events::EventDraft draft{"m.room.third_party_invite", stored.token, sender.str(), std::move(content), std::nullopt};
   co_await rooms_.send(sender, "", room_id, std::move(draft), std::nullopt);
-  log::info("3pid invite stored room={} sender={} display_name={} v1={}", room_id, sender.str(), stored.display_name,
+  log::info("3pid invite stored room={} sender={} display_name={} v1={}", room_id.str(), sender.str(), stored.display_name,
             request.id_access_token.empty());
 }
 
-Task<std::string> ThirdPartyInvites::exchange(UserId sender, UserId mxid, std::string room_id, nlohmann::json signed_block) {
+Task<std::string> ThirdPartyInvites::exchange(UserId sender, UserId mxid, RoomId room_id, nlohmann::json signed_block) {
   if (!signed_block.is_object() || !string_in(signed_block, "mxid") || !string_in(signed_block, "token") ||
       !signed_block.contains("signatures") || !signed_block["signatures"].is_object()) {
     throw MatrixError(Errc::bad_json, "The signed block needs mxid, token and signatures");
@@ -167,7 +167,7 @@ Task<std::string> ThirdPartyInvites::exchange(UserId sender, UserId mxid, std::s
   std::vector<InviteKey> keys;
   {
     const std::shared_ptr<Room> room = co_await rooms_.find_room(room_id);
-    if (!room) throw MatrixError(Errc::forbidden, "This server is not in the room " + room_id);
+    if (!room) throw MatrixError(Errc::forbidden, "This server is not in the room " + room_id.str());
     const events::EventPtr tpi = room->state_event("m.room.third_party_invite", token);
     if (!tpi) throw MatrixError(Errc::forbidden, "No third-party invite with this token in the room");
     if (tpi->sender() != sender.str()) throw MatrixError(Errc::forbidden, "The third-party invite was sent by someone else");
@@ -211,8 +211,8 @@ Task<std::string> ThirdPartyInvites::exchange(UserId sender, UserId mxid, std::s
     if (!valid) throw MatrixError(Errc::forbidden, "The identity server says the invite's key is no longer valid");
   }
   nlohmann::json extra = {{"third_party_invite", {{"display_name", display_name}, {"signed", signed_block}}}};
-  std::string event_id = co_await rooms_.set_membership(sender, room_id, mxid, "invite", std::nullopt, std::move(extra));
-  log::info("3pid invite exchanged room={} sender={} invitee={}", room_id, sender.str(), mxid.str());
+  std::string event_id = co_await rooms_.set_membership(sender, room_id, mxid, rooms::Membership::invite, std::nullopt, std::move(extra));
+  log::info("3pid invite exchanged room={} sender={} invitee={}", room_id.str(), sender.str(), mxid.str());
   co_return event_id;
 }
 
