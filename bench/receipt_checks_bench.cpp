@@ -55,7 +55,7 @@ struct Setup {
     room_id = herald::testing::run_task(rooms.create_room(UserId::parse("@alice:hs.test").value(), request));
     std::vector<nlohmann::json> joins;
     for (int i = 0; i < members; ++i) joins.push_back(next("m.room.member", "@u" + std::to_string(i) + ":remote.test", "@u" + std::to_string(i) + ":remote.test", {{"membership", "join"}}, joins));
-    herald::testing::run_task(rooms.receive(room_id, std::move(joins)));
+    herald::testing::run_task(rooms.receive(RoomId::parse(room_id).value(), std::move(joins)));
   }
 
   // The next remote event, chained on the previous one of the batch (or the room's extremities).
@@ -93,7 +93,7 @@ void BM_ReceiveMessages(benchmark::State& st) {
     for (int i = 0; i < 50; ++i)
       batch.push_back(s.next("m.room.message", std::nullopt, "@u" + std::to_string(i) + ":remote.test", {{"body", "hello"}, {"msgtype", "m.text"}}, batch));
     st.ResumeTiming();
-    auto results = herald::testing::run_task(s.rooms.receive(s.room_id, std::move(batch)));
+    auto results = herald::testing::run_task(s.rooms.receive(RoomId::parse(s.room_id).value(), std::move(batch)));
     for (const auto& r : results)
       if (r.outcome != Outcome::accepted) st.SkipWithError(("not accepted: " + r.reason).c_str());
     events += 50;

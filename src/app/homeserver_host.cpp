@@ -11,17 +11,22 @@
 #include "crypto/signing_key.h"
 #include "homeserver/accounts/account_data_service.h"
 #include "homeserver/accounts/account_service.h"
+#include "homeserver/accounts/openid_tokens.h"
+#include "homeserver/accounts/threepids.h"
 #include "homeserver/accounts/user_interactive_auth.h"
 #include "homeserver/e2e/key_backup_service.h"
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/identity_client/identity_client.h"
 #include "homeserver/membership/third_party_invites.h"
 #include "http/client.h"
+#include "homeserver/rooms/room_reader.h"
 #include "homeserver/rooms/room_registry.h"
 #include "homeserver/rooms/room_service.h"
 #include "homeserver/e2e/key_service.h"
 #include "homeserver/e2e/to_device_service.h"
 #include "homeserver/presence/presence_service.h"
+#include "homeserver/sync/filter_store.h"
+#include "homeserver/sync/legacy_sync.h"
 #include "homeserver/sync/notifier.h"
 #include "homeserver/sync/stream_counter.h"
 #include "homeserver/sync/sync_service.h"
@@ -65,12 +70,17 @@ class HomeserverHost final : public ServiceHost {
         notifier_(stream_.last()),
         rooms_(db_, registry_, notifier_, stream_, profiles_, signing_key_, clock_,
                {.server_name = config.server_name, .default_room_version = config.default_room_version}),
+        room_reader_(db_),
         sync_(db_, registry_, notifier_, clock_),
+        filters_(db_),
+        legacy_sync_(db_, registry_),
         account_data_(db_, stream_, notifier_),
         presence_(db_, stream_, notifier_, clock_),
         keys_(db_, stream_, notifier_, config.server_name),
         to_device_(db_, stream_, notifier_, config.server_name),
         key_backup_(db_),
+        openid_(db_, clock_),
+        threepids_(db_),
         client_(outbound, http::IpGuard(config.ip_range_blacklist, config.ip_range_whitelist)),
         identity_(client_),
         third_party_(rooms_, identity_, {.trusted_identity_servers = config.trusted_identity_servers}),
@@ -89,13 +99,17 @@ class HomeserverHost final : public ServiceHost {
              .limiter = limiter_,
              .metrics = metrics_,
              .rooms = rooms_,
+             .room_reader = room_reader_,
              .sync = sync_,
+             .filters = filters_,
+             .legacy_sync = legacy_sync_,
              .account_data = account_data_,
              .presence = presence_,
              .keys = keys_,
              .to_device = to_device_,
              .key_backup = key_backup_,
-             .db = db_,
+             .openid = openid_,
+             .threepids = threepids_,
              .notifier = notifier_,
              .third_party = third_party_,
              .identity = identity_,
@@ -149,12 +163,17 @@ class HomeserverHost final : public ServiceHost {
   homeserver::StreamCounter stream_;
   homeserver::Notifier notifier_;
   homeserver::RoomService rooms_;
+  homeserver::RoomReader room_reader_;
   homeserver::SyncService sync_;
+  homeserver::FilterStore filters_;
+  homeserver::LegacySync legacy_sync_;
   homeserver::AccountDataService account_data_;
   homeserver::PresenceService presence_;
   homeserver::KeyService keys_;
   homeserver::ToDeviceService to_device_;
   homeserver::KeyBackupService key_backup_;
+  homeserver::OpenIdTokens openid_;
+  homeserver::Threepids threepids_;
   http::Client client_;
   homeserver::HttpIdentityClient identity_;
   homeserver::ThirdPartyInvites third_party_;

@@ -59,8 +59,13 @@ int receive_pdus_offline(const HomeserverConfig& config, const std::string& room
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     pdus.push_back(nlohmann::json::parse(line, nullptr, false));  // a discarded value is dropped as malformed
   }
+  const auto room = RoomId::parse(room_id);
+  if (!room) {
+    std::cerr << "herald receive-pdus: not a room ID: " << room_id << "\n";
+    return 1;
+  }
   boost::asio::io_context io;
-  auto future = boost::asio::co_spawn(io, rooms.receive(room_id, std::move(pdus)), boost::asio::use_future);
+  auto future = boost::asio::co_spawn(io, rooms.receive(*room, std::move(pdus)), boost::asio::use_future);
   io.run();
   try {
     for (const auto& r : future.get()) {

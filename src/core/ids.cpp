@@ -108,4 +108,12 @@ std::string_view UserId::server_name() const noexcept {
   return v.substr(v.find(':') + 1);
 }
 
+Expected<RoomId, IdError> RoomId::parse(std::string_view text) {
+  if (text.empty()) return unexpected(IdError::empty);
+  if (text.front() != '!') return unexpected(IdError::bad_sigil);
+  if (text.size() > 255) return unexpected(IdError::too_long);
+  if (text.size() < 2) return unexpected(IdError::bad_localpart);
+  return RoomId(std::string(text));
+}
+
 }  // namespace herald

@@ -35,9 +35,27 @@ class UserId {
   std::string value_;
 };
 
+// A room ID: '!' and an opaque part. Since room version 12 it has no server name (it is the create
+// event's hash), so none is required or offered.
+class RoomId {
+ public:
+  static Expected<RoomId, IdError> parse(std::string_view text);
+
+  const std::string& str() const noexcept { return value_; }
+  auto operator<=>(const RoomId&) const = default;
+
+ private:
+  explicit RoomId(std::string value) : value_(std::move(value)) {}
+  std::string value_;
+};
+
 }  // namespace herald
 
 template <>
 struct std::hash<herald::UserId> {
   std::size_t operator()(const herald::UserId& id) const noexcept { return std::hash<std::string>{}(id.str()); }
+};
+template <>
+struct std::hash<herald::RoomId> {
+  std::size_t operator()(const herald::RoomId& id) const noexcept { return std::hash<std::string>{}(id.str()); }
 };

@@ -37,6 +37,17 @@ TEST(Ids, HistoricalLocalpartsArePrintableAsciiOnly) {
   }
 }
 
+TEST(Ids, RoomIds) {
+  ASSERT_TRUE(RoomId::parse("!abc:example.org"));
+  EXPECT_EQ(RoomId::parse("!abc:example.org")->str(), "!abc:example.org");
+  EXPECT_TRUE(RoomId::parse("!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM"));  // v12: no server name
+  EXPECT_EQ(RoomId::parse("").error(), IdError::empty);
+  EXPECT_EQ(RoomId::parse("#alias:x").error(), IdError::bad_sigil);
+  EXPECT_EQ(RoomId::parse("!").error(), IdError::bad_localpart);
+  EXPECT_EQ(RoomId::parse("!" + std::string(255, 'a')).error(), IdError::too_long);
+  EXPECT_TRUE(RoomId::parse("!" + std::string(254, 'a')));
+}
+
 TEST(Ids, StrictLocalpartGrammar) {
   EXPECT_TRUE(is_valid_user_localpart("alice.b_c=d-e/f+g9"));
   EXPECT_FALSE(is_valid_user_localpart("Alice"));

@@ -127,6 +127,23 @@ void remove_threepid(sql::Connection& c, const std::string& user_id, const std::
   }
 }
 
+std::vector<std::string> threepid_id_servers(sql::Connection& c, const std::string& user_id, const std::string& medium,
+                                             const std::string& address) {
+  std::vector<std::string> out;
+  for (const auto& r : c.query("SELECT id_server FROM user_threepid_id_servers WHERE user_id = $1 AND medium = $2 "
+                               "AND address = $3",
+                               {user_id, medium, address})) {
+    out.push_back(r.get_text(0));
+  }
+  return out;
+}
+
+std::optional<std::string> threepid_owner(sql::Connection& c, const std::string& medium, const std::string& address) {
+  auto row = c.query_one("SELECT user_id FROM user_threepids WHERE medium = $1 AND address = $2", {medium, address});
+  if (!row) return std::nullopt;
+  return row->get_text(0);
+}
+
 }  // namespace herald::storage::account_store
 
 namespace herald::storage::account_store {

@@ -87,4 +87,9 @@ void add_threepid(sql::Connection& c, const std::string& user_id, const StoredTh
 // Forgets the identity-server bindings of the address; with `remove`, the address itself too.
 void remove_threepid(sql::Connection& c, const std::string& user_id, const std::string& medium, const std::string& address,
                      bool remove);
+// The identity servers the user's address was bound at through this homeserver.
+std::vector<std::string> threepid_id_servers(sql::Connection& c, const std::string& user_id, const std::string& medium,
+                                             const std::string& address);
+// The account the address belongs to, if any.
+std::optional<std::string> threepid_owner(sql::Connection& c, const std::string& medium, const std::string& address);
 }  // namespace herald::storage::account_store

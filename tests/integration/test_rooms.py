@@ -161,6 +161,11 @@ class RoomsTest(UsersOnOneServer):
         self.ok(self.call("alice", "POST", f"/rooms/{q(room)}/ban", body={"user_id": self.uid("bob")}))
         self.ok(self.call("alice", "POST", f"/rooms/{q(room)}/unban", body={"user_id": self.uid("bob")}))
         self.assertEqual(self.ok(self.state("alice", room, "m.room.member", self.uid("bob")))["membership"], "leave")
+        # An "_unban" key in member content is content, not a flag: this is a plain revocation of an invite.
+        self.ok(self.call("alice", "POST", f"/rooms/{q(room)}/invite", body={"user_id": self.uid("bob")}))
+        self.ok(self.call("alice", "PUT", f"/rooms/{q(room)}/state/m.room.member/{q(self.uid('bob'))}",
+                          body={"membership": "leave", "_unban": True}))
+        self.assertEqual(self.ok(self.state("alice", room, "m.room.member", self.uid("bob")))["_unban"], True)
         # Forget: only once left.
         self.err(self.call("alice", "POST", f"/rooms/{q(room)}/forget", body={}), 400, "M_UNKNOWN")
         self.ok(self.call("bob", "POST", f"/rooms/{q(room)}/forget", body={}))

@@ -61,6 +61,13 @@ Task<bool> AccountService::user_exists(UserId user_id) {
   co_return co_await db_.read([&](storage::sql::Connection& c) { return storage::account_store::user_exists(c, id); });
 }
 
+Task<std::optional<Profile>> AccountService::profile(UserId user_id) {
+  const std::string id = user_id.str();
+  const auto user = co_await db_.read([&](storage::sql::Connection& c) { return storage::account_store::find_user(c, id); });
+  if (!user) co_return std::nullopt;
+  co_return Profile{user->displayname, user->avatar_url};
+}
+
 namespace {
 struct PreparedAccount {
   storage::StoredUser user;

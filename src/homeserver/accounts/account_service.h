@@ -15,6 +15,7 @@
 #include "core/ids.h"
 #include "core/task.h"
 #include "crypto/password.h"
+#include "homeserver/accounts/profile_cache.h"
 
 namespace herald {
 class Clock;
@@ -28,8 +29,6 @@ class Connection;
 }  // namespace herald
 
 namespace herald::homeserver {
-
-class ProfileCache;
 
 struct AccountOptions {
   std::string server_name;
@@ -107,6 +106,8 @@ class AccountService {
   void on_device_deleted(DeviceDeletionHook hook) { device_deleted_ = std::move(hook); }
 
   Task<bool> user_exists(UserId user_id);
+  // The user's displayname and avatar_url as stored; nullopt for an unknown user.
+  Task<std::optional<Profile>> profile(UserId user_id);
 
  private:
   std::string new_device_id() const;

@@ -21,7 +21,7 @@ void require_own(const Session& s, const http::Request& req) {
 // The room of a per-room route ("" for the global routes).
 std::string room_of(const http::Request& req) {
   for (const auto& [k, v] : req.path_params)
-    if (k == "roomId") return room_id_param(req);
+    if (k == "roomId") return room_id_param(req).str();
   return "";
 }
 

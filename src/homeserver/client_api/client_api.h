@@ -11,9 +11,6 @@
 namespace herald {
 class Clock;
 class RateLimiter;
-namespace storage {
-class Database;
-}
 namespace crypto {
 class SigningKey;
 }
@@ -36,6 +33,11 @@ class PresenceService;
 class KeyService;
 class ToDeviceService;
 class KeyBackupService;
+class RoomReader;
+class FilterStore;
+class LegacySync;
+class OpenIdTokens;
+class Threepids;
 
 struct ClientApiOptions {
   std::string server_name;
@@ -47,6 +49,7 @@ struct ClientApiOptions {
   std::optional<std::string> threepid_email_delegate;
 };
 
+// What handlers may use: services, never the database itself.
 struct ClientApi {
   ClientApiOptions options;
   AccountService& accounts;
@@ -54,13 +57,17 @@ struct ClientApi {
   RateLimiter& limiter;
   http::Metrics& metrics;
   RoomService& rooms;
+  RoomReader& room_reader;
   SyncService& sync;
+  FilterStore& filters;
+  LegacySync& legacy_sync;
   AccountDataService& account_data;
   PresenceService& presence;
   KeyService& keys;
   ToDeviceService& to_device;
   KeyBackupService& key_backup;
-  storage::Database& db;
+  OpenIdTokens& openid;
+  Threepids& threepids;
   Notifier& notifier;
   ThirdPartyInvites& third_party;
   IdentityClient& identity;

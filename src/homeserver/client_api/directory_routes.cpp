@@ -1,5 +1,4 @@
 // Room aliases (/directory/room/{alias}) and the public room directory (/publicRooms).
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "core/json_body.h"
@@ -7,12 +6,10 @@
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/client_api/request_auth.h"
+#include "homeserver/rooms/room_reader.h"
 #include "homeserver/rooms/room_service.h"
-#include "storage/database.h"
-#include "storage/room_store.h"
 
 namespace herald::homeserver {
-namespace rs = storage::room_store;
 namespace {
 
 std::string alias_param(const http::Request& req) {
@@ -48,10 +45,10 @@ Task<http::Response> delete_alias(http::Request req, ClientApi& api) {
 
 Task<http::Response> get_room_aliases(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   auto room = co_await api.rooms.require_room(room_id);
-  if (membership_in(*room, s.user_id) != "join") throw MatrixError(Errc::forbidden, "You are not in this room");
-  auto aliases = co_await api.db.read([&](storage::sql::Connection& c) { return rs::aliases_of(c, room_id); });
+  if (room->membership_of(s.user_id.str()) != rooms::Membership::join) throw MatrixError(Errc::forbidden, "You are not in this room");
+  auto aliases = co_await api.room_reader.aliases(room_id);
   co_return http::Response::json(200, {{"aliases", aliases}});
 }
 
@@ -67,25 +64,25 @@ Task<http::Response> public_rooms(http::Request req, ClientApi& api) {
   }
   limit = std::clamp<std::int64_t>(limit, 1, 500);
   offset = std::max<std::int64_t>(offset, 0);
-  auto [rooms, total] = co_await api.db.read([&](storage::sql::Connection& c) {
-    return std::make_pair(rs::public_rooms(c, limit, offset), rs::count_public_rooms(c));
-  });
+  auto [rooms, total] = co_await api.room_reader.public_rooms(limit, offset);
   nlohmann::json chunk = nlohmann::json::array();
   for (const auto& stored : rooms) {
-    auto room = co_await api.rooms.find_room(stored.room_id);
+    const auto room_id = RoomId::parse(stored.room_id);
+    if (!room_id) continue;
+    auto room = co_await api.rooms.find_room(*room_id);
     if (!room) continue;
-    std::shared_lock lock(room->mutex);
+    const RoomSummary summary = room->summary();
     nlohmann::json entry = {{"room_id", stored.room_id},
-                            {"num_joined_members", room->joined.size()},
+                            {"num_joined_members", summary.joined},
                             {"world_readable", false},
                             {"guest_can_join", false},
-                            {"join_rule", room->state.join_rule()}};
-    if (const auto* e = room->state.find("m.room.name")) entry["name"] = (*e)->content().value("name", "");
-    if (const auto* e = room->state.find("m.room.topic")) entry["topic"] = (*e)->content().value("topic", "");
-    if (const auto* e = room->state.find("m.room.canonical_alias"))
-      if (auto a = (*e)->content_string("alias")) entry["canonical_alias"] = *a;
-    if (const auto* e = room->state.find("m.room.avatar"))
-      if (auto a = (*e)->content_string("url")) entry["avatar_url"] = *a;
+                            {"join_rule", summary.join_rule}};
+    if (summary.name) entry["name"] = summary.name->content().value("name", "");
+    if (summary.topic) entry["topic"] = summary.topic->content().value("topic", "");
+    if (summary.canonical_alias)
+      if (auto a = summary.canonical_alias->content_string("alias")) entry["canonical_alias"] = *a;
+    if (summary.avatar)
+      if (auto a = summary.avatar->content_string("url")) entry["avatar_url"] = *a;
     chunk.push_back(entry);
   }
   nlohmann::json out = {{"chunk", chunk}, {"total_room_count_estimate", total}};

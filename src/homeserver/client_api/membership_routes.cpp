@@ -9,6 +9,7 @@
 #include "homeserver/client_api/request_auth.h"
 #include "homeserver/membership/third_party_invites.h"
 #include "homeserver/rooms/room_service.h"
+#include "rooms/membership.h"
 
 namespace herald::homeserver {
 namespace {
@@ -22,13 +23,13 @@ std::optional<std::string> reason_of(const nlohmann::json& body) {
 
 Task<http::Response> post_invite(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const nlohmann::json body = json_body::parse_object(req.body);
   if (!body.contains("user_id") && (body.contains("medium") || body.contains("address") || body.contains("id_server") ||
                                     body.contains("identity_server"))) {
     ThreepidInvite invite = ThirdPartyInvites::parse(body);
     api.third_party.target_of(invite.id_server);
-    api.limiter.take_all_or_throw({{RateAction::invites_per_room, room_id},
+    api.limiter.take_all_or_throw({{RateAction::invites_per_room, room_id.str()},
                                    {RateAction::invites_per_issuer, s.user_id.str()},
                                    {RateAction::third_party_invite, s.user_id.str()}});
     co_await api.third_party.invite(s.user_id, room_id, std::move(invite));
@@ -43,79 +44,85 @@ Task<http::Response> post_invite(http::Request req, ClientApi& api) {
   }
   const UserId target = parse_user_id(user_id->get<std::string>(), "user_id");
   const std::optional<std::string> reason = reason_of(body);
-  api.limiter.take_all_or_throw({{RateAction::invites_per_room, room_id},
+  api.limiter.take_all_or_throw({{RateAction::invites_per_room, room_id.str()},
                                  {RateAction::invites_per_issuer, s.user_id.str()},
                                  {RateAction::invites_per_user, target.str()}});
-  co_await api.rooms.set_membership(s.user_id, room_id, target, "invite", reason, nlohmann::json::object());
+  co_await api.rooms.set_membership(s.user_id, room_id, target, rooms::Membership::invite, reason, nlohmann::json::object());
   co_return http::Response::json(200, nlohmann::json::object());
 }
 
-Task<http::Response> join_room(const Session& s, std::string room_id, const nlohmann::json& body, ClientApi& api) {
+Task<http::Response> join_room(const Session& s, RoomId room_id, const nlohmann::json& body, ClientApi& api) {
   const std::optional<std::string> reason = reason_of(body);
-  api.limiter.take_all_or_throw({{RateAction::join, s.user_id.str()}, {RateAction::joins_per_room, room_id}});
+  api.limiter.take_all_or_throw({{RateAction::join, s.user_id.str()}, {RateAction::joins_per_room, room_id.str()}});
   if (const nlohmann::json* signed_block = json_body::optional_object(body, "third_party_signed")) {
     // The emailed-link path: the identity server signed {mxid, sender, token} with the invite's ephemeral
     // key; the invite it stands for is made first, then the join.
     const UserId sender = parse_user_id(json_body::required_string(*signed_block, "sender"), "third_party_signed.sender");
     const std::shared_ptr<Room> room = co_await api.rooms.find_room(room_id);
-    const std::string current = room ? membership_in(*room, s.user_id) : "leave";
-    if (current != "invite" && current != "join") {  // already invited or joined: the block is not needed
+    const rooms::Membership current = room ? room->membership_of(s.user_id.str()) : rooms::Membership::leave;
+    if (current != rooms::Membership::invite && current != rooms::Membership::join) {  // already invited or joined: the block is not needed
       nlohmann::json signed_copy = *signed_block;
       co_await api.third_party.exchange(sender, s.user_id, room_id, std::move(signed_copy));
     }
   }
   // Other keys of the body go into the member event, as Synapse does; these keep their own meaning.
   nlohmann::json extra = body;
-  for (const char* k : {"reason", "third_party_signed", "membership", "join_authorised_via_users_server", "_unban"}) extra.erase(k);
-  co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, "join", reason, std::move(extra));
-  co_return http::Response::json(200, {{"room_id", room_id}});
+  for (const char* k : {"reason", "third_party_signed", "membership", "join_authorised_via_users_server"}) extra.erase(k);
+  co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, rooms::Membership::join, reason, std::move(extra));
+  co_return http::Response::json(200, {{"room_id", room_id.str()}});
 }
 
 Task<http::Response> post_join_by_id(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const nlohmann::json body = json_body::parse_object_or_empty(req.body);
   co_return co_await join_room(s, room_id, body, api);
 }
 
 // A room ID, or an alias resolved through the directory (404 when unknown).
-Task<std::string> resolve_room(ClientApi& api, std::string id_or_alias) {
-  if (!id_or_alias.empty() && id_or_alias.front() == '!') co_return id_or_alias;
+Task<RoomId> resolve_room(ClientApi& api, std::string id_or_alias) {
+  if (!id_or_alias.empty() && id_or_alias.front() == '!') {
+    auto id = RoomId::parse(id_or_alias);
+    if (!id) throw MatrixError(Errc::not_found, "Unknown room");  // as for any room this server does not know
+    co_return std::move(*id);
+  }
   if (!is_room_alias(id_or_alias)) throw MatrixError(Errc::invalid_param, id_or_alias + " is not a valid room ID or alias");
-  auto room_id = co_await api.rooms.resolve_alias(id_or_alias);
+  const auto room_id = co_await api.rooms.resolve_alias(id_or_alias);
   if (!room_id) throw MatrixError(Errc::not_found, "Room alias " + id_or_alias + " not found");
-  co_return *room_id;
+  auto id = RoomId::parse(*room_id);
+  if (!id) throw MatrixError(Errc::not_found, "Room alias " + id_or_alias + " not found");
+  co_return std::move(*id);
 }
 
 Task<http::Response> post_join_by_alias(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const nlohmann::json body = json_body::parse_object_or_empty(req.body);
   // `via` and the legacy `server_name` are accepted; every room a local user can join is resident here.
-  const std::string room_id = co_await resolve_room(api, req.path_param("roomIdOrAlias"));
+  const RoomId room_id = co_await resolve_room(api, req.path_param("roomIdOrAlias"));
   co_return co_await join_room(s, room_id, body, api);
 }
 
 Task<http::Response> post_knock(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const nlohmann::json body = json_body::parse_object_or_empty(req.body);
-  const std::string room_id = co_await resolve_room(api, req.path_param("roomIdOrAlias"));
+  const RoomId room_id = co_await resolve_room(api, req.path_param("roomIdOrAlias"));
   const std::optional<std::string> reason = reason_of(body);
   api.limiter.take_or_throw(RateAction::join, s.user_id.str());
-  co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, "knock", reason, nlohmann::json::object());
-  co_return http::Response::json(200, {{"room_id", room_id}});
+  co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, rooms::Membership::knock, reason, nlohmann::json::object());
+  co_return http::Response::json(200, {{"room_id", room_id.str()}});
 }
 
 Task<http::Response> post_leave(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const nlohmann::json body = json_body::parse_object_or_empty(req.body);
-  co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, "leave", reason_of(body), nlohmann::json::object());
+  co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, rooms::Membership::leave, reason_of(body), nlohmann::json::object());
   co_return http::Response::json(200, nlohmann::json::object());
 }
 
 Task<http::Response> post_forget(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   json_body::parse_object_or_empty(req.body);
   co_await api.rooms.forget(s.user_id, room_id);
   co_return http::Response::json(200, nlohmann::json::object());
@@ -130,20 +137,24 @@ UserId target_of(const nlohmann::json& body) {
 }
 
 // kick, ban, unban: {"user_id", "reason"}.
-Task<http::Response> moderate(http::Request req, ClientApi& api, const char* membership, bool unban) {
+Task<http::Response> moderate(http::Request req, ClientApi& api, rooms::Membership membership, MembershipIntent intent) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const nlohmann::json body = json_body::parse_object(req.body);
   const UserId target = target_of(body);
-  nlohmann::json extra = nlohmann::json::object();
-  if (unban) extra["_unban"] = true;
-  co_await api.rooms.set_membership(s.user_id, room_id, target, membership, reason_of(body), extra);
+  co_await api.rooms.set_membership(s.user_id, room_id, target, membership, reason_of(body), nlohmann::json::object(), intent);
   co_return http::Response::json(200, nlohmann::json::object());
 }
 
-Task<http::Response> post_kick(http::Request req, ClientApi& api) { return moderate(std::move(req), api, "leave", false); }
-Task<http::Response> post_ban(http::Request req, ClientApi& api) { return moderate(std::move(req), api, "ban", false); }
-Task<http::Response> post_unban(http::Request req, ClientApi& api) { return moderate(std::move(req), api, "leave", true); }
+Task<http::Response> post_kick(http::Request req, ClientApi& api) {
+  return moderate(std::move(req), api, rooms::Membership::leave, MembershipIntent::plain);
+}
+Task<http::Response> post_ban(http::Request req, ClientApi& api) {
+  return moderate(std::move(req), api, rooms::Membership::ban, MembershipIntent::plain);
+}
+Task<http::Response> post_unban(http::Request req, ClientApi& api) {
+  return moderate(std::move(req), api, rooms::Membership::leave, MembershipIntent::unban);
+}
 
 }  // namespace
 

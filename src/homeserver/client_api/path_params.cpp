@@ -1,17 +1,16 @@
 #include "homeserver/client_api/path_params.h"
 
 #include <algorithm>
-#include <mutex>
 
 #include "core/matrix_error.h"
-#include "homeserver/rooms/room_registry.h"
 
 namespace herald::homeserver {
 
-std::string room_id_param(const http::Request& req, const char* name) {
+RoomId room_id_param(const http::Request& req, const char* name) {
   const std::string& id = req.path_param(name);
-  if (id.size() < 2 || id.front() != '!' || id.size() > 255) throw MatrixError(Errc::invalid_param, "Invalid room ID: " + id);
-  return id;
+  auto parsed = RoomId::parse(id);
+  if (!parsed) throw MatrixError(Errc::invalid_param, "Invalid room ID: " + id);
+  return std::move(*parsed);
 }
 
 UserId parse_user_id(const std::string& text, const char* field) {
@@ -33,11 +32,6 @@ std::int64_t int_query_param(const http::Request& req, const char* name, std::in
   std::int64_t v = 0;
   for (char c : digits) v = v * 10 + (c - '0');
   return std::clamp<std::int64_t>(negative ? -v : v, lo, hi);
-}
-
-std::string membership_in(const Room& room, const UserId& user) {
-  std::shared_lock lock(room.mutex);
-  return room.state.membership(user.str());
 }
 
 }  // namespace herald::homeserver

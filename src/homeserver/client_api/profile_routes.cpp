@@ -3,25 +3,19 @@
 
 #include "core/json_body.h"
 #include "core/matrix_error.h"
+#include "homeserver/accounts/account_service.h"
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/client_api/request_auth.h"
 #include "homeserver/rooms/room_service.h"
-#include "storage/account_store.h"
-#include "storage/database.h"
 
 namespace herald::homeserver {
 namespace {
 constexpr std::size_t kMaxProfileValue = 1024;
 
-Task<std::optional<storage::StoredUser>> load_user(ClientApi& api, const UserId& id) {
-  const std::string user = id.str();
-  co_return co_await api.db.read([&](storage::sql::Connection& c) { return storage::account_store::find_user(c, user); });
-}
-
 Task<http::Response> get_profile(http::Request req, ClientApi& api) {
   const UserId id = parse_user_id(req.path_param("userId"), "userId");
-  auto user = co_await load_user(api, id);
+  auto user = co_await api.accounts.profile(id);
   if (!user) throw MatrixError(Errc::not_found, "Profile was not found");
   nlohmann::json out = nlohmann::json::object();
   if (user->displayname) out["displayname"] = *user->displayname;
@@ -33,7 +27,7 @@ Task<http::Response> get_profile_field(http::Request req, ClientApi& api) {
   const UserId id = parse_user_id(req.path_param("userId"), "userId");
   const std::string field = req.path_param("keyName");
   if (field != "displayname" && field != "avatar_url") throw MatrixError(Errc::not_found, "Profile field not found");
-  auto user = co_await load_user(api, id);
+  auto user = co_await api.accounts.profile(id);
   if (!user) throw MatrixError(Errc::not_found, "Profile was not found");
   const auto& value = field == "displayname" ? user->displayname : user->avatar_url;
   if (!value) throw MatrixError(Errc::not_found, "Profile field not set");

@@ -1,6 +1,5 @@
 // createRoom, room state, sending, messages, events, redaction, members, joined_rooms.
 #include <algorithm>
-#include <mutex>
 #include <set>
 #include <nlohmann/json.hpp>
 
@@ -9,18 +8,15 @@
 #include "core/matrix_error.h"
 #include "core/rate_limiter.h"
 #include "events/room_version.h"
-#include "homeserver/accounts/account_data_service.h"
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/client_api/request_auth.h"
 #include "homeserver/membership/third_party_invites.h"
+#include "homeserver/rooms/room_reader.h"
 #include "homeserver/rooms/room_service.h"
 #include "homeserver/sync/sync_service.h"
-#include "storage/database.h"
-#include "storage/room_store.h"
 
 namespace herald::homeserver {
-namespace rs = storage::room_store;
 namespace {
 
 
@@ -69,19 +65,19 @@ Task<http::Response> post_create_room(http::Request req, ClientApi& api) {
   std::vector<RateTake> takes{{RateAction::room_creation, user, 1}};
   if (!invite_3pid.empty()) takes.push_back({RateAction::third_party_invite, user, static_cast<double>(invite_3pid.size())});
   api.limiter.take_all_or_throw(takes);
-  const std::string room_id = co_await api.rooms.create_room(session.user_id, std::move(r));
+  const std::string created = co_await api.rooms.create_room(session.user_id, std::move(r));
+  const RoomId room_id = RoomId::parse(created).value();
   for (auto& tp : invite_3pid) co_await api.third_party.invite(session.user_id, room_id, tp);
-  co_return http::Response::json(200, {{"room_id", room_id}});
+  co_return http::Response::json(200, {{"room_id", room_id.str()}});
 }
 
 // Members see current state; former members see the state when they left; others get 403.
 Task<std::pair<std::shared_ptr<Room>, std::optional<storage::StoredMembership>>> visible_room(ClientApi& api, const Session& s,
-                                                                                              std::string room_id) {
+                                                                                              RoomId room_id) {
   auto room = co_await api.rooms.find_room(room_id);
-  if (!room) throw MatrixError(Errc::forbidden, "You are not allowed to view this room (unknown room " + room_id + ")");
-  if (membership_in(*room, s.user_id) == "join") co_return std::make_pair(room, std::optional<storage::StoredMembership>());
-  const std::string user = s.user_id.str();
-  auto m = co_await api.db.read([&](storage::sql::Connection& c) { return rs::membership(c, room_id, user); });
+  if (!room) throw MatrixError(Errc::forbidden, "You are not allowed to view this room (unknown room " + room_id.str() + ")");
+  if (room->membership_of(s.user_id.str()) == rooms::Membership::join) co_return std::make_pair(room, std::optional<storage::StoredMembership>());
+  auto m = co_await api.room_reader.membership(room_id, s.user_id);
   if (!m || m->membership == "invite" || m->membership == "knock") {
     throw MatrixError(Errc::forbidden, "You are not a member of this room");
   }
@@ -92,12 +88,12 @@ Task<std::pair<std::shared_ptr<Room>, std::optional<storage::StoredMembership>>>
 
 // The state the requester may see, in client format: current state for members, the state at the
 // time they left for former members.
-Task<nlohmann::json> visible_state(ClientApi& api, const Session& s, std::string room_id) {
+Task<nlohmann::json> visible_state(ClientApi& api, const Session& s, RoomId room_id) {
   auto [room, left] = co_await visible_room(api, s, room_id);
   const std::int64_t now = api.clock.now_ms();
-  auto rows = co_await api.db.read([&](storage::sql::Connection& c) {
-    return left ? rs::state_before(c, room_id, left->stream + 1) : rs::current_state(c, room_id);
-  });
+  std::optional<std::int64_t> upto;
+  if (left) upto = left->stream;
+  auto rows = co_await api.room_reader.state(room_id, upto);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : rows) out.push_back(client_event(r, *room->version, now, true));
   co_return out;
@@ -105,13 +101,14 @@ Task<nlohmann::json> visible_state(ClientApi& api, const Session& s, std::string
 
 Task<http::Response> get_state(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const nlohmann::json state = co_await visible_state(api, s, room_id_param(req));
+  const RoomId room_id = room_id_param(req);
+  const nlohmann::json state = co_await visible_state(api, s, room_id);
   co_return http::Response::json(200, state);
 }
 
 Task<http::Response> get_state_event(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const std::string type = req.path_param("eventType");
   const std::string key = state_key_param(req);
   const nlohmann::json state = co_await visible_state(api, s, room_id);
@@ -125,7 +122,7 @@ Task<http::Response> get_state_event(http::Request req, ClientApi& api) {
 }
 
 // Sends a message or state event as the requester (rate limited like messages) and answers its ID.
-Task<http::Response> send_as(ClientApi& api, const Session& s, std::string room_id, events::EventDraft draft,
+Task<http::Response> send_as(ClientApi& api, const Session& s, RoomId room_id, events::EventDraft draft,
                              std::optional<std::string> txn_key) {
   api.limiter.take_or_throw(RateAction::message, s.user_id.str());
   const std::string event_id = co_await api.rooms.send(s.user_id, s.device_id, room_id, std::move(draft), txn_key);
@@ -134,7 +131,7 @@ Task<http::Response> send_as(ClientApi& api, const Session& s, std::string room_
 
 // m.room.canonical_alias: `alias` and every entry of `alt_aliases` must be a valid alias (else
 // M_INVALID_PARAM) that exists and points to this room (else M_BAD_ALIAS).
-Task<void> check_canonical_alias(ClientApi& api, std::string room_id, const nlohmann::json& content) {
+Task<void> check_canonical_alias(ClientApi& api, RoomId room_id, const nlohmann::json& content) {
   std::vector<std::string> aliases;
   if (auto a = content.find("alias"); a != content.end() && !a->is_null()) {
     if (!a->is_string()) throw MatrixError(Errc::invalid_param, "'alias' must be a string");
@@ -151,25 +148,31 @@ Task<void> check_canonical_alias(ClientApi& api, std::string room_id, const nloh
     if (!is_room_alias(a)) throw MatrixError(Errc::invalid_param, "Invalid alias " + a);
   for (const auto& a : aliases) {
     auto target = co_await api.rooms.resolve_alias(a);
-    if (!target || *target != room_id) throw MatrixError(Errc::bad_alias, "Alias " + a + " does not point to this room");
+    if (!target || *target != room_id.str()) throw MatrixError(Errc::bad_alias, "Alias " + a + " does not point to this room");
   }
 }
 
 Task<http::Response> put_state_event(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const std::string type = req.path_param("eventType");
   const std::string key = state_key_param(req);
   nlohmann::json content = json_body::parse_object(req.body);
   std::string event_id;
   if (type == "m.room.member") {
-    const std::string membership = json_body::required_string(content, "membership");
+    const std::string membership_text = json_body::required_string(content, "membership");
     const UserId target = parse_user_id(key, "stateKey");
+    const std::optional<rooms::Membership> membership = rooms::parse_membership(membership_text);
+    if (!membership) {
+      // What the auth rules answer for any other word, once the room is known to exist.
+      co_await api.rooms.require_room(room_id);
+      throw MatrixError(Errc::forbidden, "Unknown membership '" + membership_text + "'");
+    }
     content.erase("membership");
     content.erase("join_authorised_via_users_server");
     std::optional<std::string> reason = json_body::optional_string(content, "reason");
     content.erase("reason");
-    event_id = co_await api.rooms.set_membership(s.user_id, room_id, target, membership, reason, content);
+    event_id = co_await api.rooms.set_membership(s.user_id, room_id, target, *membership, reason, content);
   } else {
     if (type == "m.room.canonical_alias") co_await check_canonical_alias(api, room_id, content);
     events::EventDraft draft{type, key, s.user_id.str(), content, std::nullopt};
@@ -180,12 +183,12 @@ Task<http::Response> put_state_event(http::Request req, ClientApi& api) {
 
 Task<http::Response> put_send(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const std::string type = req.path_param("eventType");
   nlohmann::json content = json_body::parse_object(req.body);
   std::optional<std::string> txn_key;
   for (const auto& [k, v] : req.path_params)
-    if (k == "txnId") txn_key = "send/" + room_id + "/" + type + "/" + v;
+    if (k == "txnId") txn_key = "send/" + room_id.str() + "/" + type + "/" + v;
   events::EventDraft draft{type, std::nullopt, s.user_id.str(), content, std::nullopt};
   if (type == "m.room.redaction") draft.redacts = json_body::optional_string(content, "redacts");
   co_return co_await send_as(api, s, room_id, std::move(draft), txn_key);
@@ -193,39 +196,36 @@ Task<http::Response> put_send(http::Request req, ClientApi& api) {
 
 Task<http::Response> put_redact(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const std::string target = req.path_param("eventId");
   nlohmann::json content = json_body::parse_object_or_empty(req.body);
-  auto stored = co_await api.db.read([&](storage::sql::Connection& c) { return rs::find_event(c, target); });
-  if (!stored || stored->room_id != room_id) throw MatrixError(Errc::not_found, "Event not found.");
+  auto stored = co_await api.room_reader.event(target);
+  if (!stored || stored->room_id != room_id.str()) throw MatrixError(Errc::not_found, "Event not found.");
   auto room = co_await api.rooms.require_room(room_id);
   {
     const auto original = nlohmann::json::parse(stored->pdu);
     const std::string original_sender = original.value("sender", "");
     const std::string type = original.value("type", "");
     if (type == "m.room.create") throw MatrixError(Errc::forbidden, "You cannot redact the room's create event");
-    std::shared_lock lock(room->mutex);
-    const auto pl = room->state.power_levels();
-    if (original_sender != s.user_id.str() && room->state.user_power(s.user_id.str()) < pl.redact) {
+    const PowerOf power = room->power_of(s.user_id.str());
+    if (original_sender != s.user_id.str() && power.user_level < power.levels.redact) {
       throw MatrixError(Errc::forbidden, "You don't have permission to redact other users' events");
     }
   }
-  std::optional<std::string> txn_key = "redact/" + room_id + "/" + target + "/" + req.path_param("txnId");
+  std::optional<std::string> txn_key = "redact/" + room_id.str() + "/" + target + "/" + req.path_param("txnId");
   events::EventDraft draft{"m.room.redaction", std::nullopt, s.user_id.str(), content, target};
   co_return co_await send_as(api, s, room_id, std::move(draft), txn_key);
 }
 
 Task<http::Response> get_event(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const std::string event_id = req.path_param("eventId");
   auto [room, left] = co_await visible_room(api, s, room_id);
   const std::string user = s.user_id.str();
-  const std::string current = membership_in(*room, s.user_id);
-  auto [stored, history] = co_await api.db.read([&](storage::sql::Connection& c) {
-    return std::make_pair(rs::find_event(c, event_id), rs::history_visibility_for(c, room_id, user, current));
-  });
-  if (!stored || stored->room_id != room_id || (left && stored->stream > left->stream)) {
+  const rooms::Membership current = room->membership_of(user);
+  auto [stored, history] = co_await api.room_reader.event_for(room_id, event_id, s.user_id, current);
+  if (!stored || stored->room_id != room_id.str() || (left && stored->stream > left->stream)) {
     throw MatrixError(Errc::not_found, "Event not found.");
   }
   nlohmann::json event = client_event(*stored, *room->version, api.clock.now_ms(), true);
@@ -235,7 +235,7 @@ Task<http::Response> get_event(http::Request req, ClientApi& api) {
 
 Task<http::Response> get_messages(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const std::string dir = req.query_param("dir").value_or("b");
   if (dir != "b" && dir != "f") throw MatrixError(Errc::invalid_param, "'dir' must be 'b' or 'f'");
   const std::int64_t limit = int_query_param(req, "limit", 10, 0, 1000);
@@ -251,21 +251,12 @@ Task<http::Response> get_messages(http::Request req, ClientApi& api) {
   const std::int64_t ceiling = left ? left->stream : api.rooms.stream_position();
   const std::int64_t now = api.clock.now_ms();
   const std::string user = s.user_id.str();
-  const std::string current = membership_in(*room, s.user_id);
-  std::set<std::string> ignored;
-  auto [rows, history] = co_await api.db.read([&](storage::sql::Connection& c) {
-    auto hv = rs::history_visibility_for(c, room_id, user, current);
-    ignored = ignored_users(c, user);
-    if (dir == "b") {
-      // Tokens point just past the newest event to return: events with stream < from.
-      const std::int64_t upper = std::min(ceiling, from ? *from - 1 : ceiling);
-      const std::int64_t lower = to ? *to - 1 : 0;
-      return std::make_pair(rs::events_between(c, room_id, lower, upper, limit, true), std::move(hv));
-    }
-    const std::int64_t lower = from ? *from - 1 : 0;
-    const std::int64_t upper = std::min(ceiling, to ? *to - 1 : ceiling);
-    return std::make_pair(rs::events_between(c, room_id, lower, upper, limit, false), std::move(hv));
-  });
+  const rooms::Membership current = room->membership_of(user);
+  const bool backwards = dir == "b";
+  // Tokens point just past the newest event to return: events with stream < from.
+  const std::int64_t lower = backwards ? (to ? *to - 1 : 0) : (from ? *from - 1 : 0);
+  const std::int64_t upper = std::min(ceiling, backwards ? (from ? *from - 1 : ceiling) : (to ? *to - 1 : ceiling));
+  auto [rows, history, ignored] = co_await api.room_reader.page(room_id, s.user_id, current, lower, upper, limit, backwards);
   nlohmann::json chunk = nlohmann::json::array();
   for (const auto& r : rows) {
     nlohmann::json e = client_event(r, *room->version, now, true);
@@ -285,29 +276,16 @@ Task<http::Response> get_messages(http::Request req, ClientApi& api) {
 // after it, and the state at the last event returned.
 Task<http::Response> get_context(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const std::string event_id = req.path_param("eventId");
   const std::int64_t limit = int_query_param(req, "limit", 10, 0, 100);
   auto [room, left] = co_await visible_room(api, s, room_id);
   const std::int64_t ceiling = left ? left->stream : api.rooms.stream_position();
   const std::string user = s.user_id.str();
-  const std::string current = membership_in(*room, s.user_id);
+  const rooms::Membership current = room->membership_of(user);
   const std::int64_t before_limit = limit / 2, after_limit = limit - before_limit;
-  struct Found {
-    std::optional<storage::StoredEvent> event;
-    std::vector<storage::StoredEvent> before, after, state;
-    rooms::HistoryVisibility history;
-  };
-  Found found = co_await api.db.read([&](storage::sql::Connection& c) {
-    Found f{rs::find_event(c, event_id), {}, {}, {}, rs::history_visibility_for(c, room_id, user, current)};
-    if (!f.event || f.event->room_id != room_id || f.event->stream > ceiling) return f;
-    f.before = rs::events_between(c, room_id, 0, f.event->stream - 1, before_limit, true);
-    f.after = rs::events_between(c, room_id, f.event->stream, ceiling, after_limit, false);
-    const std::int64_t last = f.after.empty() ? f.event->stream : f.after.back().stream;
-    f.state = rs::state_before(c, room_id, last + 1);
-    return f;
-  });
-  if (!found.event || found.event->room_id != room_id || found.event->stream > ceiling) {
+  const ContextRead found = co_await api.room_reader.context(room_id, event_id, s.user_id, current, ceiling, before_limit, after_limit);
+  if (!found.event || found.event->room_id != room_id.str() || found.event->stream > ceiling) {
     throw MatrixError(Errc::not_found, "Event not found.");
   }
   const std::int64_t now = api.clock.now_ms();
@@ -339,7 +317,7 @@ Task<http::Response> get_context(http::Request req, ClientApi& api) {
 
 Task<http::Response> get_members(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   const auto membership = req.query_param("membership");
   const auto not_membership = req.query_param("not_membership");
   const nlohmann::json state = co_await visible_state(api, s, room_id);
@@ -358,32 +336,24 @@ Task<http::Response> get_members(http::Request req, ClientApi& api) {
 
 Task<http::Response> get_joined_members(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string room_id = room_id_param(req);
+  const RoomId room_id = room_id_param(req);
   auto room = co_await api.rooms.find_room(room_id);
-  if (!room || membership_in(*room, s.user_id) != "join") throw MatrixError(Errc::forbidden, "You aren't a member of the room");
+  if (!room || room->membership_of(s.user_id.str()) != rooms::Membership::join) throw MatrixError(Errc::forbidden, "You aren't a member of the room");
   nlohmann::json joined = nlohmann::json::object();
-  {
-    std::shared_lock lock(room->mutex);
-    for (const auto& [key, e] : room->state.events()) {
-      if (key.first != "m.room.member" || e->membership() != "join") continue;
-      // Both keys always present, null when unset (as Synapse; matrix-nio requires display_name).
-      nlohmann::json info = {{"display_name", nullptr}, {"avatar_url", nullptr}};
-      if (auto d = e->content_string("displayname")) info["display_name"] = *d;
-      if (auto a = e->content_string("avatar_url")) info["avatar_url"] = *a;
-      joined[key.second] = info;
-    }
+  for (const auto& e : room->joined_member_events()) {
+    // Both keys always present, null when unset (as Synapse; matrix-nio requires display_name).
+    nlohmann::json info = {{"display_name", nullptr}, {"avatar_url", nullptr}};
+    if (auto d = e->content_string("displayname")) info["display_name"] = *d;
+    if (auto a = e->content_string("avatar_url")) info["avatar_url"] = *a;
+    joined[*e->state_key()] = info;
   }
   co_return http::Response::json(200, {{"joined", joined}});
 }
 
 Task<http::Response> get_joined_rooms(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string user = s.user_id.str();
-  auto rows = co_await api.db.read([&](storage::sql::Connection& c) { return rs::memberships_of(c, user); });
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& m : rows)
-    if (m.membership == "join") out.push_back(m.room_id);
-  co_return http::Response::json(200, {{"joined_rooms", out}});
+  const std::vector<std::string> rooms = co_await api.room_reader.joined_rooms(s.user_id);
+  co_return http::Response::json(200, {{"joined_rooms", rooms}});
 }
 
 }  // namespace

@@ -6,13 +6,11 @@
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/client_api/request_auth.h"
+#include "homeserver/sync/filter_store.h"
 #include "homeserver/sync/sync_filter.h"
 #include "homeserver/sync/sync_service.h"
-#include "storage/database.h"
-#include "storage/room_store.h"
 
 namespace herald::homeserver {
-namespace rs = storage::room_store;
 namespace {
 constexpr std::int64_t kMaxTimeoutMs = 120'000;
 constexpr std::size_t kMaxFilterBytes = 65536;
@@ -42,9 +40,7 @@ Task<http::Response> get_sync(http::Request req, ClientApi& api) {
       if (!parsed) throw MatrixError(Errc::not_json, "The inline filter is not JSON");
       r.filter = SyncFilter::parse(*parsed);
     } else {
-      const std::int64_t id = filter_id(*f);
-      const std::string user = s.user_id.str();
-      auto text = co_await api.db.read([&](storage::sql::Connection& c) { return rs::find_filter(c, user, id); });
+      auto text = co_await api.filters.find(s.user_id, filter_id(*f));
       if (!text) throw MatrixError(Errc::not_found, "No such filter");
       r.filter = SyncFilter::parse(nlohmann::json::parse(*text));
     }
@@ -64,19 +60,16 @@ Task<http::Response> post_filter(http::Request req, ClientApi& api) {
   require_own_user(s, req, api);
   const nlohmann::json body = json_body::parse_object(req.body);
   SyncFilter::parse(body);  // refuses a malformed filter now rather than at every /sync
-  const std::string user = s.user_id.str();
-  const std::string text = body.dump();
+  std::string text = body.dump();
   if (text.size() > kMaxFilterBytes) throw MatrixError(Errc::too_large, "The filter is too large");
-  const std::int64_t id = co_await api.db.write([&](storage::sql::Connection& c) { return rs::insert_filter(c, user, text); });
+  const std::int64_t id = co_await api.filters.add(s.user_id, std::move(text));
   co_return http::Response::json(200, {{"filter_id", std::to_string(id)}});
 }
 
 Task<http::Response> get_filter(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   require_own_user(s, req, api);
-  const std::int64_t id = filter_id(req.path_param("filterId"));
-  const std::string user = s.user_id.str();
-  auto text = co_await api.db.read([&](storage::sql::Connection& c) { return rs::find_filter(c, user, id); });
+  auto text = co_await api.filters.find(s.user_id, filter_id(req.path_param("filterId")));
   if (!text) throw MatrixError(Errc::not_found, "No such filter");
   co_return http::Response::json(200, nlohmann::json::parse(*text));
 }

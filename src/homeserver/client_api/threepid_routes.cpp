@@ -6,22 +6,19 @@
 #include "core/json_body.h"
 #include "core/matrix_error.h"
 #include "core/strings.h"
+#include "homeserver/accounts/threepids.h"
 #include "homeserver/accounts/user_interactive_auth.h"
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/request_auth.h"
 #include "homeserver/identity_client/identity_client.h"
 #include "homeserver/membership/third_party_invites.h"
-#include "storage/account_store.h"
-#include "storage/database.h"
-#include "storage/sql/connection.h"
 
 namespace herald::homeserver {
 namespace {
 
 Task<http::Response> get_threepids(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
-  const std::string user = s.user_id.str();
-  const auto list = co_await api.db.read([&](storage::sql::Connection& c) { return storage::account_store::threepids_of(c, user); });
+  const auto list = co_await api.threepids.of(s.user_id);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& t : list) {
     out.push_back({{"medium", t.medium}, {"address", t.address}, {"validated_at", t.validated_at}, {"added_at", t.added_at}});
@@ -50,8 +47,7 @@ Task<http::Response> post_bind(http::Request req, ClientApi& api) {
   }
   const std::int64_t now = api.clock.now_ms();
   const storage::account_store::StoredThreepid t{*medium, *address, json_body::optional_int(association, "ts").value_or(now), now};
-  const std::string user = s.user_id.str();
-  co_await api.db.write([&](storage::sql::Connection& c) { storage::account_store::add_threepid(c, user, t, id_server); });
+  co_await api.threepids.add(s.user_id, t, id_server);
   co_return http::Response::json(200, nlohmann::json::object());
 }
 
@@ -68,15 +64,7 @@ Task<http::Response> unbind_or_delete(http::Request req, ClientApi& api, bool re
     api.third_party.target_of(*named);
     id_servers.push_back(*named);
   } else {
-    id_servers = co_await api.db.read([&](storage::sql::Connection& c) {
-      std::vector<std::string> out;
-      for (const auto& r : c.query("SELECT id_server FROM user_threepid_id_servers WHERE user_id = $1 AND medium = $2 "
-                                   "AND address = $3",
-                                   {user, medium, address})) {
-        out.push_back(r.get_text(0));
-      }
-      return out;
-    });
+    id_servers = co_await api.threepids.bound_at(s.user_id, medium, address);
   }
   bool all_unbound = true;
   for (const auto& id_server : id_servers) {
@@ -95,7 +83,8 @@ Task<http::Response> unbind_or_delete(http::Request req, ClientApi& api, bool re
       throw as_matrix_error(e);
     }
   }
-  co_await api.db.write([&](storage::sql::Connection& c) { storage::account_store::remove_threepid(c, user, medium, address, remove); });
+  if (remove) co_await api.threepids.remove(s.user_id, medium, address);
+  else co_await api.threepids.forget_bindings(s.user_id, medium, address);
   co_return http::Response::json(200, {{"id_server_unbind_result", all_unbound ? "success" : "no-support"}});
 }
 
@@ -119,10 +108,7 @@ Task<http::Response> post_email_request_token(http::Request req, ClientApi& api)
   if (!attempt) throw MatrixError(Errc::missing_param, "Missing 'send_attempt'");
   const auto next_link = json_body::optional_string(body, "next_link");
   const std::string lowered = strings::to_lower_ascii(address);
-  const auto owner = co_await api.db.read([&](storage::sql::Connection& c) {
-    return c.query_one("SELECT user_id FROM user_threepids WHERE medium = 'email' AND address = $1", {lowered});
-  });
-  if (owner) throw MatrixError(Errc::threepid_in_use, "Email is already in use");
+  if (co_await api.threepids.in_use("email", lowered)) throw MatrixError(Errc::threepid_in_use, "Email is already in use");
   nlohmann::json forward = {{"client_secret", secret}, {"email", lowered}, {"send_attempt", *attempt}};
   if (next_link) forward["next_link"] = *next_link;
   const IdentityServerTarget target = email_delegate(api);
@@ -158,8 +144,7 @@ Task<http::Response> post_add(http::Request req, ClientApi& api) {
   if (!medium || !address) throw MatrixError(Errc::threepid_auth_failed, "The validation session is not complete");
   const std::int64_t now = api.clock.now_ms();
   const storage::account_store::StoredThreepid t{*medium, *address, json_body::optional_int(validated, "validated_at").value_or(now), now};
-  const std::string user = s.user_id.str();
-  co_await api.db.write([&](storage::sql::Connection& c) { storage::account_store::add_threepid(c, user, t, std::nullopt); });
+  co_await api.threepids.add(s.user_id, t, std::nullopt);
   co_return http::Response::json(200, nlohmann::json::object());
 }
 

@@ -22,7 +22,9 @@ Task<bool> exchange_one(ClientApi& api, const nlohmann::json& invite) {
     if (!invite.is_object()) throw MatrixError(Errc::bad_json, "each invite must be an object");
     const UserId mxid = parse_user_id(json_body::required_string(invite, "mxid"), "mxid");
     const UserId sender = parse_user_id(json_body::required_string(invite, "sender"), "sender");
-    const std::string room_id = json_body::required_string(invite, "room_id");
+    const std::string room_text = json_body::required_string(invite, "room_id");
+    const auto room_id = RoomId::parse(room_text);
+    if (!room_id) throw MatrixError(Errc::invalid_param, "Invalid room ID: " + room_text);
     const nlohmann::json* signed_block = json_body::optional_object(invite, "signed");
     if (!signed_block) throw MatrixError(Errc::bad_json, "the invite has no signed block");
     if (mxid.server_name() != api.options.server_name) throw MatrixError(Errc::forbidden, "the invitee is not a user of this server");
@@ -30,7 +32,7 @@ Task<bool> exchange_one(ClientApi& api, const nlohmann::json& invite) {
       throw MatrixError(Errc::forbidden, "the inviter is on another server (exchange_third_party_invite is not supported yet)");
     }
     nlohmann::json signed_copy = *signed_block;
-    co_await api.third_party.exchange(sender, mxid, room_id, std::move(signed_copy));
+    co_await api.third_party.exchange(sender, mxid, *room_id, std::move(signed_copy));
     co_return true;
   } catch (const MatrixError& e) {
     log::warn("onbind invite not exchanged room={} status={} error={}", invite.is_object() ? invite.value("room_id", "") : "",

@@ -1,7 +1,7 @@
 #include "homeserver/membership/third_party_invites.h"
 
-#include <mutex>
-#include <shared_mutex>
+#include <tuple>
+#include <vector>
 
 #include "core/json_body.h"
 #include "core/log.h"
@@ -91,35 +91,37 @@ ThreepidInvite ThirdPartyInvites::parse(const nlohmann::json& body) {
   return t;
 }
 
-Task<void> ThirdPartyInvites::invite(UserId sender, std::string room_id, ThreepidInvite request) {
+Task<void> ThirdPartyInvites::invite(UserId sender, RoomId room_id, ThreepidInvite request) {
   const IdentityServerTarget target = target_of(request.id_server);
   const std::string address = request.medium == "email" ? strings::to_lower_ascii(request.address) : request.address;
 
   // What the identity server needs for the email, read from memory; the inviter must be able to invite.
-  nlohmann::json params = {{"medium", request.medium}, {"address", address}, {"room_id", room_id}, {"sender", sender.str()}};
+  nlohmann::json params = {{"medium", request.medium}, {"address", address}, {"room_id", room_id.str()}, {"sender", sender.str()}};
   {
     const std::shared_ptr<Room> room = co_await rooms_.require_room(room_id);
-    std::shared_lock lock(room->mutex);
-    if (room->state.membership(sender.str()) != "join") throw MatrixError(Errc::forbidden, "You are not in this room");
-    const std::int64_t level = room->state.power_levels().invite;
-    if (room->state.user_power(sender.str()) < level) {
+    if (room->membership_of(sender.str()) != rooms::Membership::join) throw MatrixError(Errc::forbidden, "You are not in this room");
+    const PowerOf power = room->power_of(sender.str());
+    const std::int64_t level = power.levels.invite;
+    if (power.user_level < level) {
       throw MatrixError(Errc::forbidden, "You don't have permission to invite users (power level " +
-                                             std::to_string(room->state.user_power(sender.str())) + " < " +
-                                             std::to_string(level) + ")");
+                                             std::to_string(power.user_level) + " < " + std::to_string(level) + ")");
     }
-    auto add = [&](const char* key, const char* type, const char* field) {
-      if (const events::EventPtr* e = room->state.find(type, "")) {
-        if (auto v = string_in((*e)->content(), field)) params[key] = *v;
-      }
-    };
-    add("room_alias", "m.room.canonical_alias", "alias");
-    add("room_avatar_url", "m.room.avatar", "url");
-    add("room_join_rules", "m.room.join_rules", "join_rule");
-    add("room_name", "m.room.name", "name");
-    add("room_type", "m.room.create", "type");
-    if (const events::EventPtr* me = room->state.find("m.room.member", sender.str())) {
-      if (auto v = string_in((*me)->content(), "displayname")) params["sender_display_name"] = *v;
-      if (auto v = string_in((*me)->content(), "avatar_url")) params["sender_avatar_url"] = *v;
+    // The room's face for the email: each (param, state key, content field).
+    const std::vector<std::tuple<const char*, rooms::StateKey, const char*>> fields = {
+        {"room_alias", {"m.room.canonical_alias", ""}, "alias"},
+        {"room_avatar_url", {"m.room.avatar", ""}, "url"},
+        {"room_join_rules", {"m.room.join_rules", ""}, "join_rule"},
+        {"room_name", {"m.room.name", ""}, "name"},
+        {"room_type", {"m.room.create", ""}, "type"},
+        {"sender_display_name", {"m.room.member", sender.str()}, "displayname"},
+        {"sender_avatar_url", {"m.room.member", sender.str()}, "avatar_url"}};
+    std::vector<rooms::StateKey> keys;
+    for (const auto& [param, key, field] : fields) keys.push_back(key);
+    const std::vector<events::EventPtr> found = room->state_events(keys);
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      const auto& [param, key, field] = fields[i];
+      if (!found[i]) continue;
+      if (auto v = string_in(found[i]->content(), field)) params[param] = *v;
     }
   }
 
@@ -132,8 +134,8 @@ Task<void> ThirdPartyInvites::invite(UserId sender, std::string room_id, Threepi
   if (bound) {
     const auto user = UserId::parse(*bound);
     if (!user) throw MatrixError(Errc::unknown, "The identity server returned an invalid Matrix ID", 502);
-    log::info("3pid invite resolved to a user room={} sender={}", room_id, sender.str());
-    co_await rooms_.set_membership(sender, room_id, *user, "invite", std::nullopt, nlohmann::json::object());
+    log::info("3pid invite resolved to a user room={} sender={}", room_id.str(), sender.str());
+    co_await rooms_.set_membership(sender, room_id, *user, rooms::Membership::invite, std::nullopt, nlohmann::json::object());
     co_return;
   }
 
@@ -149,11 +151,11 @@ Task<void> ThirdPartyInvites::invite(UserId sender, std::string room_id, Threepi
   if (stored.public_keys[0].contains("key_validity_url")) content["key_validity_url"] = stored.public_keys[0]["key_validity_url"];
   events::EventDraft draft{"m.room.third_party_invite", stored.token, sender.str(), std::move(content), std::nullopt};
   co_await rooms_.send(sender, "", room_id, std::move(draft), std::nullopt);
-  log::info("3pid invite stored room={} sender={} display_name={} v1={}", room_id, sender.str(), stored.display_name,
+  log::info("3pid invite stored room={} sender={} display_name={} v1={}", room_id.str(), sender.str(), stored.display_name,
             request.id_access_token.empty());
 }
 
-Task<std::string> ThirdPartyInvites::exchange(UserId sender, UserId mxid, std::string room_id, nlohmann::json signed_block) {
+Task<std::string> ThirdPartyInvites::exchange(UserId sender, UserId mxid, RoomId room_id, nlohmann::json signed_block) {
   if (!signed_block.is_object() || !string_in(signed_block, "mxid") || !string_in(signed_block, "token") ||
       !signed_block.contains("signatures") || !signed_block["signatures"].is_object()) {
     throw MatrixError(Errc::bad_json, "The signed block needs mxid, token and signatures");
@@ -165,12 +167,11 @@ Task<std::string> ThirdPartyInvites::exchange(UserId sender, UserId mxid, std::s
   std::vector<InviteKey> keys;
   {
     const std::shared_ptr<Room> room = co_await rooms_.find_room(room_id);
-    if (!room) throw MatrixError(Errc::forbidden, "This server is not in the room " + room_id);
-    std::shared_lock lock(room->mutex);
-    const events::EventPtr* tpi = room->state.find("m.room.third_party_invite", token);
+    if (!room) throw MatrixError(Errc::forbidden, "This server is not in the room " + room_id.str());
+    const events::EventPtr tpi = room->state_event("m.room.third_party_invite", token);
     if (!tpi) throw MatrixError(Errc::forbidden, "No third-party invite with this token in the room");
-    if ((*tpi)->sender() != sender.str()) throw MatrixError(Errc::forbidden, "The third-party invite was sent by someone else");
-    const nlohmann::json& c = (*tpi)->content();
+    if (tpi->sender() != sender.str()) throw MatrixError(Errc::forbidden, "The third-party invite was sent by someone else");
+    const nlohmann::json& c = tpi->content();
     display_name = string_in(c, "display_name").value_or("");
     if (auto k = string_in(c, "public_key")) keys.push_back({*k, string_in(c, "key_validity_url")});
     if (auto it = c.find("public_keys"); it != c.end() && it->is_array()) {
@@ -210,8 +211,8 @@ Task<std::string> ThirdPartyInvites::exchange(UserId sender, UserId mxid, std::s
     if (!valid) throw MatrixError(Errc::forbidden, "The identity server says the invite's key is no longer valid");
   }
   nlohmann::json extra = {{"third_party_invite", {{"display_name", display_name}, {"signed", signed_block}}}};
-  std::string event_id = co_await rooms_.set_membership(sender, room_id, mxid, "invite", std::nullopt, std::move(extra));
-  log::info("3pid invite exchanged room={} sender={} invitee={}", room_id, sender.str(), mxid.str());
+  std::string event_id = co_await rooms_.set_membership(sender, room_id, mxid, rooms::Membership::invite, std::nullopt, std::move(extra));
+  log::info("3pid invite exchanged room={} sender={} invitee={}", room_id.str(), sender.str(), mxid.str());
   co_return event_id;
 }
 

@@ -45,11 +45,11 @@ class ThirdPartyInvites {
   // m.room.third_party_invite. Without id_access_token the identity server's legacy v1 lookup and
   // store-invite are used. Identity-server trouble: 502/504 M_UNKNOWN; an address the IpGuard refuses:
   // 400 M_SERVER_NOT_TRUSTED; no v1 API and no token: 400 M_MISSING_PARAM. The room is unchanged then.
-  Task<void> invite(UserId sender, std::string room_id, ThreepidInvite invite);
+  Task<void> invite(UserId sender, RoomId room_id, ThreepidInvite invite);
   // The member invite of `mxid` by `sender` carrying third_party_invite {display_name, signed}, after the
   // signature verified against the room's m.room.third_party_invite keys and the key's validity URL said so.
   // Returns the event ID.
-  Task<std::string> exchange(UserId sender, UserId mxid, std::string room_id, nlohmann::json signed_block);
+  Task<std::string> exchange(UserId sender, UserId mxid, RoomId room_id, nlohmann::json signed_block);
 
  private:
   bool operator_named(const std::string& url) const;

@@ -54,14 +54,14 @@ class EventPipelineTest : public ::testing::Test {
     room_id_ = run_task(rooms_.create_room(kAlice, request));
   }
 
-  std::shared_ptr<Room> room() { return registry_.cached(room_id_); }
+  std::shared_ptr<Room> room_now() { return registry_.cached(room_id_); }
 
   // A PDU from remote.test built on the given prev events, with auth events chosen from `auth_from`
   // (the room's current state when null).
   nlohmann::json remote_pdu(const std::string& type, std::optional<std::string> state_key, nlohmann::json content,
                             std::vector<EventPtr> prev = {}, const rooms::RoomState* auth_from = nullptr,
                             const std::string& sender = kRob, const crypto::SigningKey* key = nullptr) {
-    auto r = room();
+    auto r = room_now();
     const rooms::RoomState& state = auth_from ? *auth_from : r->state;
     if (prev.empty()) prev = r->extremities;
     std::vector<EventPtr> auth;
@@ -73,14 +73,15 @@ class EventPipelineTest : public ::testing::Test {
         ->pdu();
   }
 
-  Received receive(const nlohmann::json& pdu) { return run_task(rooms_.receive(room_id_, {pdu})).at(0); }
+  Received receive(const nlohmann::json& pdu) { return run_task(rooms_.receive(rid(), {pdu})).at(0); }
+  RoomId rid() const { return RoomId::parse(room_id_).value(); }
 
   // Rob joins (the room is public) and is made a moderator by Alice.
   void rob_joins_as_moderator() {
     ASSERT_EQ(receive(remote_pdu("m.room.member", kRob, {{"membership", "join"}})).outcome, Outcome::accepted);
-    nlohmann::json pl = (*room()->state.find("m.room.power_levels"))->content();
+    nlohmann::json pl = (*room_now()->state.find("m.room.power_levels"))->content();
     pl["users"][kRob] = 50;
-    run_task(rooms_.send(kAlice, "D", room_id_, {"m.room.power_levels", "", "", pl, std::nullopt}, std::nullopt));
+    run_task(rooms_.send(kAlice, "D", rid(), {"m.room.power_levels", "", "", pl, std::nullopt}, std::nullopt));
   }
 
   std::vector<std::string> extremities() {
@@ -116,7 +117,7 @@ class EventPipelineTest : public ::testing::Test {
 };
 
 TEST_F(EventPipelineTest, LocalEventsFormAChainWithStoredStateAndOneExtremity) {
-  auto r = room();
+  auto r = room_now();
   ASSERT_EQ(r->extremities.size(), 1u);
   EXPECT_EQ(extremities(), std::vector<std::string>{r->extremities.front()->event_id()});
   db_.read_sync([&](storage::sql::Connection& c) {
@@ -137,7 +138,7 @@ TEST_F(EventPipelineTest, LocalEventsFormAChainWithStoredStateAndOneExtremity) {
 TEST_F(EventPipelineTest, AcceptsARemoteJoinAndMakesItTheExtremity) {
   const Received joined = receive(remote_pdu("m.room.member", kRob, {{"membership", "join"}}));
   ASSERT_EQ(joined.outcome, Outcome::accepted) << joined.reason;
-  EXPECT_TRUE(room()->joined.contains(kRob));
+  EXPECT_TRUE(room_now()->joined.contains(kRob));
   EXPECT_EQ(extremities(), std::vector<std::string>{joined.event_id});
   db_.read_sync([&](storage::sql::Connection& c) {
     EXPECT_EQ(storage::room_store::membership(c, room_id_, kRob)->membership, "join");
@@ -152,17 +153,17 @@ TEST_F(EventPipelineTest, AcceptsARemoteJoinAndMakesItTheExtremity) {
 
 TEST_F(EventPipelineTest, AForkMergesIntoTheResolvedStateAndTheNextLocalEventNamesBothTips) {
   rob_joins_as_moderator();
-  const std::vector<EventPtr> fork_point = room()->extremities;
+  const std::vector<EventPtr> fork_point = room_now()->extremities;
   // Alice sets the topic here; Rob, not having seen it, names the room on the same parent.
-  run_task(rooms_.send(kAlice, "D", room_id_, {"m.room.topic", "", "", {{"topic", "Tea"}}, std::nullopt}, std::nullopt));
-  const std::string topic_id = room()->extremities.front()->event_id();
+  run_task(rooms_.send(kAlice, "D", rid(), {"m.room.topic", "", "", {{"topic", "Tea"}}, std::nullopt}, std::nullopt));
+  const std::string topic_id = room_now()->extremities.front()->event_id();
   const Received named = receive(remote_pdu("m.room.name", "", {{"name", "Kitchen"}}, fork_point));
   ASSERT_EQ(named.outcome, Outcome::accepted) << named.reason;
   std::vector<std::string> tips{topic_id, named.event_id};
   std::sort(tips.begin(), tips.end());
   EXPECT_EQ(extremities(), tips);
-  EXPECT_EQ(room()->state.find("m.room.name")->get()->event_id(), named.event_id);
-  EXPECT_EQ(room()->state.find("m.room.topic")->get()->event_id(), topic_id);
+  EXPECT_EQ(room_now()->state.find("m.room.name")->get()->event_id(), named.event_id);
+  EXPECT_EQ(room_now()->state.find("m.room.topic")->get()->event_id(), topic_id);
   db_.read_sync([&](storage::sql::Connection& c) {
     std::set<std::string> current;
     for (const auto& e : storage::room_store::current_state(c, room_id_)) current.insert(e.event_id);
@@ -170,7 +171,7 @@ TEST_F(EventPipelineTest, AForkMergesIntoTheResolvedStateAndTheNextLocalEventNam
     EXPECT_TRUE(current.contains(topic_id));
   });
   // A local event merges the fork: it names both tips and is the one extremity left.
-  const std::string merged = run_task(rooms_.send(kAlice, "D", room_id_, {"m.room.message", std::nullopt, "", {{"body", "merged"}}, std::nullopt}, std::nullopt));
+  const std::string merged = run_task(rooms_.send(kAlice, "D", rid(), {"m.room.message", std::nullopt, "", {{"body", "merged"}}, std::nullopt}, std::nullopt));
   EXPECT_EQ(extremities(), std::vector<std::string>{merged});
   db_.read_sync([&](storage::sql::Connection& c) {
     auto prevs = graph::prev_events(c, merged);
@@ -181,10 +182,10 @@ TEST_F(EventPipelineTest, AForkMergesIntoTheResolvedStateAndTheNextLocalEventNam
 
 TEST_F(EventPipelineTest, AnEventTheRoomHasMovedPastIsSoftFailed) {
   rob_joins_as_moderator();
-  const std::vector<EventPtr> before_ban = room()->extremities;
-  const rooms::RoomState state_before_ban = room()->state;
-  run_task(rooms_.set_membership(kAlice, room_id_, UserId::parse(kRob).value(), "ban", std::nullopt, nlohmann::json::object()));
-  const std::string ban_id = room()->extremities.front()->event_id();
+  const std::vector<EventPtr> before_ban = room_now()->extremities;
+  const rooms::RoomState state_before_ban = room_now()->state;
+  run_task(rooms_.set_membership(kAlice, rid(), UserId::parse(kRob).value(), rooms::Membership::ban, std::nullopt, nlohmann::json::object()));
+  const std::string ban_id = room_now()->extremities.front()->event_id();
   // Rob's message was allowed where he sent it (before the ban), but the room has banned him since.
   const Received late = receive(remote_pdu("m.room.message", std::nullopt, {{"body", "sneaky"}}, before_ban, &state_before_ban));
   EXPECT_EQ(late.outcome, Outcome::soft_failed) << late.reason;
@@ -196,7 +197,7 @@ TEST_F(EventPipelineTest, AnEventTheRoomHasMovedPastIsSoftFailed) {
 
 TEST_F(EventPipelineTest, RejectsWhatItsOwnAuthEventsOrTheStateBeforeItDoNotAllow) {
   ASSERT_EQ(receive(remote_pdu("m.room.member", kRob, {{"membership", "join"}})).outcome, Outcome::accepted);
-  const rooms::RoomState joined_state = room()->state;
+  const rooms::RoomState joined_state = room_now()->state;
   // Power level 0 may not set the topic (state_default 50): refused by its own auth events.
   const Received topic = receive(remote_pdu("m.room.topic", "", {{"topic", "mine"}}));
   EXPECT_EQ(topic.outcome, Outcome::rejected);
@@ -207,7 +208,7 @@ TEST_F(EventPipelineTest, RejectsWhatItsOwnAuthEventsOrTheStateBeforeItDoNotAllo
 
   // After a ban, a message that cites Rob's old join as its auth but follows the ban is refused by the
   // state before it.
-  run_task(rooms_.set_membership(kAlice, room_id_, UserId::parse(kRob).value(), "ban", std::nullopt, nlohmann::json::object()));
+  run_task(rooms_.set_membership(kAlice, rid(), UserId::parse(kRob).value(), rooms::Membership::ban, std::nullopt, nlohmann::json::object()));
   const Received after_ban = receive(remote_pdu("m.room.message", std::nullopt, {{"body", "x"}}, {}, &joined_state));
   EXPECT_EQ(after_ban.outcome, Outcome::rejected);
   EXPECT_EQ(after_ban.reason.find("auth events"), std::string::npos) << after_ban.reason;
@@ -267,7 +268,7 @@ TEST_F(EventPipelineTest, AnEventWithUnknownPrevEventsWaitsAsAnOutlierUntilTheyA
   ASSERT_EQ(receive(remote_pdu("m.room.member", kRob, {{"membership", "join"}})).outcome, Outcome::accepted);
   // Rob changes his name (held back in transit), then writes a message after it.
   const nlohmann::json rename = remote_pdu("m.room.member", kRob, {{"membership", "join"}, {"displayname", "Rob"}});
-  const auto& version = *room()->version;
+  const auto& version = *room_now()->version;
   const std::string rename_id = events::event_id_from_reference_hash(events::reference_hash(rename, version), version);
   const EventPtr rename_event = events::event_from_pdu(version, rename_id, room_id_, rename.dump());
   const nlohmann::json message = remote_pdu("m.room.message", std::nullopt, {{"body", "hi"}}, {rename_event});
@@ -294,7 +295,7 @@ TEST_F(EventPipelineTest, AnEventWithUnknownPrevEventsWaitsAsAnOutlierUntilTheyA
 }
 
 TEST_F(EventPipelineTest, ACachedRoomLeftBehindByAnotherWriterIsReloaded) {
-  auto cached = room();
+  auto cached = room_now();
   // Another process appends an event to the same database (simulated by a direct write).
   db_.write_sync([&](storage::sql::Connection& c) {
     const auto max = storage::room_store::max_stream(c);
@@ -304,9 +305,9 @@ TEST_F(EventPipelineTest, ACachedRoomLeftBehindByAnotherWriterIsReloaded) {
                                     room_id_ + R"(","origin_server_ts":1,"depth":99,"prev_events":[],"auth_events":[],"hashes":{"sha256":"x"},"signatures":{}})",
                                 std::nullopt});
   });
-  const std::string sent = run_task(rooms_.send(kAlice, "D", room_id_, {"m.room.message", std::nullopt, "", {{"body", "after"}}, std::nullopt}, std::nullopt));
-  EXPECT_NE(room(), cached);  // reloaded, not the stale copy
-  EXPECT_EQ(room()->state.find("m.room.topic")->get()->event_id(), "$elsewhere");
+  const std::string sent = run_task(rooms_.send(kAlice, "D", rid(), {"m.room.message", std::nullopt, "", {{"body", "after"}}, std::nullopt}, std::nullopt));
+  EXPECT_NE(room_now(), cached);  // reloaded, not the stale copy
+  EXPECT_EQ(room_now()->state.find("m.room.topic")->get()->event_id(), "$elsewhere");
   db_.read_sync([&](storage::sql::Connection& c) {
     EXPECT_GT(storage::room_store::find_event(c, sent)->stream, storage::room_store::find_event(c, "$elsewhere")->stream);
   });

@@ -1,6 +1,7 @@
 #include "homeserver/rooms/room_registry.h"
 
 #include <nlohmann/json.hpp>
+#include <mutex>
 #include <stdexcept>
 
 #include "events/event_builder.h"
@@ -26,6 +27,76 @@ void Room::replace_state(rooms::RoomState resolved) {
   for (const auto& [key, event] : state.events()) {
     if (key.first == "m.room.member" && event->membership() == "join") joined.insert(key.second);
   }
+}
+
+rooms::Membership Room::membership_of(const std::string& user_id) const {
+  std::shared_lock lock(mutex);
+  // A stored member event always carries one of the five words: the auth rules refused any other.
+  return rooms::parse_membership(state.membership(user_id)).value_or(rooms::Membership::leave);
+}
+
+PowerOf Room::power_of(const std::string& user_id) const {
+  std::shared_lock lock(mutex);
+  return {state.power_levels(), state.user_power(user_id)};
+}
+
+events::EventPtr Room::state_event(const std::string& type, const std::string& state_key) const {
+  std::shared_lock lock(mutex);
+  const events::EventPtr* e = state.find(type, state_key);
+  return e ? *e : nullptr;
+}
+
+std::vector<events::EventPtr> Room::state_events(const std::vector<rooms::StateKey>& keys) const {
+  std::vector<events::EventPtr> out;
+  out.reserve(keys.size());
+  std::shared_lock lock(mutex);
+  for (const auto& [type, key] : keys) {
+    const events::EventPtr* e = state.find(type, key);
+    out.push_back(e ? *e : nullptr);
+  }
+  return out;
+}
+
+std::vector<events::EventPtr> Room::joined_member_events() const {
+  std::vector<events::EventPtr> out;
+  std::shared_lock lock(mutex);
+  for (const auto& [key, e] : state.events()) {
+    if (key.first == "m.room.member" && e->membership() == "join") out.push_back(e);
+  }
+  return out;
+}
+
+std::vector<std::string> Room::joined_members() const {
+  std::shared_lock lock(mutex);
+  return {joined.begin(), joined.end()};
+}
+
+RoomSummary Room::summary() const {
+  std::shared_lock lock(mutex);
+  auto find = [&](const char* type) {
+    const events::EventPtr* e = state.find(type);
+    return e ? *e : nullptr;
+  };
+  return {joined.size(), state.join_rule(), find("m.room.name"), find("m.room.topic"), find("m.room.canonical_alias"),
+          find("m.room.avatar")};
+}
+
+RoomMembers Room::members() const {
+  RoomMembers out;
+  std::shared_lock lock(mutex);
+  out.joined = joined.size();
+  for (const auto& [key, e] : state.events()) {
+    if (key.first != "m.room.member") continue;
+    const std::string m = e->membership();
+    if (m == "invite") ++out.invited;
+    if (m == "invite" || m == "join") out.joined_or_invited.push_back(key.second);
+  }
+  return out;
+}
+
+bool Room::in_public_directory() const {
+  std::shared_lock lock(mutex);
+  return is_public;
 }
 
 events::EventPtr load_event(const events::RoomVersion& version, const std::string& event_id, const std::string& room_id,

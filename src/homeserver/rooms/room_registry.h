@@ -1,6 +1,8 @@
 #pragma once
 // The rooms hot paths need, in memory: current state, latest event, joined members. Backed by the
 // database; loaded on first use. Only the database writer thread changes a Room, under its mutex.
+// Only homeserver/rooms/ takes that mutex: everyone else reads through the const methods below, which
+// return copies taken under the shared lock.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -11,7 +13,11 @@
 #include <unordered_set>
 #include <vector>
 
+#include <vector>
+
 #include "events/event.h"
+#include "rooms/membership.h"
+#include "rooms/power_levels.h"
 #include "rooms/room_state.h"
 
 namespace herald::storage::sql {
@@ -19,6 +25,26 @@ class Connection;
 }
 
 namespace herald::homeserver {
+
+// A room's public face, read under one lock (events are immutable: reading them later is safe).
+struct RoomSummary {
+  std::size_t joined = 0;
+  std::string join_rule;
+  events::EventPtr name, topic, canonical_alias, avatar;  // null when the room has none
+};
+
+// Who is in a room or invited to it, read under one lock.
+struct RoomMembers {
+  std::size_t joined = 0;
+  std::size_t invited = 0;
+  std::vector<std::string> joined_or_invited;  // by user ID
+};
+
+// The power levels and one user's level (with creators' implied power), read under one lock.
+struct PowerOf {
+  rooms::PowerLevels levels;
+  std::int64_t user_level = 0;
+};
 
 struct Room {
   Room(std::string id, const events::RoomVersion& v) : room_id(std::move(id)), version(&v), state(v) {}
@@ -39,6 +65,18 @@ struct Room {
 
   void apply(const events::EventPtr& event);  // a state event changes `state`; caller holds the unique lock
   void replace_state(rooms::RoomState resolved);  // after resolution; caller holds the unique lock
+
+  // Copies under the shared lock, for readers.
+  rooms::Membership membership_of(const std::string& user_id) const;  // leave when no member event
+  PowerOf power_of(const std::string& user_id) const;
+  events::EventPtr state_event(const std::string& type, const std::string& state_key = "") const;  // null: absent
+  // One entry per key, in order, null where the room has no such state.
+  std::vector<events::EventPtr> state_events(const std::vector<rooms::StateKey>& keys) const;
+  std::vector<events::EventPtr> joined_member_events() const;
+  std::vector<std::string> joined_members() const;
+  RoomSummary summary() const;
+  RoomMembers members() const;
+  bool in_public_directory() const;
 };
 
 class RoomRegistry {

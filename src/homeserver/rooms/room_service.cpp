@@ -173,13 +173,14 @@ std::optional<nlohmann::json> RoomService::cached_member_content(const std::stri
   return content_with(membership, *profile);
 }
 
-Task<std::shared_ptr<Room>> RoomService::find_room(std::string room_id) {
+Task<std::shared_ptr<Room>> RoomService::find_room(RoomId in_room) {
+  const std::string& room_id = in_room.str();
   if (auto r = registry_.cached(room_id)) co_return r;
   co_return co_await db_.read([&](storage::sql::Connection& c) { return registry_.get(c, room_id); });
 }
 
-Task<std::shared_ptr<Room>> RoomService::require_room(std::string room_id) {
-  auto room = co_await find_room(room_id);
+Task<std::shared_ptr<Room>> RoomService::require_room(RoomId in_room) {
+  auto room = co_await find_room(in_room);
   if (!room) not_found_room();
   co_return room;
 }
@@ -421,8 +422,9 @@ RoomService::Plan RoomService::plan_send(const Room& room, EventDraft draft, std
   return {std::move(event_id), std::move(built)};
 }
 
-Task<std::string> RoomService::send(UserId sender, std::string device_id, std::string room_id, EventDraft draft,
+Task<std::string> RoomService::send(UserId sender, std::string device_id, RoomId in_room, EventDraft draft,
                                     std::optional<std::string> txn_key) {
+  const std::string& room_id = in_room.str();
   draft.sender = sender.str();
   check_type_and_state_key(draft);
   if (draft.type == "m.room.member") {
@@ -502,11 +504,13 @@ RoomService::Plan RoomService::plan_membership(const Room& room, const Membershi
 }
 
 
-Task<std::string> RoomService::set_membership(UserId sender, std::string room_id, UserId target, std::string membership,
-                                              std::optional<std::string> reason, nlohmann::json extra_content) {
+Task<std::string> RoomService::set_membership(UserId sender, RoomId in_room, UserId target, rooms::Membership kind,
+                                              std::optional<std::string> reason, nlohmann::json extra_content,
+                                              MembershipIntent intent) {
+  const std::string& room_id = in_room.str();
+  const std::string membership(rooms::to_string(kind));
   const std::int64_t now = clock_.now_ms();
-  MembershipRequest request{sender.str(), target.str(), membership, reason, extra_content, extra_content.value("_unban", false)};
-  request.extra_content.erase("_unban");
+  MembershipRequest request{sender.str(), target.str(), membership, reason, extra_content, intent == MembershipIntent::unban};
 
   // Early only when the target's profile is cached and no other room's state is needed.
   EarlyPlan early = plan_early(room_id, [&](const Room& r) -> std::optional<Plan> {
@@ -581,7 +585,8 @@ std::optional<std::string> RoomService::restricted_join_authoriser(storage::sql:
   return std::nullopt;
 }
 
-Task<void> RoomService::forget(UserId user, std::string room_id) {
+Task<void> RoomService::forget(UserId user, RoomId in_room) {
+  const std::string& room_id = in_room.str();
   co_await db_.write([&](storage::sql::Connection& c) {
     auto m = rs::membership(c, room_id, user.str());
     if (!m) {
@@ -630,7 +635,8 @@ Task<void> RoomService::set_profile(UserId user, std::optional<std::string> disp
 
 // Events from elsewhere ---------------------------------------------------------------------------------
 
-Task<std::vector<Received>> RoomService::receive(std::string room_id, std::vector<nlohmann::json> pdus) {
+Task<std::vector<Received>> RoomService::receive(RoomId in_room, std::vector<nlohmann::json> pdus) {
+  const std::string& room_id = in_room.str();
   std::shared_ptr<Room> room;
   std::vector<Received> results;
   const std::int64_t now = clock_.now_ms();
@@ -685,7 +691,9 @@ Task<void> RoomService::delete_alias(UserId sender, std::string alias) {
     deleted_from = *room_id;
   });
   // The room's canonical alias event stops naming it, when the deleter may send one (as Synapse).
-  std::shared_ptr<Room> room = co_await find_room(deleted_from);
+  const auto deleted_room = RoomId::parse(deleted_from);
+  if (!deleted_room) co_return;
+  std::shared_ptr<Room> room = co_await find_room(*deleted_room);
   if (!room) co_return;
   std::optional<nlohmann::json> content;
   {
@@ -695,7 +703,7 @@ Task<void> RoomService::delete_alias(UserId sender, std::string alias) {
   if (!content) co_return;
   try {
     EventDraft draft{"m.room.canonical_alias", std::string(), sender.str(), std::move(*content), std::nullopt};
-    co_await send(sender, "", deleted_from, std::move(draft), std::nullopt);
+    co_await send(sender, "", *deleted_room, std::move(draft), std::nullopt);
   } catch (const MatrixError& e) {
     log::info("alias {} deleted; room {} keeps it in m.room.canonical_alias: {}", alias, deleted_from, e.message());
   }

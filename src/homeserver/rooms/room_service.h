@@ -21,6 +21,7 @@
 #include "homeserver/federation/server_key_ring.h"
 #include "homeserver/rooms/event_pipeline.h"
 #include "homeserver/rooms/room_registry.h"
+#include "rooms/membership.h"
 #include "storage/room_store.h"
 #include "storage/sql_room_write_transaction.h"
 
@@ -61,6 +62,10 @@ struct CreateRoomRequest {
   bool is_direct = false;
 };
 
+// What a membership change asks beyond the membership itself: an unban is a leave that needs the target
+// banned (else 400 M_BAD_STATE).
+enum class MembershipIntent { plain, unban };
+
 // What /sync and other readers need of a room, copied under its lock.
 struct RoomSnapshot {
   std::shared_ptr<Room> room;
@@ -77,21 +82,22 @@ class RoomService {
 
   Task<std::string> create_room(UserId creator, CreateRoomRequest request);
   // A message or state event; idempotent per (device, txn_key) when txn_key is set. Returns the event ID.
-  Task<std::string> send(UserId sender, std::string device_id, std::string room_id, events::EventDraft draft,
+  Task<std::string> send(UserId sender, std::string device_id, RoomId in_room, events::EventDraft draft,
                          std::optional<std::string> txn_key);
   // invite / join / leave / ban / knock of `target` by `sender`, with the pre-checks clients expect.
-  Task<std::string> set_membership(UserId sender, std::string room_id, UserId target, std::string membership,
-                                   std::optional<std::string> reason, nlohmann::json extra_content);
-  Task<void> forget(UserId user, std::string room_id);
+  Task<std::string> set_membership(UserId sender, RoomId in_room, UserId target, rooms::Membership kind,
+                                   std::optional<std::string> reason, nlohmann::json extra_content,
+                                   MembershipIntent intent = MembershipIntent::plain);
+  Task<void> forget(UserId user, RoomId in_room);
 
   Task<std::optional<std::string>> resolve_alias(std::string alias);
   Task<void> create_alias(UserId sender, std::string alias, std::string room_id);
   Task<void> delete_alias(UserId sender, std::string alias);
 
   // The room (loaded through a reader when needed), or nullptr when unknown.
-  Task<std::shared_ptr<Room>> find_room(std::string room_id);
+  Task<std::shared_ptr<Room>> find_room(RoomId in_room);
   // The room, or 404 M_NOT_FOUND.
-  Task<std::shared_ptr<Room>> require_room(std::string room_id);
+  Task<std::shared_ptr<Room>> require_room(RoomId in_room);
   // Updates the user's displayname/avatar_url and sends a fresh join event into every joined room.
   Task<void> set_profile(UserId user, std::optional<std::string> displayname, std::optional<std::string> avatar_url,
                          bool set_displayname, bool set_avatar);
@@ -101,7 +107,7 @@ class RoomService {
   // Servers whose events this server can verify (its own key, and those added here).
   StaticServerKeyRing& server_keys() { return server_keys_; }
   // Events received from elsewhere, through the event pipeline in order; wakes /sync for the accepted.
-  Task<std::vector<Received>> receive(std::string room_id, std::vector<nlohmann::json> pdus);
+  Task<std::vector<Received>> receive(RoomId in_room, std::vector<nlohmann::json> pdus);
 
  private:
   struct Appended {

@@ -68,8 +68,9 @@ TEST_F(RoomServiceTest, IdenticalV12RoomsInOneMillisecondGetTheirOwnIds) {
 namespace {
 Task<void> invite_then_join(RoomService& rooms, UserId alice, std::string room_id, UserId user, int& failures) {
   try {
-    co_await rooms.set_membership(alice, room_id, user, "invite", std::string("welcome"), nlohmann::json::object());
-    co_await rooms.set_membership(user, room_id, user, "join", std::nullopt, nlohmann::json::object());
+    const RoomId room = RoomId::parse(room_id).value();
+    co_await rooms.set_membership(alice, room, user, herald::rooms::Membership::invite, std::string("welcome"), nlohmann::json::object());
+    co_await rooms.set_membership(user, room, user, herald::rooms::Membership::join, std::nullopt, nlohmann::json::object());
   } catch (const std::exception&) {
     ++failures;
   }
@@ -143,13 +144,14 @@ TEST_F(RoomServiceTest, SendsToAnIdleRoomKeepTransactionsAndStateNoOps) {
   CreateRoomRequest request;
   request.preset = "private_chat";
   const std::string room_id = run_task(rooms_.create_room(alice, request));
+  const RoomId room = RoomId::parse(room_id).value();
   const events::EventDraft message{"m.room.message", std::nullopt, "", {{"msgtype", "m.text"}, {"body", "hi"}}, std::nullopt};
-  const std::string first = run_task(rooms_.send(alice, "DEV", room_id, message, std::string("txn1")));
-  EXPECT_EQ(run_task(rooms_.send(alice, "DEV", room_id, message, std::string("txn1"))), first);  // retried
-  EXPECT_NE(run_task(rooms_.send(alice, "DEV", room_id, message, std::string("txn2"))), first);
+  const std::string first = run_task(rooms_.send(alice, "DEV", room, message, std::string("txn1")));
+  EXPECT_EQ(run_task(rooms_.send(alice, "DEV", room, message, std::string("txn1"))), first);  // retried
+  EXPECT_NE(run_task(rooms_.send(alice, "DEV", room, message, std::string("txn2"))), first);
   const events::EventDraft topic{"m.room.topic", std::string(), "", {{"topic", "t"}}, std::nullopt};
-  const std::string set = run_task(rooms_.send(alice, "DEV", room_id, topic, std::nullopt));
-  EXPECT_EQ(run_task(rooms_.send(alice, "DEV", room_id, topic, std::nullopt)), set);  // identical state: no-op
+  const std::string set = run_task(rooms_.send(alice, "DEV", room, topic, std::nullopt));
+  EXPECT_EQ(run_task(rooms_.send(alice, "DEV", room, topic, std::nullopt)), set);  // identical state: no-op
   db_.read_sync([&](storage::sql::Connection& c) {
     const auto count = c.query_one("SELECT COUNT(*) FROM events WHERE room_id = $1 AND type IN ('m.room.message', 'm.room.topic')",
                                    {room_id})->get_int(0);

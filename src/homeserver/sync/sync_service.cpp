@@ -1,8 +1,8 @@
 #include "homeserver/sync/sync_service.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
-#include <mutex>
 #include <set>
 
 #include "core/clock.h"
@@ -84,14 +84,18 @@ bool is_state(const nlohmann::json& e) { return e.contains("state_key"); }
 // member event and the user's own member event, each exactly {type, state_key, sender, content}.
 nlohmann::json stripped_state(storage::sql::Connection& c, const Room& room, const storage::StoredMembership& m) {
   nlohmann::json out = nlohmann::json::array();
-  std::shared_lock lock(room.mutex);
-  for (const char* type : kStrippedTypes)
-    if (const auto* e = room.state.find(type)) out.push_back((*e)->stripped());
   auto own = rs::find_event(c, m.event_id);
-  if (!own) return out;
-  const events::EventPtr event = events::Event::from_text(own->event_id, own->room_id, own->pdu, "");
-  const auto* inviter = room.state.find("m.room.member", event->sender());
-  if (inviter && (*inviter)->event_id() != own->event_id) out.push_back((*inviter)->stripped());
+  const events::EventPtr event = own ? events::Event::from_text(own->event_id, own->room_id, own->pdu, "") : nullptr;
+  // The public face and the inviter's member event, read under one lock.
+  std::vector<rooms::StateKey> keys;
+  for (const char* type : kStrippedTypes) keys.emplace_back(type, "");
+  if (event) keys.emplace_back("m.room.member", event->sender());
+  const std::vector<events::EventPtr> found = room.state_events(keys);
+  for (std::size_t i = 0; i < std::size(kStrippedTypes); ++i)
+    if (found[i]) out.push_back(found[i]->stripped());
+  if (!event) return out;
+  const events::EventPtr& inviter = found.back();
+  if (inviter && inviter->event_id() != own->event_id) out.push_back(inviter->stripped());
   out.push_back(event->stripped());
   return out;
 }
@@ -215,8 +219,7 @@ std::optional<nlohmann::json> SyncService::joined_room(Pass& p, const storage::S
     timeline.push_back(std::move(r.event));
   }
   if (fresh) {
-    std::shared_lock lock(room.mutex);
-    for (const auto& member : room.joined) p.newly_shared.insert(member);
+    for (auto& member : room.joined_members()) p.newly_shared.insert(std::move(member));
   } else {
     for (const auto& e : timeline)
       if (e.value("type", "") == "m.room.member" && e["content"].value("membership", "") == "join")
@@ -243,21 +246,13 @@ std::optional<nlohmann::json> SyncService::joined_room(Pass& p, const storage::S
   const nlohmann::json state = p.state(room, state_rows, senders, lazy_filter, skip_sent);
   p.record_sent_members(state, timeline);
 
-  std::int64_t joined = 0, invited = 0;
-  std::vector<std::string> members;  // joined and invited, but the user
-  bool named = false;
-  {
-    std::shared_lock lock(room.mutex);
-    joined = static_cast<std::int64_t>(room.joined.size());
-    for (const auto& [key, e] : room.state.events()) {
-      if (key.first != "m.room.member") continue;
-      if (e->membership() == "invite") ++invited;
-      if ((e->membership() == "invite" || e->membership() == "join") && key.second != p.user) members.push_back(key.second);
-    }
-    const auto* alias = room.state.find("m.room.canonical_alias");
-    named = room.state.find("m.room.name") || (alias && (*alias)->content_string("alias"));
-  }
-  nlohmann::json summary = {{"m.joined_member_count", joined}, {"m.invited_member_count", invited}};
+  RoomMembers room_members = room.members();
+  std::vector<std::string>& members = room_members.joined_or_invited;  // and below, but the user
+  std::erase(members, p.user);
+  const RoomSummary face = room.summary();
+  const bool named = face.name || (face.canonical_alias && face.canonical_alias->content_string("alias"));
+  nlohmann::json summary = {{"m.joined_member_count", static_cast<std::int64_t>(room_members.joined)},
+                            {"m.invited_member_count", static_cast<std::int64_t>(room_members.invited)}};
   if (!named) {
     // A room without a name is named by clients after up to five of its members (the heroes).
     std::sort(members.begin(), members.end());
