@@ -25,6 +25,14 @@ std::optional<StoredUser> find_user(sql::Connection& c, const std::string& user_
                     row->opt_text(5)};
 }
 
+void set_displayname(sql::Connection& c, const std::string& user_id, const std::optional<std::string>& displayname) {
+  c.execute("UPDATE users SET displayname = $2 WHERE user_id = $1", {user_id, sql::nullable(displayname)});
+}
+
+void set_avatar_url(sql::Connection& c, const std::string& user_id, const std::optional<std::string>& avatar_url) {
+  c.execute("UPDATE users SET avatar_url = $2 WHERE user_id = $1", {user_id, sql::nullable(avatar_url)});
+}
+
 void ensure_device(sql::Connection& c, const std::string& user_id, const std::string& device_id,
                    const std::optional<std::string>& display_name, std::int64_t now_ms) {
   c.execute(

@@ -31,6 +31,8 @@ bool user_exists(sql::Connection& c, const std::string& user_id);
 // False when the user ID is taken.
 bool insert_user(sql::Connection& c, const StoredUser& user, std::int64_t now_ms);
 std::optional<StoredUser> find_user(sql::Connection& c, const std::string& user_id);
+void set_displayname(sql::Connection& c, const std::string& user_id, const std::optional<std::string>& displayname);
+void set_avatar_url(sql::Connection& c, const std::string& user_id, const std::optional<std::string>& avatar_url);
 // Creates the device, or keeps it (and its display name) when it exists.
 void ensure_device(sql::Connection& c, const std::string& user_id, const std::string& device_id,
                    const std::optional<std::string>& display_name, std::int64_t now_ms);

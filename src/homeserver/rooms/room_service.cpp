@@ -609,8 +609,8 @@ Task<void> RoomService::set_profile(UserId user, std::optional<std::string> disp
     // The cached profile is refilled below from this transaction; if it rolls back, drop it again.
     profiles_.erase(user.str());
     try {
-      if (set_displayname) c.execute("UPDATE users SET displayname = $2 WHERE user_id = $1", {user.str(), storage::sql::nullable(displayname)});
-      if (set_avatar) c.execute("UPDATE users SET avatar_url = $2 WHERE user_id = $1", {user.str(), storage::sql::nullable(avatar_url)});
+      if (set_displayname) storage::account_store::set_displayname(c, user.str(), displayname);
+      if (set_avatar) storage::account_store::set_avatar_url(c, user.str(), avatar_url);
       for (const auto& m : rs::memberships_of(c, user.str())) {
         if (m.membership != "join") continue;
         auto room = registry_.get_for_write(c, m.room_id);

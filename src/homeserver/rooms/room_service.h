@@ -66,12 +66,6 @@ struct CreateRoomRequest {
 // banned (else 400 M_BAD_STATE).
 enum class MembershipIntent { plain, unban };
 
-// What /sync and other readers need of a room, copied under its lock.
-struct RoomSnapshot {
-  std::shared_ptr<Room> room;
-  std::vector<events::EventPtr> state;
-};
-
 class RoomService {
  public:
   RoomService(storage::Database& db, RoomRegistry& registry, Notifier& notifier, StreamCounter& stream,
