@@ -3,6 +3,8 @@
 //   load_driver PORT pairs  USERS ROOMS THREADS   invite+join pairs/s (USERS invitees spread over ROOMS)
 //   load_driver PORT create COUNT THREADS         createRoom/s
 //   load_driver PORT wake   SAMPLES               event sent -> waiting /sync returns, p50/p99
+//   load_driver PORT herd   USERS ROOMS EVENTS    USERS catch-up /syncs at once, each EVENTS behind, while another
+//                                                 user's /messages and GET state/m.room.name are timed
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/connect.hpp>
@@ -26,9 +28,22 @@ using Clock = std::chrono::steady_clock;
 
 class Client {
  public:
-  explicit Client(unsigned short port) : socket_(io_) { socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)); }
+  // `source`: the local address to connect from (the server caps connections per peer address).
+  explicit Client(unsigned short port, const std::string& source = "") : socket_(io_) {
+    if (!source.empty()) {
+      socket_.open(tcp::v4());
+      socket_.bind(tcp::endpoint(asio::ip::make_address(source), 0));
+    }
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
   std::pair<int, nlohmann::json> call(http::verb verb, const std::string& target, const nlohmann::json* body,
                                       const std::string& token = "") {
+    auto [status, text] = call_text(verb, target, body, token);
+    return {status, nlohmann::json::parse(text, nullptr, false)};
+  }
+  // The answer's body unparsed (the herd reads thousands of answers on the server's two cores).
+  std::pair<int, std::string> call_text(http::verb verb, const std::string& target, const nlohmann::json* body,
+                                        const std::string& token = "") {
     http::request<http::string_body> req{verb, target, 11};
     req.set(http::field::host, "127.0.0.1");
     if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
@@ -38,10 +53,10 @@ class Client {
     }
     req.prepare_payload();
     http::write(socket_, req);
-    http::response<http::string_body> res;
-    http::read(socket_, buffer_, res);
-    auto parsed = nlohmann::json::parse(res.body(), nullptr, false);
-    return {res.result_int(), parsed};
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 << 20);
+    http::read(socket_, buffer_, parser);
+    return {parser.get().result_int(), std::move(parser.get().body())};
   }
 
  private:
@@ -181,17 +196,174 @@ int wake(unsigned short port, int samples) {
   return 0;
 }
 
+// p50, p99 and max of `ms` (sorted here), as "p50 X ms, p99 Y ms, max Z ms (N)".
+std::string summary(std::vector<double> ms) {
+  if (ms.empty()) return "no samples";
+  std::sort(ms.begin(), ms.end());
+  auto pct = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<std::size_t>(p * ms.size()))]; };
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "p50 %.1f ms, p99 %.1f ms, max %.1f ms (%zu samples)", pct(0.5), pct(0.99), ms.back(),
+                ms.size());
+  return buf;
+}
+
+// Another user's interactive reads, timed until `stop` (or `samples` of each when samples > 0): one thread
+// reads the newest 20 events with /messages, one the room's name; each pauses 10 ms between requests.
+struct ProbeTimes {
+  std::vector<double> messages, state;
+};
+ProbeTimes probe(unsigned short port, const User& reader, const std::string& room, const std::atomic<bool>& stop,
+                 int samples) {
+  ProbeTimes out;
+  std::atomic<int> failures{0};
+  const std::string messages = kApi + "/rooms/" + escape(room) + "/messages?dir=b&limit=20";
+  const std::string name = kApi + "/rooms/" + escape(room) + "/state/m.room.name";
+  run_threads(2, [&](int t) {
+    Client c(port);
+    std::vector<double>& ms = t == 0 ? out.messages : out.state;
+    const std::string& target = t == 0 ? messages : name;
+    while (samples > 0 ? static_cast<int>(ms.size()) < samples : !stop.load()) {
+      const auto start = Clock::now();
+      if (c.call_text(http::verb::get, target, nullptr, reader.token).first != 200) ++failures;
+      ms.push_back(seconds_since(start) * 1000);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  if (failures) throw std::runtime_error("probe: " + std::to_string(failures.load()) + " requests failed");
+  return out;
+}
+
+// The thundering herd of issue 12, item 8: USERS clients in ROOMS rooms each take a sync token, EVENTS
+// messages go into every room, then all USERS catch-up syncs arrive at once (each on its own connection)
+// while another member's /messages and GET state/m.room.name are timed; the same reads with no herd first.
+int herd(unsigned short port, int n_users, int n_rooms, int n_events) {
+  constexpr int kThreads = 16;
+  constexpr int kPerSourceAddress = 150;  // below the server's default max_connections_per_address (200)
+  Client setup(port);
+  const std::string suffix = std::to_string(std::time(nullptr));
+  const User owner = register_user(setup, "ho" + suffix);
+  const User reader = register_user(setup, "hr" + suffix);
+  std::vector<std::string> rooms;
+  const nlohmann::json room_body = {{"preset", "public_chat"}, {"name", "herd"}};
+  const nlohmann::json empty = nlohmann::json::object();
+  for (int r = 0; r < n_rooms; ++r) {
+    rooms.push_back(create_room(setup, owner, room_body));
+    setup.call(http::verb::post, kApi + "/rooms/" + escape(rooms.back()) + "/join", &empty, reader.token);
+  }
+  auto t = Clock::now();
+  const auto users = register_many(port, "h" + suffix + "_", n_users, kThreads);
+  std::atomic<int> failures{0};
+  run_threads(kThreads, [&](int th) {
+    Client c(port);
+    for (int i = th; i < n_users; i += kThreads) {
+      const std::string& room = rooms[static_cast<std::size_t>(i % n_rooms)];
+      if (c.call(http::verb::post, kApi + "/rooms/" + escape(room) + "/join", &empty, users[static_cast<std::size_t>(i)].token)
+              .first != 200) {
+        ++failures;
+      }
+    }
+  });
+  std::printf("setup: %d users registered and joined to %d room(s) in %.1f s\n", n_users, n_rooms, seconds_since(t));
+
+  // Each client's token: an initial sync that asks for little (one timeline event, lazily loaded members).
+  t = Clock::now();
+  std::vector<std::string> since(static_cast<std::size_t>(n_users));
+  const std::string initial =
+      kApi + "/sync?filter=" + escape(R"({"room":{"timeline":{"limit":1},"state":{"lazy_load_members":true}}})");
+  run_threads(kThreads, [&](int th) {
+    Client c(port);
+    for (int i = th; i < n_users; i += kThreads) {
+      auto [status, res] = c.call(http::verb::get, initial, nullptr, users[static_cast<std::size_t>(i)].token);
+      if (status != 200 || !res.contains("next_batch")) throw std::runtime_error("initial sync: " + res.dump());
+      since[static_cast<std::size_t>(i)] = res["next_batch"];
+    }
+  });
+  std::printf("setup: %d initial syncs in %.1f s\n", n_users, seconds_since(t));
+
+  t = Clock::now();
+  run_threads(kThreads, [&](int th) {
+    Client c(port);
+    for (int i = th; i < n_events * n_rooms; i += kThreads) {
+      const std::string& room = rooms[static_cast<std::size_t>(i % n_rooms)];
+      const nlohmann::json msg = {{"msgtype", "m.text"}, {"body", "catch up " + std::to_string(i)}};
+      if (c.call(http::verb::put, kApi + "/rooms/" + escape(room) + "/send/m.room.message/h" + std::to_string(i), &msg,
+                 owner.token)
+              .first != 200) {
+        ++failures;
+      }
+    }
+  });
+  std::printf("setup: %d messages into each room in %.1f s\n", n_events, seconds_since(t));
+  if (failures) throw std::runtime_error(std::to_string(failures.load()) + " setup requests failed");
+
+  std::atomic<bool> stop{false};
+  const ProbeTimes idle = probe(port, reader, rooms[0], stop, 200);
+  std::printf("no herd:    /messages %s\n", summary(idle.messages).c_str());
+  std::printf("no herd:    state/m.room.name %s\n", summary(idle.state).c_str());
+
+  // The herd: every client connects (from 127.0.0.2 on, kPerSourceAddress to an address), then all send
+  // their catch-up sync at once.
+  std::vector<double> sync_ms(static_cast<std::size_t>(n_users));
+  std::vector<std::size_t> bytes(static_cast<std::size_t>(n_users));
+  std::atomic<int> connected{0}, limited{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < n_users; ++i) {
+    clients.emplace_back([&, i] {
+      const auto u = static_cast<std::size_t>(i);
+      bool counted = false;
+      try {
+        Client c(port, "127.0.0." + std::to_string(2 + i / kPerSourceAddress));
+        ++connected;
+        counted = true;
+        go.wait(false);
+        const auto start = Clock::now();
+        auto [status, text] = c.call_text(http::verb::get, kApi + "/sync?timeout=0&since=" + since[u], nullptr, users[u].token);
+        sync_ms[u] = seconds_since(start) * 1000;
+        bytes[u] = text.size();
+        if (status != 200) ++failures;
+        if (text.find("\"limited\":true") != std::string::npos) ++limited;
+      } catch (const std::exception& e) {
+        if (failures++ == 0) std::fprintf(stderr, "herd client %d: %s\n", i, e.what());
+        if (!counted) ++connected;
+      }
+    });
+  }
+  while (connected.load() < n_users) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ProbeTimes busy;
+  std::thread prober([&] { busy = probe(port, reader, rooms[0], stop, 0); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the probes are running
+  const auto herd_start = Clock::now();
+  go = true;
+  go.notify_all();
+  for (auto& th : clients) th.join();
+  const double herd_s = seconds_since(herd_start);
+  stop = true;
+  prober.join();
+  std::size_t total_bytes = 0;
+  for (auto b : bytes) total_bytes += b;
+  std::printf("herd:       %d catch-up syncs (%d events behind, %d limited timelines, %.1f KB each) in %.2f s, failures %d\n",
+              n_users, n_events, limited.load(), total_bytes / 1024.0 / n_users, herd_s, failures.load());
+  std::printf("herd:       per sync %s\n", summary(sync_ms).c_str());
+  std::printf("under herd: /messages %s\n", summary(busy.messages).c_str());
+  std::printf("under herd: state/m.room.name %s\n", summary(busy.state).c_str());
+  return failures ? 1 : 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: load_driver PORT pairs USERS ROOMS THREADS | create COUNT THREADS | wake SAMPLES\n";
+    std::cerr << "usage: load_driver PORT pairs USERS ROOMS THREADS | create COUNT THREADS | wake SAMPLES | herd USERS ROOMS "
+                 "EVENTS\n";
     return 2;
   }
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines as they come, also into a pipe or file
   const auto port = static_cast<unsigned short>(std::stoi(argv[1]));
   const std::string mode = argv[2];
   try {
     if (mode == "pairs" && argc == 6) return pairs(port, std::stoi(argv[3]), std::stoi(argv[4]), std::stoi(argv[5]));
     if (mode == "create" && argc == 5) return create(port, std::stoi(argv[3]), std::stoi(argv[4]));
     if (mode == "wake" && argc == 4) return wake(port, std::stoi(argv[3]));
+    if (mode == "herd" && argc == 6) return herd(port, std::stoi(argv[3]), std::stoi(argv[4]), std::stoi(argv[5]));
   } catch (const std::exception& e) {
     std::cerr << "load_driver: " << e.what() << "\n";
     return 1;
