@@ -111,14 +111,24 @@ Task<http::Response> get_state_event(http::Request req, ClientApi& api) {
   const RoomId room_id = room_id_param(req);
   const std::string type = req.path_param("eventType");
   const std::string key = state_key_param(req);
-  const nlohmann::json state = co_await visible_state(api, s, room_id);
-  for (const auto& e : state) {
-    if (e["type"] == type && e.value("state_key", "") == key) {
-      if (req.query_param("format").value_or("content") == "event") co_return http::Response::json(200, e);
-      co_return http::Response::json(200, e["content"]);
+  auto [room, left] = co_await visible_room(api, s, room_id);
+  std::optional<nlohmann::json> found;
+  if (!left) {
+    // A member sees the current state: one event, found through the cached room, read as stored.
+    if (const events::EventPtr current = room->state_event(type, key)) {
+      const std::string event_id = current->event_id();
+      auto row = co_await api.room_reader.event(event_id);
+      if (row) found = client_event(*row, *room->version, api.clock.now_ms(), true);
+    }
+  } else {
+    nlohmann::json state = co_await visible_state(api, s, room_id);
+    for (auto& e : state) {
+      if (e["type"] == type && e.value("state_key", "") == key) found = std::move(e);
     }
   }
-  throw MatrixError(Errc::not_found, "Event not found.");
+  if (!found) throw MatrixError(Errc::not_found, "Event not found.");
+  if (req.query_param("format").value_or("content") == "event") co_return http::Response::json(200, *found);
+  co_return http::Response::json(200, (*found)["content"]);
 }
 
 // Sends a message or state event as the requester (rate limited like messages) and answers its ID.
