@@ -1,6 +1,7 @@
 #include "storage/room_store.h"
 
 #include <algorithm>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "storage/sql/connection.h"
@@ -164,6 +165,32 @@ std::vector<StoredEvent> state_before(sql::Connection& c, const std::string& roo
   if (!next) return current_state(c, room_id);
   if (auto group = next->opt_int(0)) return events_with_ids(c, event_graph_store::state_of_group(c, *group));
   return linear_state_before(c, room_id, before);  // an event stored before the graph existed
+}
+
+std::vector<StoredEvent> state_before_changed_since(sql::Connection& c, const std::string& room_id, std::int64_t before,
+                                                   std::int64_t since) {
+  // Only events written after `since` can be news; there are few of them, so look those up in the state
+  // rather than reading the whole state.
+  std::set<std::string> written;
+  for (const auto& r : c.query("SELECT event_id FROM events WHERE room_id = $1 AND stream_ordering > $2 "
+                               "AND stream_ordering < $3 AND state_key IS NOT NULL",
+                               {room_id, since, before}))
+    written.insert(r.get_text(0));
+  if (written.empty()) return {};
+  auto next = c.query_one("SELECT state_before FROM events WHERE room_id = $1 AND stream_ordering >= $2 "
+                          "ORDER BY stream_ordering LIMIT 1",
+                          {room_id, before});
+  std::optional<std::int64_t> group = next ? next->opt_int(0) : event_graph_store::room_state_group(c, room_id);
+  std::vector<StoredEvent> out;
+  if (!group) {
+    for (auto& e : next ? linear_state_before(c, room_id, before) : current_state(c, room_id))
+      if (e.stream > since) out.push_back(std::move(e));
+    return out;
+  }
+  StateIds news;
+  for (const auto& [key, id] : event_graph_store::state_of_group(c, *group))
+    if (written.contains(id)) news.emplace(key, id);
+  return events_with_ids(c, news);
 }
 
 std::optional<StoredEvent> latest_event(sql::Connection& c, const std::string& room_id) {

@@ -79,6 +79,9 @@ std::vector<StoredEvent> current_state(sql::Connection& c, const std::string& ro
 // The state just before stream position `before`: the state group stored with the room's first event at or
 // after it (resolved across forks), or the current state past its newest event.
 std::vector<StoredEvent> state_before(sql::Connection& c, const std::string& room_id, std::int64_t before);
+// The part of state_before written after stream position `since`: what changed in a gap.
+std::vector<StoredEvent> state_before_changed_since(sql::Connection& c, const std::string& room_id, std::int64_t before,
+                                                   std::int64_t since);
 std::optional<StoredEvent> latest_event(sql::Connection& c, const std::string& room_id);
 std::optional<StoredEvent> find_event(sql::Connection& c, const std::string& event_id);
 // Events with from < stream <= to, newest first, at most limit.

@@ -230,7 +230,8 @@ std::optional<nlohmann::json> SyncService::joined_room(Pass& p, const storage::S
   const RoomEventFilter& state_filter = p.req.filter.room.state;
   const bool lazy = state_filter.lazy_load_members;
   std::vector<storage::StoredEvent> state_rows;
-  if (fresh || limited || lazy) state_rows = rs::state_before(p.c, m.room_id, first);
+  if (fresh || lazy) state_rows = rs::state_before(p.c, m.room_id, first);
+  else if (limited) state_rows = rs::state_before_changed_since(p.c, m.room_id, first, p.since);
   if (!fresh) {
     std::erase_if(state_rows, [&](const storage::StoredEvent& e) {
       if (limited && e.stream > p.since) return false;
