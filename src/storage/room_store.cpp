@@ -9,6 +9,12 @@
 namespace herald::storage::room_store {
 namespace {
 constexpr const char* kEventColumns = "stream_ordering, event_id, room_id, pdu, unsigned_json, redacted_by";
+constexpr const char* kEventColumnsOfE = "e.stream_ordering, e.event_id, e.room_id, e.pdu, e.unsigned_json, e.redacted_by";
+// Joined to `events e`: the latest state event of each key below position $2 in room $1 (by stream order,
+// which is the state there for a linear history).
+constexpr const char* kLatestStateBelow =
+    "(SELECT MAX(stream_ordering) AS s FROM events WHERE room_id = $1 AND state_key IS NOT NULL "
+    "AND stream_ordering < $2 GROUP BY type, state_key) m ON e.stream_ordering = m.s";
 
 StoredEvent to_event(const sql::Row& r) {
   return StoredEvent{r.get_int(0), r.get_text(1), r.get_text(2), r.get_text(3), r.opt_text(4), r.opt_text(5)};
@@ -100,14 +106,11 @@ void insert_event(sql::Connection& c, const NewEventRow& row) {
   apply_to_current_state(c, row);
 }
 
-std::vector<std::pair<rooms::StateKey, std::string>> state_ids_before(sql::Connection& c, const std::string& room_id,
-                                                                     std::int64_t before) {
-  std::vector<std::pair<rooms::StateKey, std::string>> out;
-  for (const auto& r : c.query("SELECT e.type, e.state_key, e.event_id FROM events e JOIN "
-                               "(SELECT MAX(stream_ordering) AS s FROM events WHERE room_id = $1 AND state_key IS NOT NULL "
-                               "AND stream_ordering < $2 GROUP BY type, state_key) m ON e.stream_ordering = m.s",
+StateIds state_ids_before(sql::Connection& c, const std::string& room_id, std::int64_t before) {
+  StateIds out;
+  for (const auto& r : c.query(std::string("SELECT e.type, e.state_key, e.event_id FROM events e JOIN ") + kLatestStateBelow,
                                {room_id, before}))
-    out.emplace_back(rooms::StateKey{r.get_text(0), r.get_text(1)}, r.get_text(2));
+    out.emplace(rooms::StateKey{r.get_text(0), r.get_text(1)}, r.get_text(2));
   return out;
 }
 
@@ -125,11 +128,23 @@ std::vector<StoredEvent> current_state(sql::Connection& c, const std::string& ro
 
 namespace {
 std::vector<StoredEvent> linear_state_before(sql::Connection& c, const std::string& room_id, std::int64_t before) {
-  return to_events(c.query(
-      "SELECT e.stream_ordering, e.event_id, e.room_id, e.pdu, e.unsigned_json, e.redacted_by FROM events e JOIN "
-      "(SELECT MAX(stream_ordering) AS s FROM events WHERE room_id = $1 AND state_key IS NOT NULL "
-      "AND stream_ordering < $2 GROUP BY type, state_key) m ON e.stream_ordering = m.s ORDER BY e.stream_ordering",
-      {room_id, before}));
+  return to_events(c.query(std::string("SELECT ") + kEventColumnsOfE + " FROM events e JOIN " + kLatestStateBelow +
+                               " ORDER BY e.stream_ordering",
+                           {room_id, before}));
+}
+
+// Where stream position `before` falls in a room: past its newest event, or just before an event that
+// carries its state group (none for events stored before the graph existed).
+struct StateAt {
+  bool past_newest = false;
+  std::optional<std::int64_t> group;
+};
+StateAt state_at(sql::Connection& c, const std::string& room_id, std::int64_t before) {
+  auto next = c.query_one("SELECT state_before FROM events WHERE room_id = $1 AND stream_ordering >= $2 "
+                          "ORDER BY stream_ordering LIMIT 1",
+                          {room_id, before});
+  if (!next) return {true, std::nullopt};
+  return {false, next->opt_int(0)};
 }
 
 // The stored timeline events with these IDs, in stream order.
@@ -159,12 +174,10 @@ std::vector<StoredEvent> events_with_ids(sql::Connection& c, const StateIds& ids
 
 std::vector<StoredEvent> state_before(sql::Connection& c, const std::string& room_id, std::int64_t before) {
   // The state group stored with the first event at or after `before` says what the state was there.
-  auto next = c.query_one("SELECT state_before FROM events WHERE room_id = $1 AND stream_ordering >= $2 "
-                          "ORDER BY stream_ordering LIMIT 1",
-                          {room_id, before});
-  if (!next) return current_state(c, room_id);
-  if (auto group = next->opt_int(0)) return events_with_ids(c, event_graph_store::state_of_group(c, *group));
-  return linear_state_before(c, room_id, before);  // an event stored before the graph existed
+  const StateAt at = state_at(c, room_id, before);
+  if (at.past_newest) return current_state(c, room_id);
+  if (at.group) return events_with_ids(c, event_graph_store::state_of_group(c, *at.group));
+  return linear_state_before(c, room_id, before);
 }
 
 std::vector<StoredEvent> state_before_changed_since(sql::Connection& c, const std::string& room_id, std::int64_t before,
@@ -177,13 +190,11 @@ std::vector<StoredEvent> state_before_changed_since(sql::Connection& c, const st
                                {room_id, since, before}))
     written.insert(r.get_text(0));
   if (written.empty()) return {};
-  auto next = c.query_one("SELECT state_before FROM events WHERE room_id = $1 AND stream_ordering >= $2 "
-                          "ORDER BY stream_ordering LIMIT 1",
-                          {room_id, before});
-  std::optional<std::int64_t> group = next ? next->opt_int(0) : event_graph_store::room_state_group(c, room_id);
+  const StateAt at = state_at(c, room_id, before);
+  const std::optional<std::int64_t> group = at.past_newest ? event_graph_store::room_state_group(c, room_id) : at.group;
   std::vector<StoredEvent> out;
   if (!group) {
-    for (auto& e : next ? linear_state_before(c, room_id, before) : current_state(c, room_id))
+    for (auto& e : at.past_newest ? current_state(c, room_id) : linear_state_before(c, room_id, before))
       if (e.stream > since) out.push_back(std::move(e));
     return out;
   }
@@ -191,14 +202,6 @@ std::vector<StoredEvent> state_before_changed_since(sql::Connection& c, const st
   for (const auto& [key, id] : event_graph_store::state_of_group(c, *group))
     if (written.contains(id)) news.emplace(key, id);
   return events_with_ids(c, news);
-}
-
-std::optional<StoredEvent> latest_event(sql::Connection& c, const std::string& room_id) {
-  auto r = c.query_one(std::string("SELECT ") + kEventColumns +
-                           " FROM events WHERE room_id = $1 ORDER BY stream_ordering DESC LIMIT 1",
-                       {room_id});
-  if (!r) return std::nullopt;
-  return to_event(*r);
 }
 
 std::optional<StoredEvent> find_event(sql::Connection& c, const std::string& event_id) {

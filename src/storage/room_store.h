@@ -71,8 +71,7 @@ void set_current_state_entry(sql::Connection& c, const std::string& room_id, con
                              const std::optional<std::string>& event_id);
 // The state just before stream position `before` by stream order: right for linear histories only (rooms
 // written before the event graph); see state_before.
-std::vector<std::pair<rooms::StateKey, std::string>> state_ids_before(sql::Connection& c, const std::string& room_id,
-                                                                     std::int64_t before);
+StateIds state_ids_before(sql::Connection& c, const std::string& room_id, std::int64_t before);
 void mark_redacted(sql::Connection& c, const std::string& event_id, const std::string& redaction_id);
 
 std::vector<StoredEvent> current_state(sql::Connection& c, const std::string& room_id);
@@ -82,7 +81,6 @@ std::vector<StoredEvent> state_before(sql::Connection& c, const std::string& roo
 // The part of state_before written after stream position `since`: what changed in a gap.
 std::vector<StoredEvent> state_before_changed_since(sql::Connection& c, const std::string& room_id, std::int64_t before,
                                                    std::int64_t since);
-std::optional<StoredEvent> latest_event(sql::Connection& c, const std::string& room_id);
 std::optional<StoredEvent> find_event(sql::Connection& c, const std::string& event_id);
 // Events with from < stream <= to, newest first, at most limit.
 std::vector<StoredEvent> events_between(sql::Connection& c, const std::string& room_id, std::int64_t from,

@@ -25,11 +25,9 @@ std::optional<OutsideEvent> SqlRoomWriteTransaction::find_outside(const std::str
 }
 
 StateIds SqlRoomWriteTransaction::linear_state_after(const std::string& room_id, const std::string& event_id) {
-  StateIds out;
   const auto stored = room_store::find_event(c_, event_id);
-  if (!stored) return out;
-  for (const auto& [key, id] : room_store::state_ids_before(c_, room_id, stored->stream + 1)) out[key] = id;
-  return out;
+  if (!stored) return {};
+  return room_store::state_ids_before(c_, room_id, stored->stream + 1);
 }
 
 StateIds SqlRoomWriteTransaction::state_of_group(std::int64_t group) { return graph::state_of_group(c_, group); }

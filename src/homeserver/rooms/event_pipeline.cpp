@@ -35,20 +35,18 @@ const char* to_string(Outcome outcome) {
 
 namespace {
 
-// The state group holding the room's current state, stored now if the room predates the graph.
-std::int64_t current_state_group(storage::RoomWriteTransaction& tx, Room& room) {
-  if (room.state_group != 0 || room.state.events().empty()) return room.state_group;
-  StateIds ids;
-  for (const auto& [key, event] : room.state.events()) ids.emplace(key, event->event_id());
-  room.state_group = tx.add_state_group(room.room_id, std::nullopt, ids);
-  tx.set_room_state_group(room.room_id, room.state_group);
-  return room.state_group;
-}
-
 StateIds ids_of(const rooms::RoomState& state) {
   StateIds ids;
   for (const auto& [key, event] : state.events()) ids.emplace(key, event->event_id());
   return ids;
+}
+
+// The state group holding the room's current state, stored now if the room predates the graph.
+std::int64_t current_state_group(storage::RoomWriteTransaction& tx, Room& room) {
+  if (room.state_group != 0 || room.state.events().empty()) return room.state_group;
+  room.state_group = tx.add_state_group(room.room_id, std::nullopt, ids_of(room.state));
+  tx.set_room_state_group(room.room_id, room.state_group);
+  return room.state_group;
 }
 
 // The referenced event IDs of prev_events / auth_events: strings (v3+) or [id, hashes] pairs (v1-2).
@@ -146,8 +144,16 @@ class EventLoader {
   std::unordered_map<std::string, EventPtr> loaded_;
 };
 
-// The timeline row of an event, with what it replaced in `before` (unsigned.prev_content and friends).
-storage::NewEventRow row_for(const events::Event& event, const std::string& pdu_text, const rooms::RoomState& before) {
+rooms::RoomState state_from_ids(const events::RoomVersion& version, const StateIds& ids, EventLoader& load) {
+  rooms::RoomState state(version);
+  for (const auto& [key, id] : ids)
+    if (EventPtr e = load(id)) state.apply(e);
+  return state;
+}
+
+}  // namespace
+
+storage::NewEventRow EventPipeline::timeline_row(const events::Event& event, const rooms::RoomState& before) {
   nlohmann::json unsigned_data = nlohmann::json::object();
   if (const std::string* key = event.state_key()) {
     if (const EventPtr* old = before.find(event.type(), *key)) {
@@ -160,17 +166,8 @@ storage::NewEventRow row_for(const events::Event& event, const std::string& pdu_
                               event.state_key() ? std::optional<std::string>(*event.state_key()) : std::nullopt,
                               event.sender(),
                               event.type() == "m.room.member" ? std::optional<std::string>(event.membership()) : std::nullopt,
-                              pdu_text, unsigned_data.empty() ? std::nullopt : std::optional<std::string>(unsigned_data.dump())};
+                              event.pdu_text(), unsigned_data.empty() ? std::nullopt : std::optional<std::string>(unsigned_data.dump())};
 }
-
-rooms::RoomState state_from_ids(const events::RoomVersion& version, const StateIds& ids, EventLoader& load) {
-  rooms::RoomState state(version);
-  for (const auto& [key, id] : ids)
-    if (EventPtr e = load(id)) state.apply(e);
-  return state;
-}
-
-}  // namespace
 
 std::vector<EventPtr> EventPipeline::local_prev_events(const Room& room) {
   std::vector<EventPtr> prev = room.extremities;
@@ -190,6 +187,7 @@ std::int64_t EventPipeline::next_depth(const std::vector<EventPtr>& prev_events)
 }
 
 std::int64_t EventPipeline::append_local(storage::RoomWriteTransaction& tx, Room& room, const LocalEvent& local) {
+  tx.lock_room(room.room_id);
   const EventPtr& event = local.event;
   const std::int64_t before = current_state_group(tx, room);
   std::int64_t after = before;
@@ -221,6 +219,7 @@ std::int64_t EventPipeline::append_local(storage::RoomWriteTransaction& tx, Room
 Received EventPipeline::receive(storage::RoomWriteTransaction& tx, Room& room, const nlohmann::json& pdu_in,
                                 std::int64_t now_ms) {
   const events::RoomVersion& version = *room.version;
+  tx.lock_room(room.room_id);
   Received out;
   auto finish = [&](Outcome outcome, std::string reason) {
     out.outcome = outcome;
@@ -323,7 +322,7 @@ Received EventPipeline::receive(storage::RoomWriteTransaction& tx, Room& room, c
       return finish(Outcome::rejected, denial->reason);
     }
     if (waiting_outlier) tx.delete_outside(event_id);
-    LocalEvent follows{event, auth_ids, row_for(*event, stored_text, room.state)};
+    LocalEvent follows{event, auth_ids, timeline_row(*event, room.state)};
     out.stream = append_local(tx, room, follows);
     out.unblocked = tx.take_referrers(event_id);
     return finish(Outcome::accepted, "");
@@ -403,7 +402,7 @@ Received EventPipeline::receive(storage::RoomWriteTransaction& tx, Room& room, c
     after_group = tx.add_state_delta(room.room_id, *before_group, state_key, event_id, !before_ids.contains(state_key));
     after_ids[state_key] = event_id;
   }
-  storage::GraphEventRow row{row_for(*event, stored_text, before), prev_ids, auth_ids, {*before_group, after_group}, false};
+  storage::GraphEventRow row{timeline_row(*event, before), prev_ids, auth_ids, {*before_group, after_group}, false};
   row.row.stream = tx.next_stream_position();
   tx.append(row);
   out.stream = row.row.stream;

@@ -64,6 +64,8 @@ class EventPipeline {
   // The prev_events of the room's next local event and its depth.
   static std::vector<events::EventPtr> local_prev_events(const Room& room);
   static std::int64_t next_depth(const std::vector<events::EventPtr>& prev_events);
+  // The timeline row of an event, with what it replaced in `before` (unsigned.prev_content and friends).
+  static storage::NewEventRow timeline_row(const events::Event& event, const rooms::RoomState& before);
 
   // Stores a local event and makes it the room's only forward extremity among those it refers to.
   // Returns its stream position.

@@ -95,23 +95,7 @@ RoomService::Built RoomService::build(const Room& room, const EventDraft& draft,
   if (auto denial = rooms::auth::check_event(*event, room.state)) throw MatrixError(Errc::forbidden, denial->reason);
   if (event->pdu_text().size() > kMaxEventBytes) throw MatrixError(Errc::too_large, "Event is larger than 65536 bytes");
 
-  nlohmann::json unsigned_data = nlohmann::json::object();
-  if (event->state_key()) {
-    if (const EventPtr* old = room.state.find(event->type(), *event->state_key())) {
-      unsigned_data["replaces_state"] = (*old)->event_id();
-      unsigned_data["prev_content"] = (*old)->content();
-      unsigned_data["prev_sender"] = (*old)->sender();
-    }
-  }
-  storage::NewEventRow row{0,
-                           event->event_id(),
-                           event->room_id(),
-                           event->type(),
-                           event->state_key() ? std::optional<std::string>(*event->state_key()) : std::nullopt,
-                           event->sender(),
-                           event->type() == "m.room.member" ? std::optional<std::string>(event->membership()) : std::nullopt,
-                           event->pdu_text(),
-                           unsigned_data.empty() ? std::nullopt : std::optional<std::string>(unsigned_data.dump())};
+  storage::NewEventRow row = EventPipeline::timeline_row(*event, room.state);
   std::vector<std::string> auth_ids;
   for (const auto& a : auth_events) auth_ids.push_back(a->event_id());
   return Built{LocalEvent{std::move(event), std::move(auth_ids), std::move(row)},
@@ -306,9 +290,7 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
         throw MatrixError(Errc::room_in_use, "Room alias already taken");
       }
       auto tx = room_transaction(c);
-      const LocalEvent create_local{create_event, {},
-                                    storage::NewEventRow{0, create_event->event_id(), room->room_id, "m.room.create", "",
-                                                         creator.str(), std::nullopt, create_event->pdu_text(), std::nullopt}};
+      const LocalEvent create_local{create_event, {}, EventPipeline::timeline_row(*create_event, room->state)};
       const std::int64_t stream = pipeline_.append_local(tx, *room, create_local);
       room->is_public = visibility == "public";
       appended.push_back({create_event, stream});
