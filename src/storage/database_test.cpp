@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "storage/event_graph_store.h"
 #include "storage/migrations.h"
 #include "storage/room_store.h"
 #include "storage/sqlite/sqlite_connection.h"
@@ -146,6 +147,53 @@ TEST(Migrations, EveryBackendHasTheSameNumbersPerSchema) {
       EXPECT_EQ(versions, by_backend.at("sqlite")) << schema << " " << backend;
     }
   }
+}
+
+namespace {
+// A homeserver database with the migrations up to `last` applied, as an older Herald left it.
+std::unique_ptr<sql::Connection> open_at_version(const std::string& path, int last) {
+  auto c = sqlite::open(path, false);
+  schema_version(*c);
+  for (const auto& m : embedded_migrations()) {
+    if (m.backend != "sqlite" || m.schema != "homeserver" || m.version > last) continue;
+    c->execute_script(m.sql);
+    c->execute("INSERT INTO schema_version (version, name, applied_ts) VALUES ($1, $2, 0)", {std::int64_t{m.version}, m.name});
+  }
+  return c;
+}
+}  // namespace
+
+TEST(Migrations, AppliesAMissingMigrationBelowTheHighestApplied) {
+  // Migrations written on parallel branches can land with a lower number than one already applied.
+  TempDir dir;
+  const std::string path = (dir.path() / "db.sqlite").string();
+  open_at_version(path, 9)->execute("INSERT INTO schema_version (version, name, applied_ts) VALUES (90, 'later', 0)");
+  Database db(sqlite::connection_factory(path));
+  db.read_sync([](sql::Connection& c) {
+    EXPECT_TRUE(c.query_one("SELECT 1 FROM schema_version WHERE version = 10").has_value());
+    EXPECT_NO_THROW(c.query("SELECT delta_type, delta_state_key FROM state_groups"));
+  });
+}
+
+TEST(Migrations, StateGroupsWrittenBeforeInlineDeltasStillReadBack) {
+  // Schema 9 wrote a one-event delta as a state_group_entries row; schema 10 carries it in the group.
+  TempDir dir;
+  const std::string path = (dir.path() / "db.sqlite").string();
+  open_at_version(path, 9)->execute_script(
+      "INSERT INTO state_groups VALUES (1, '!r:hs', NULL, NULL, 0, 2), (2, '!r:hs', 1, '$topic2', 1, 2);"
+      "INSERT INTO state_group_entries VALUES (1, 'm.room.create', '', '$create'), (1, 'm.room.topic', '', '$topic1'),"
+      " (2, 'm.room.topic', '', '$topic2');");
+  Database db(sqlite::connection_factory(path));
+  db.write_sync([](sql::Connection& c) {
+    namespace graph = event_graph_store;
+    const std::int64_t g3 = graph::add_state_delta(c, "!r:hs", 2, {"m.room.name", ""}, "$name", true);
+    const std::int64_t g4 = graph::add_state_delta(c, "!r:hs", g3, {"m.room.topic", ""}, "$topic3", false);
+    EXPECT_EQ(c.query_one("SELECT COUNT(*) FROM state_group_entries WHERE state_group IN ($1, $2)", {g3, g4})->get_int(0), 0);
+    const StateIds expected{{{"m.room.create", ""}, "$create"}, {{"m.room.name", ""}, "$name"}, {{"m.room.topic", ""}, "$topic3"}};
+    EXPECT_EQ(graph::state_of_group(c, g4), expected);
+    const StateIds at2{{{"m.room.create", ""}, "$create"}, {{"m.room.topic", ""}, "$topic2"}};
+    EXPECT_EQ(graph::state_of_group(c, 2), at2);
+  });
 }
 
 }  // namespace herald::storage

@@ -1,6 +1,7 @@
 #include "storage/event_graph_store.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "storage/sql/connection.h"
 
@@ -137,23 +138,23 @@ std::vector<std::string> missing_prev_events(sql::Connection& c, const std::stri
 }
 
 std::int64_t add_state_delta(sql::Connection& c, const std::string& room_id, std::int64_t prev_group,
-                             const rooms::StateKey& key, const std::string& event_id, bool adds_key) {
-  // One statement makes the group when the chain below it is short enough; none comes back otherwise.
+                             const rooms::StateKey& key, const std::string& event_id, bool adds_key,
+                             const std::function<StateIds()>& prev_state) {
+  // One statement makes the group, carrying its one key, when the chain below it is short enough;
+  // none comes back otherwise.
   const auto made = c.query_one(
-      "INSERT INTO state_groups (state_group, room_id, prev_group, delta_event_id, chain_length, state_size) "
-      "SELECT (SELECT COALESCE(MAX(state_group), 0) + 1 FROM state_groups), $1, g.state_group, $3, g.chain_length + 1, "
-      "g.state_size + $4 FROM state_groups g WHERE g.state_group = $2 AND "
+      "INSERT INTO state_groups (state_group, room_id, prev_group, delta_event_id, delta_type, delta_state_key, "
+      "chain_length, state_size) "
+      "SELECT (SELECT COALESCE(MAX(state_group), 0) + 1 FROM state_groups), $1, g.state_group, $3, $6, $7, "
+      "g.chain_length + 1, g.state_size + $4 FROM state_groups g WHERE g.state_group = $2 AND "
       "(g.chain_length < $5 OR g.chain_length < g.state_size / 4) RETURNING state_group",
-      {room_id, prev_group, event_id, std::int64_t{adds_key ? 1 : 0}, kMinChainBeforeSnapshot});
-  if (!made) {
-    StateIds state = prev_group != 0 ? state_of_group(c, prev_group) : StateIds{};
-    state[key] = event_id;
-    return write_snapshot(c, room_id, state);
-  }
-  const std::int64_t id = made->get_int(0);
-  c.execute("INSERT INTO state_group_entries (state_group, type, state_key, event_id) VALUES ($1, $2, $3, $4)",
-            {id, key.first, key.second, event_id});
-  return id;
+      {room_id, prev_group, event_id, std::int64_t{adds_key ? 1 : 0}, kMinChainBeforeSnapshot, key.first, key.second});
+  if (made) return made->get_int(0);
+  // A snapshot: from the caller's copy of the state when it has one (the room's cache), which spares
+  // reading the whole chain back.
+  StateIds state = prev_state ? prev_state() : prev_group != 0 ? state_of_group(c, prev_group) : StateIds{};
+  state[key] = event_id;
+  return write_snapshot(c, room_id, state);
 }
 
 std::int64_t add_state_group(sql::Connection& c, const std::string& room_id, std::optional<std::int64_t> prev_group,
@@ -181,15 +182,20 @@ std::int64_t add_state_group(sql::Connection& c, const std::string& room_id, std
 }
 
 StateIds state_of_group(sql::Connection& c, std::int64_t group) {
-  // Walk from the group back to its snapshot; the nearest group's entry for a key wins.
+  // Walk from the group back to its snapshot; the nearest group's entry for a key wins. A group's own
+  // key (a one-event delta) rides along the walk; wider deltas and snapshots are entry rows.
   const auto rows = c.query(
-      "WITH RECURSIVE chain(state_group, n) AS ("
-      "  SELECT state_group, 0 FROM state_groups WHERE state_group = $1"
+      "WITH RECURSIVE chain(state_group, prev_group, n, delta_type, delta_state_key, delta_event_id) AS ("
+      "  SELECT state_group, prev_group, 0, delta_type, delta_state_key, delta_event_id FROM state_groups"
+      "  WHERE state_group = $1"
       "  UNION ALL"
-      "  SELECT g.prev_group, chain.n + 1 FROM state_groups g JOIN chain ON g.state_group = chain.state_group"
-      "  WHERE g.prev_group IS NOT NULL)"
+      "  SELECT p.state_group, p.prev_group, chain.n + 1, p.delta_type, p.delta_state_key, p.delta_event_id"
+      "  FROM chain JOIN state_groups p ON p.state_group = chain.prev_group)"
       " SELECT chain.n, e.type, e.state_key, e.event_id FROM chain"
-      " JOIN state_group_entries e ON e.state_group = chain.state_group ORDER BY chain.n",
+      " JOIN state_group_entries e ON e.state_group = chain.state_group"
+      " UNION ALL"
+      " SELECT n, delta_type, delta_state_key, delta_event_id FROM chain WHERE delta_type IS NOT NULL"
+      " ORDER BY 1",
       {group});
   StateIds state;
   std::map<rooms::StateKey, bool> decided;

@@ -3,6 +3,7 @@
 // events, state groups and the events kept outside the timeline. Functions run inside a Database job;
 // only the event pipeline and the room store call them.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -57,9 +58,11 @@ std::vector<std::string> take_referrers(sql::Connection& c, const std::string& e
 std::vector<std::string> missing_prev_events(sql::Connection& c, const std::string& room_id);
 
 // A new state group: `prev_group`'s state with one more event (type, state_key -> event_id). Past a
-// bounded chain of deltas it writes a full snapshot instead (reading it back: state_of_group).
+// bounded chain of deltas it writes a full snapshot instead, of `prev_state()` when given (the caller's
+// copy of prev_group's state), else of prev_group's state read back (state_of_group).
 std::int64_t add_state_delta(sql::Connection& c, const std::string& room_id, std::int64_t prev_group,
-                             const rooms::StateKey& key, const std::string& event_id, bool adds_key);
+                             const rooms::StateKey& key, const std::string& event_id, bool adds_key,
+                             const std::function<StateIds()>& prev_state = {});
 // A new state group holding exactly `state`: a delta on `prev_group` when that is short, else a snapshot.
 std::int64_t add_state_group(sql::Connection& c, const std::string& room_id, std::optional<std::int64_t> prev_group,
                              const StateIds& state);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "storage/database.h"
 #include "storage/sqlite/sqlite_connection.h"
 #include "tests/support/run_task.h"
@@ -29,11 +31,16 @@ TEST_F(EventGraphStoreTest, DeltaChainsReadBackExactlyAndAreCutBySnapshots) {
     StateIds expected{{{"m.room.create", ""}, "$create"}};
     std::int64_t group = graph::add_state_group(c, "!r:hs", std::nullopt, expected);
     std::vector<std::int64_t> groups{group};
+    int cached_reads = 0;
     for (int i = 0; i < 300; ++i) {
       const auto key = member(i % 150);  // half of them replace an earlier entry
       const bool adds = !expected.contains(key);
+      // Every other event gives the state before it, as the room cache does, for a snapshot to start from.
+      const StateIds before = expected;
+      std::function<StateIds()> cached;
+      if (i % 2 == 0) cached = [&before, &cached_reads] { ++cached_reads; return before; };
       expected[key] = "$e" + std::to_string(i);
-      group = graph::add_state_delta(c, "!r:hs", group, key, expected[key], adds);
+      group = graph::add_state_delta(c, "!r:hs", group, key, expected[key], adds, cached);
       groups.push_back(group);
       ASSERT_EQ(graph::state_of_group(c, group), expected) << i;
     }
@@ -41,6 +48,10 @@ TEST_F(EventGraphStoreTest, DeltaChainsReadBackExactlyAndAreCutBySnapshots) {
     const auto longest = c.query_one("SELECT MAX(chain_length) FROM state_groups")->get_int(0);
     EXPECT_LE(longest, 64);
     EXPECT_GE(c.query_one("SELECT COUNT(*) FROM state_groups WHERE prev_group IS NULL")->get_int(0), 4);
+    EXPECT_GE(cached_reads, 1);  // some snapshot was written from the given state
+    // A one-event delta is carried by its group: no entry rows beyond the snapshots'.
+    EXPECT_EQ(c.query_one("SELECT COUNT(*) FROM state_group_entries e JOIN state_groups g USING (state_group) "
+                          "WHERE g.prev_group IS NOT NULL")->get_int(0), 0);
     // An older group still reads as it was.
     const StateIds first = graph::state_of_group(c, groups[1]);
     EXPECT_EQ(first.size(), 2u);

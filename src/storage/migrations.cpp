@@ -1,6 +1,7 @@
 #include "storage/migrations.h"
 
 #include <chrono>
+#include <set>
 
 #include "core/log.h"
 #include "storage/sql/connection.h"
@@ -14,10 +15,14 @@ int schema_version(sql::Connection& conn) {
 }
 
 int apply_migrations(sql::Connection& conn, std::string_view schema) {
-  const int current = schema_version(conn);
+  schema_version(conn);  // creates the table
+  // Every migration not applied yet, not only those above the highest applied: migrations written on
+  // parallel branches may land with lower numbers than one already applied.
+  std::set<std::int64_t> done;
+  for (const auto& r : conn.query("SELECT version FROM schema_version")) done.insert(r.get_int(0));
   int applied = 0;
   for (const Migration& m : embedded_migrations()) {
-    if (m.backend != conn.backend() || m.schema != schema || m.version <= current) continue;
+    if (m.backend != conn.backend() || m.schema != schema || done.contains(m.version)) continue;
     conn.execute_script("BEGIN");
     try {
       conn.execute_script(m.sql);

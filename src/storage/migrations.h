@@ -21,7 +21,7 @@ struct Migration {
 };
 
 const std::vector<Migration>& embedded_migrations();
-// Applies every migration newer than the database's schema_version; returns how many ran.
+// Applies every migration not yet recorded in schema_version, in order; returns how many ran.
 int apply_migrations(sql::Connection& conn, std::string_view schema);
 int schema_version(sql::Connection& conn);
 

@@ -4,6 +4,7 @@
 // writer is the room lock, positions come from the stream); PostgreSQL will take a row lock on the
 // room and positions from a sequence. Only the pipeline and RoomService hold one.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,8 +47,10 @@ class RoomWriteTransaction {
 
   // State groups.
   virtual StateIds state_of_group(std::int64_t group) = 0;
+  // `prev_state`, when given, returns prev_group's state (from a cache) should a snapshot be written.
   virtual std::int64_t add_state_delta(const std::string& room_id, std::int64_t prev_group, const rooms::StateKey& key,
-                                       const std::string& event_id, bool adds_key) = 0;
+                                       const std::string& event_id, bool adds_key,
+                                       const std::function<StateIds()>& prev_state = {}) = 0;
   virtual std::int64_t add_state_group(const std::string& room_id, std::optional<std::int64_t> prev_group,
                                        const StateIds& state) = 0;
   virtual std::optional<std::int64_t> room_state_group(const std::string& room_id) = 0;

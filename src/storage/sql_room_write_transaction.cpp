@@ -34,8 +34,8 @@ StateIds SqlRoomWriteTransaction::state_of_group(std::int64_t group) { return gr
 
 std::int64_t SqlRoomWriteTransaction::add_state_delta(const std::string& room_id, std::int64_t prev_group,
                                                       const rooms::StateKey& key, const std::string& event_id,
-                                                      bool adds_key) {
-  return graph::add_state_delta(c_, room_id, prev_group, key, event_id, adds_key);
+                                                      bool adds_key, const std::function<StateIds()>& prev_state) {
+  return graph::add_state_delta(c_, room_id, prev_group, key, event_id, adds_key, prev_state);
 }
 
 std::int64_t SqlRoomWriteTransaction::add_state_group(const std::string& room_id, std::optional<std::int64_t> prev_group,

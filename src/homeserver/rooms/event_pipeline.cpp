@@ -193,7 +193,8 @@ std::int64_t EventPipeline::append_local(storage::RoomWriteTransaction& tx, Room
   std::int64_t after = before;
   if (const std::string* key = event->state_key()) {
     const bool adds_key = room.state.find(event->type(), *key) == nullptr;
-    after = tx.add_state_delta(room.room_id, before, {event->type(), *key}, event->event_id(), adds_key);
+    const std::function<StateIds()> cached_state = [&room] { return ids_of(room.state); };
+    after = tx.add_state_delta(room.room_id, before, {event->type(), *key}, event->event_id(), adds_key, cached_state);
   }
   storage::GraphEventRow stored{local.row, event->prev_event_ids(), local.auth_ids, {before, after}, true};
   stored.row.stream = tx.next_stream_position();
