@@ -129,7 +129,20 @@ class HomeserverHost final : public ServiceHost {
 
   std::string name() const override { return "homeserver"; }
 
-  std::vector<std::uint16_t> listen() override { return listen_on(server_, config_.listeners, "homeserver"); }
+  std::vector<std::uint16_t> listen() override {
+    if (std::any_of(config_.listeners.begin(), config_.listeners.end(), [](const ListenerConfig& l) { return l.tls; })) {
+      try {
+        server_.use_tls({.certificate_chain_path = config_.tls_certificate_path,
+                         .private_key_path = config_.tls_private_key_path});
+      } catch (const http::TlsFileError& e) {
+        const char* key = e.which == http::TlsFileError::Which::certificate ? "tls_certificate_path" : "tls_private_key_path";
+        throw ConfigError(std::string("'") + key + "': " + e.what());
+      }
+    }
+    return listen_on(server_, config_.listeners, "homeserver");
+  }
+
+  void reload_tls() override { server_.reload_tls(); }
 
   void start() override {
     server_.start();
