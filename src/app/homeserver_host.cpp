@@ -55,6 +55,12 @@ std::int64_t max_stream_position(storage::Database& db) {
 
 namespace {
 
+std::map<std::string, homeserver::OldVerifyKey> old_verify_keys(const HomeserverConfig& config) {
+  std::map<std::string, homeserver::OldVerifyKey> out;
+  for (const auto& [key_id, old] : config.old_signing_keys) out[key_id] = {.key = old.key, .expired_ts = old.expired_ts};
+  return out;
+}
+
 class HomeserverHost final : public ServiceHost {
  public:
   HomeserverHost(const HomeserverConfig& config, boost::asio::io_context& io, boost::asio::io_context& outbound)
@@ -93,7 +99,8 @@ class HomeserverHost final : public ServiceHost {
                                                          : std::optional<std::string>(config.identity_server_base_url),
                          .threepid_email_delegate = config.threepid_email_delegate.empty()
                                                         ? std::nullopt
-                                                        : std::optional<std::string>(config.threepid_email_delegate)},
+                                                        : std::optional<std::string>(config.threepid_email_delegate),
+                         .old_verify_keys = old_verify_keys(config)},
              .accounts = accounts_,
              .uia = uia_,
              .limiter = limiter_,
