@@ -69,6 +69,9 @@ struct HomeserverConfig {
   std::optional<std::vector<std::string>> federation_domain_whitelist;  // none: every server
   std::vector<TrustedKeyServer> trusted_key_servers;  // empty: fetch keys from each server directly
   std::map<std::string, OldSigningKey> old_signing_keys;  // "ed25519:id" -> key
+  // Serve /.well-known/matrix/server saying {"m.server": "<server_name host>:<its port, else 443>"}, for a
+  // Herald that answers https://<server_name>/ itself and wants federation there rather than on 8448.
+  bool serve_server_wellknown = false;
   std::string identity_server_base_url;  // advertised in /.well-known/matrix/client when set
   std::string threepid_email_delegate;   // a trusted identity server that validates emails for /account/3pid
   int io_threads = 2;

@@ -494,6 +494,7 @@ HomeserverConfig read_homeserver_config(std::string_view yaml_text) {
     c.trusted_key_servers = parse_trusted_key_servers(list);
   }
   if (YAML::Node keys = r.take("old_signing_keys"); keys && !keys.IsNull()) c.old_signing_keys = parse_old_signing_keys(keys);
+  r.read("serve_server_wellknown", c.serve_server_wellknown);
   r.read("identity_server_base_url", c.identity_server_base_url);
   r.read("threepid_email_delegate", c.threepid_email_delegate);
   if (!c.threepid_email_delegate.empty() && !c.trusted_identity_servers.contains(c.threepid_email_delegate)) {

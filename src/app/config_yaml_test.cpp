@@ -101,6 +101,7 @@ TEST(Config, FederationKeysDefault) {
   EXPECT_FALSE(c.federation_domain_whitelist);
   EXPECT_TRUE(c.trusted_key_servers.empty());
   EXPECT_TRUE(c.old_signing_keys.empty());
+  EXPECT_FALSE(c.serve_server_wellknown);
   // The example file and `herald dev` spell out the same defaults and have no TLS listener.
   const HomeserverConfig example = load_homeserver_config(std::string(HERALD_SOURCE_DIR) + "/config/homeserver.example.yaml");
   EXPECT_TRUE(example.federation_verify_certificates);
@@ -129,7 +130,9 @@ trusted_key_servers:
     verify_keys: {"ed25519:auto": "Noi6WqcDj0QmPxCNQqgezwTlBKrfqehY1u2FyWP9uYw"}
 old_signing_keys:
   "ed25519:a_old": {key: "l8Hft5qXKn1vfHrg3p4+W8gELQVo8N13JkluMfmn2sQ", expired_ts: 1700000000000}
+serve_server_wellknown: true
 )");
+  EXPECT_TRUE(c.serve_server_wellknown);
   ASSERT_EQ(c.listeners.size(), 2u);
   EXPECT_FALSE(c.listeners[0].tls);
   EXPECT_TRUE(c.listeners[1].tls);
@@ -169,6 +172,7 @@ TEST(Config, TlsListenerNeedsCertificateAndKey) {
 }
 
 TEST(Config, FederationBadValuesAreNamed) {
+  EXPECT_NE(error_of("serve_server_wellknown: 443").find("serve_server_wellknown"), std::string::npos);
   EXPECT_NE(error_of("federation_verify_certificates: sometimes").find("federation_verify_certificates"), std::string::npos);
   EXPECT_NE(error_of("federation_custom_ca_list: /tmp/ca.pem").find("'federation_custom_ca_list' must be a list"),
             std::string::npos);

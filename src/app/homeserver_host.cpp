@@ -100,7 +100,8 @@ class HomeserverHost final : public ServiceHost {
                          .threepid_email_delegate = config.threepid_email_delegate.empty()
                                                         ? std::nullopt
                                                         : std::optional<std::string>(config.threepid_email_delegate),
-                         .old_verify_keys = old_verify_keys(config)},
+                         .old_verify_keys = old_verify_keys(config),
+                         .serve_server_wellknown = config.serve_server_wellknown},
              .accounts = accounts_,
              .uia = uia_,
              .limiter = limiter_,

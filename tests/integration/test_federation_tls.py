@@ -37,7 +37,7 @@ class TwoServersOverTls(MatrixAssertions, unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="herald-ca-")
         cls.ca = TestCA(os.path.join(cls.tmp, "ca"))
         old_keys = f'old_signing_keys: {{"ed25519:old_1": {{key: "{OLD_KEY}", expired_ts: {OLD_EXPIRED_TS}}}}}'
-        cls.hs1, cls.hs2 = start_federation_servers(cls.ca, extra_yaml=["", old_keys])
+        cls.hs1, cls.hs2 = start_federation_servers(cls.ca, extra_yaml=["serve_server_wellknown: true", old_keys])
 
     @classmethod
     def tearDownClass(cls):
@@ -150,6 +150,14 @@ class TwoServersOverTls(MatrixAssertions, unittest.TestCase):
         unsigned = {k: v for k, v in body.items() if k not in ("signatures", "unsigned")}
         nacl.signing.VerifyKey(unpadded_b64decode(key["key"])).verify(
             canonical(unsigned), unpadded_b64decode(body["signatures"][self.hs2.server_name][key_id]))
+
+    def test_server_well_known_when_configured(self):
+        # Synapse's serve_server_wellknown: the server name with its port (443 when it has none).
+        for get in (self.hs1.request, self.hs1.federation_request):
+            status, headers, body = get("GET", "/.well-known/matrix/server")
+            self.assertEqual((status, body), (200, {"m.server": self.hs1.server_name}))
+            self.assertEqual(headers.get("access-control-allow-origin"), "*")
+        self.err(self.hs2.request("GET", "/.well-known/matrix/server"), 404, "M_NOT_FOUND")
 
     def test_client_api_on_the_plain_listener(self):
         login = self.hs1.register("alice")

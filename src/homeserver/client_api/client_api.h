@@ -56,6 +56,7 @@ struct ClientApiOptions {
   // A trusted identity server that validates email addresses for /account/3pid/email/requestToken.
   std::optional<std::string> threepid_email_delegate;
   std::map<std::string, OldVerifyKey> old_verify_keys;  // key id ("ed25519:...") -> key
+  bool serve_server_wellknown = false;  // answer /.well-known/matrix/server
 };
 
 // What handlers may use: services, never the database itself.
