@@ -127,7 +127,8 @@ class HomeserverHost final : public ServiceHost {
                 {.body_limit = config.max_request_body_bytes,
                  .read_timeout = std::chrono::seconds(config.request_read_timeout_seconds),
                  .max_connections = config.max_connections,
-                 .max_connections_per_address = config.max_connections_per_address}) {
+                 .max_connections_per_address = config.max_connections_per_address,
+                 .tls_handshake_timeout = std::chrono::seconds(std::min(config.request_read_timeout_seconds, 10))}) {
     // A deleted device takes its end-to-end keys and to-device messages with it (device lists change).
     accounts_.on_device_deleted([this](storage::sql::Connection& c, const std::string& user, const std::string& device) {
       return keys_.delete_device_keys(c, user, device);

@@ -27,7 +27,8 @@ struct ServerOptions {
   // limit minus kReservedDescriptors (the database, logs and outbound calls need descriptors too).
   std::size_t max_connections = 10000;
   std::size_t max_connections_per_address = 200;
-  // Time a client has, from connecting, to finish the TLS handshake on a TLS listener.
+  // Time a client has, from connecting, to finish the TLS handshake on a TLS listener (Herald: the read
+  // timeout, at most 10 s).
   std::chrono::seconds tls_handshake_timeout{10};
 };
 

@@ -236,6 +236,53 @@ class CertificateReload(MatrixAssertions, unittest.TestCase):
         self.assertEqual(self.presented(), second.fingerprint)
 
 
+class TlsLimits(MatrixAssertions, unittest.TestCase):
+    """The plain listeners' limits hold under TLS: body limit, read timeout, handshake timeout, shutdown."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="herald-ca-")
+        cls.ca = TestCA(os.path.join(cls.tmp, "ca"))
+        cls.hs, = start_federation_servers(cls.ca, count=1, extra_yaml="request_read_timeout_seconds: 2")
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.hs.stop()
+        cls.hs.cleanup()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+        assert code == 0, code
+
+    def test_body_limit_over_tls(self):
+        conn = self.hs.https_connection()
+        try:
+            conn.request("POST", "/_matrix/federation/v1/version", body=b"x" * 70000,
+                         headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 413)
+            self.assertEqual(json.loads(resp.read())["errcode"], "M_TOO_LARGE")
+        finally:
+            conn.close()
+        self.assertEqual(self.hs.federation_request("GET", "/_matrix/federation/v1/version")[0], 200)
+
+    def test_silent_client_is_closed_after_the_handshake_timeout(self):
+        started = time.time()
+        with socket.create_connection(("127.0.0.1", self.hs.federation_port), timeout=15) as raw:
+            self.assertEqual(raw.recv(100), b"")  # closed without a word
+        self.assertLess(time.time() - started, 6)
+
+    def test_idle_tls_connection_is_closed_after_the_read_timeout(self):
+        conn = self.hs.https_connection(timeout=15)
+        try:
+            self.assertEqual(self.hs.federation_request("GET", "/_matrix/federation/v1/version", conn=conn)[0], 200)
+            started = time.time()
+            self.assertIn(conn.sock.recv(100), (b"",))
+            self.assertLess(time.time() - started, 6)
+        except (ssl.SSLError, ConnectionError):
+            pass  # closed without close_notify: also closed
+        finally:
+            conn.close()
+
+
 class StartupChecks(unittest.TestCase):
     """A TLS listener without a usable certificate stops start-up with a message naming the key and file."""
 
