@@ -3,12 +3,13 @@
 # Idempotent: does nothing (and prints nothing) when everything is already there.
 set -euo pipefail
 
+# openssl: the command line the integration tests make their test CA with.
 packages=(
   build-essential cmake ninja-build lld ccache pkg-config
   libboost1.81-dev nlohmann-json3-dev libsodium-dev libsqlite3-dev libpq-dev
   libcurl4-openssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  wrk curl python3
+  wrk curl python3 openssl
 )
 # What only the tests need: the nio client, an SMTP receiver, a browser for the emailed pages.
 test_packages=(python3-matrix-nio python3-aiosmtpd python3-nacl chromium)

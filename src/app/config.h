@@ -25,6 +25,19 @@ struct ListenerConfig {
   std::vector<std::string> resources = {"client", "federation"};
 };
 
+// A notary whose /_matrix/key/v2/query answers we accept, and the keys its answers must be signed with.
+struct TrustedKeyServer {
+  std::string server_name;
+  std::map<std::string, std::string> verify_keys;  // "ed25519:id" -> unpadded base64 public key
+};
+
+// A signing key this server used before, still published in /_matrix/key/v2/server's old_verify_keys so
+// that events and requests it signed can be checked.
+struct OldSigningKey {
+  std::string key;            // unpadded base64 public key
+  std::int64_t expired_ts = 0;  // ms since the epoch: when the key stopped being used
+};
+
 struct DatabaseConfig {
   std::string backend = "sqlite";
   std::string path = "./herald-data/homeserver.db";
@@ -47,6 +60,18 @@ struct HomeserverConfig {
   // later federation) never reach these ranges, except those also in ip_range_whitelist. Synapse's names.
   std::vector<std::string> ip_range_blacklist = http::default_ip_range_blacklist();
   std::vector<std::string> ip_range_whitelist;
+  // TLS for listeners with `tls: true` (PEM; the certificate file holds the full chain). Re-read on SIGHUP.
+  std::string tls_certificate_path;
+  std::string tls_private_key_path;
+  // Federation (Synapse's names). false only for testing: accept any certificate from other servers.
+  bool federation_verify_certificates = true;
+  std::vector<std::string> federation_custom_ca_list;  // PEM files trusted besides the system's CAs
+  std::optional<std::vector<std::string>> federation_domain_whitelist;  // none: every server
+  std::vector<TrustedKeyServer> trusted_key_servers;  // empty: fetch keys from each server directly
+  std::map<std::string, OldSigningKey> old_signing_keys;  // "ed25519:id" -> key
+  // Serve /.well-known/matrix/server saying {"m.server": "<server_name host>:<its port, else 443>"}, for a
+  // Herald that answers https://<server_name>/ itself and wants federation there rather than on 8448.
+  bool serve_server_wellknown = false;
   std::string identity_server_base_url;  // advertised in /.well-known/matrix/client when set
   std::string threepid_email_delegate;   // a trusted identity server that validates emails for /account/3pid
   int io_threads = 2;
@@ -91,7 +116,8 @@ struct IdentityConfig {
   std::string log_level = "info";
 };
 
-// Throws ConfigError naming the key for unknown keys and bad values.
+// Throws ConfigError naming the key for unknown keys and bad values (and, for a homeserver with a `tls`
+// listener, a missing tls_certificate_path or tls_private_key_path).
 HomeserverConfig parse_homeserver_config(std::string_view yaml_text);
 IdentityConfig parse_identity_config(std::string_view yaml_text);
 IdentityConfig load_identity_config(const std::filesystem::path& path);

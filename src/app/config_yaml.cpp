@@ -2,12 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "app/config.h"
 #include "core/ids.h"
+#include "crypto/base64.h"
 
 namespace herald::app {
 namespace {
@@ -101,7 +103,6 @@ ListenerConfig parse_listener(const YAML::Node& node, const std::string& path) {
     }
   }
   r.finish();
-  if (l.tls) throw ConfigError("'" + path + ".tls': TLS listeners are not supported yet; terminate TLS in a proxy");
   if (l.bind_address.empty()) throw ConfigError("'" + path + ".bind_address' must not be empty");
   return l;
 }
@@ -220,6 +221,86 @@ std::vector<std::string> parse_ip_ranges(const YAML::Node& node, const std::stri
   return out;
 }
 
+
+// A list of strings (file paths, server names); `what` says what each entry is, for the message.
+std::vector<std::string> parse_string_list(const YAML::Node& node, const std::string& key, const char* what) {
+  if (!node.IsSequence()) throw ConfigError("'" + key + "' must be a list of " + what);
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    if (!node[i].IsScalar() || node[i].as<std::string>().empty()) {
+      throw ConfigError("'" + key + "[" + std::to_string(i) + "]' must be one of " + what);
+    }
+    out.push_back(node[i].as<std::string>());
+  }
+  return out;
+}
+
+bool is_ed25519_key_id(std::string_view id) {
+  constexpr std::string_view prefix = "ed25519:";
+  if (!id.starts_with(prefix) || id.size() == prefix.size()) return false;
+  for (char ch : id.substr(prefix.size())) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') return false;
+  }
+  return true;
+}
+
+// An ed25519 public key as servers publish it: unpadded base64 of 32 bytes.
+std::string parse_public_key(const YAML::Node& node, const std::string& key) {
+  const std::string text = node.IsScalar() ? node.as<std::string>() : "";
+  const auto bytes = crypto::base64_decode(text);
+  if (!bytes || bytes->size() != 32) throw ConfigError("'" + key + "' must be an ed25519 public key in unpadded base64");
+  return text;
+}
+
+// [{server_name: matrix.org, verify_keys: {"ed25519:auto": "Noi6WqcDj0QmPxCNQqgezwTlBKrfqehY1u2FyWP9uYw"}}]
+std::vector<TrustedKeyServer> parse_trusted_key_servers(const YAML::Node& node) {
+  if (!node.IsSequence()) throw ConfigError("'trusted_key_servers' must be a list of {server_name, verify_keys}");
+  std::vector<TrustedKeyServer> out;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string path = "trusted_key_servers[" + std::to_string(i) + "]";
+    TrustedKeyServer server;
+    MapReader r(node[i], path);
+    r.read("server_name", server.server_name);
+    const YAML::Node keys = r.take("verify_keys");
+    r.finish();
+    if (!is_valid_server_name(server.server_name)) {
+      throw ConfigError("'" + path + ".server_name' must be a server name such as matrix.org");
+    }
+    if (!keys || !keys.IsMap() || keys.size() == 0) {
+      throw ConfigError("'" + path + ".verify_keys' must map key ids (\"ed25519:...\") to the notary's public keys; "
+                        "Herald accepts a notary's answers only when it can check their signature");
+    }
+    for (const auto& kv : keys) {
+      const std::string id = kv.first.as<std::string>();
+      if (!is_ed25519_key_id(id)) throw ConfigError("'" + path + ".verify_keys': '" + id + "' is not a key id such as ed25519:auto");
+      server.verify_keys[id] = parse_public_key(kv.second, path + ".verify_keys." + id);
+    }
+    out.push_back(std::move(server));
+  }
+  return out;
+}
+
+// Synapse's form: {"ed25519:old": {key: <unpadded base64 public key>, expired_ts: <ms>}}
+std::map<std::string, OldSigningKey> parse_old_signing_keys(const YAML::Node& node) {
+  if (!node.IsMap()) throw ConfigError("'old_signing_keys' must map key ids to {key, expired_ts}");
+  std::map<std::string, OldSigningKey> out;
+  for (const auto& kv : node) {
+    const std::string id = kv.first.as<std::string>();
+    const std::string path = "old_signing_keys." + id;
+    if (!is_ed25519_key_id(id)) throw ConfigError("'old_signing_keys': '" + id + "' is not a key id such as ed25519:a_old");
+    OldSigningKey old;
+    MapReader r(kv.second, path);
+    const YAML::Node key = r.take("key");
+    r.read("expired_ts", old.expired_ts);
+    r.finish();
+    if (!key) throw ConfigError("'" + path + ".key' is required");
+    old.key = parse_public_key(key, path + ".key");
+    if (old.expired_ts <= 0) throw ConfigError("'" + path + ".expired_ts' must be a time in milliseconds since 1970");
+    out[id] = old;
+  }
+  return out;
+}
+
 }  // namespace
 
 namespace {
@@ -254,6 +335,12 @@ IdentityConfig read_identity_config(std::string_view yaml_text) {
   r.read("server_name", c.server_name);
   r.read("public_baseurl", c.public_baseurl);
   if (YAML::Node listeners = r.take("listeners")) c.listeners = parse_listeners(listeners);
+  for (std::size_t i = 0; i < c.listeners.size(); ++i) {
+    if (c.listeners[i].tls) {
+      throw ConfigError("'listeners[" + std::to_string(i) +
+                        "].tls': the identity server does not serve TLS itself; terminate TLS in a proxy");
+    }
+  }
   if (YAML::Node db = r.take("database")) parse_database(db, c.database);
   r.read("signing_key_path", c.signing_key_path);
   if (YAML::Node email = r.take("email"); email && !email.IsNull()) {
@@ -388,6 +475,26 @@ HomeserverConfig read_homeserver_config(std::string_view yaml_text) {
   if (YAML::Node list = r.take("ip_range_whitelist"); list && !list.IsNull()) {
     c.ip_range_whitelist = parse_ip_ranges(list, "ip_range_whitelist");
   }
+  r.read("tls_certificate_path", c.tls_certificate_path);
+  r.read("tls_private_key_path", c.tls_private_key_path);
+  r.read("federation_verify_certificates", c.federation_verify_certificates);
+  if (YAML::Node list = r.take("federation_custom_ca_list"); list && !list.IsNull()) {
+    c.federation_custom_ca_list = parse_string_list(list, "federation_custom_ca_list", "PEM file paths");
+  }
+  if (YAML::Node list = r.take("federation_domain_whitelist"); list && !list.IsNull()) {
+    c.federation_domain_whitelist = parse_string_list(list, "federation_domain_whitelist", "server names");
+    for (std::size_t i = 0; i < c.federation_domain_whitelist->size(); ++i) {
+      if (!is_valid_server_name((*c.federation_domain_whitelist)[i])) {
+        throw ConfigError("'federation_domain_whitelist[" + std::to_string(i) + "]': '" +
+                          (*c.federation_domain_whitelist)[i] + "' is not a valid server name");
+      }
+    }
+  }
+  if (YAML::Node list = r.take("trusted_key_servers"); list && !list.IsNull()) {
+    c.trusted_key_servers = parse_trusted_key_servers(list);
+  }
+  if (YAML::Node keys = r.take("old_signing_keys"); keys && !keys.IsNull()) c.old_signing_keys = parse_old_signing_keys(keys);
+  r.read("serve_server_wellknown", c.serve_server_wellknown);
   r.read("identity_server_base_url", c.identity_server_base_url);
   r.read("threepid_email_delegate", c.threepid_email_delegate);
   if (!c.threepid_email_delegate.empty() && !c.trusted_identity_servers.contains(c.threepid_email_delegate)) {
@@ -404,6 +511,14 @@ HomeserverConfig read_homeserver_config(std::string_view yaml_text) {
   r.read("log_level", c.log_level);
   r.finish();
 
+  for (std::size_t i = 0; i < c.listeners.size(); ++i) {
+    if (!c.listeners[i].tls) continue;
+    const std::string listener = "'listeners[" + std::to_string(i) + "].tls' is true";
+    if (c.tls_certificate_path.empty()) {
+      throw ConfigError(listener + " but 'tls_certificate_path' is not set (a PEM file with the full certificate chain)");
+    }
+    if (c.tls_private_key_path.empty()) throw ConfigError(listener + " but 'tls_private_key_path' is not set (a PEM file)");
+  }
   if (!is_valid_server_name(c.server_name)) throw ConfigError("'server_name': '" + c.server_name + "' is not a valid server name");
   if (c.public_baseurl.rfind("http://", 0) != 0 && c.public_baseurl.rfind("https://", 0) != 0) {
     throw ConfigError("'public_baseurl' must start with http:// or https://");

@@ -64,7 +64,6 @@ TEST(Config, UnknownKeysAndBadValuesAreNamed) {
   EXPECT_NE(error_of("database: {backend: oracle}").find("database.backend"), std::string::npos);
   EXPECT_NE(error_of("server_name: 'bad name'").find("server_name"), std::string::npos);
   EXPECT_NE(error_of("default_room_version: '13'").find("default_room_version"), std::string::npos);
-  EXPECT_NE(error_of("listeners: [{tls: true}]").find("tls"), std::string::npos);
   EXPECT_NE(error_of("{{{").find("YAML"), std::string::npos);
 }
 
@@ -91,6 +90,129 @@ ip_range_whitelist: ["127.0.0.0/8"]
   EXPECT_NE(error_of("ip_range_whitelist: ['localhost']").find("ip_range_whitelist[0]"), std::string::npos);
   EXPECT_NE(error_of("ip_range_whitelist: '127.0.0.0/8'").find("'ip_range_whitelist' must be a list"), std::string::npos);
   EXPECT_NE(error_of("ip_range_blacklist: [{a: b}]").find("ip_range_blacklist[0]"), std::string::npos);
+}
+
+TEST(Config, FederationKeysDefault) {
+  const HomeserverConfig c = parse_homeserver_config("server_name: example.org");
+  EXPECT_TRUE(c.tls_certificate_path.empty());
+  EXPECT_TRUE(c.tls_private_key_path.empty());
+  EXPECT_TRUE(c.federation_verify_certificates);
+  EXPECT_TRUE(c.federation_custom_ca_list.empty());
+  EXPECT_FALSE(c.federation_domain_whitelist);
+  EXPECT_TRUE(c.trusted_key_servers.empty());
+  EXPECT_TRUE(c.old_signing_keys.empty());
+  EXPECT_FALSE(c.serve_server_wellknown);
+  // The example file and `herald dev` spell out the same defaults and have no TLS listener.
+  const HomeserverConfig example = load_homeserver_config(std::string(HERALD_SOURCE_DIR) + "/config/homeserver.example.yaml");
+  EXPECT_TRUE(example.federation_verify_certificates);
+  EXPECT_FALSE(example.federation_domain_whitelist);
+  EXPECT_TRUE(example.trusted_key_servers.empty());
+  EXPECT_TRUE(example.old_signing_keys.empty());
+  EXPECT_TRUE(example.tls_certificate_path.empty());
+  for (const auto& l : example.listeners) EXPECT_FALSE(l.tls);
+  for (const auto& l : dev_homeserver_config("/tmp/x").listeners) EXPECT_FALSE(l.tls);
+}
+
+TEST(Config, FederationContractKeys) {
+  const HomeserverConfig c = parse_homeserver_config(R"(
+server_name: "localhost:8448"
+listeners:
+  - {bind_address: 127.0.0.1, port: 8008, tls: false, resources: [client]}
+  - {bind_address: 0.0.0.0,  port: 8448, tls: true,  resources: [federation]}
+tls_certificate_path: ./herald-data/tls.crt
+tls_private_key_path: ./herald-data/tls.key
+federation_verify_certificates: false
+federation_custom_ca_list: [/tmp/ca.pem, /tmp/other-ca.pem]
+ip_range_whitelist: ["127.0.0.0/8", "::1/128"]
+federation_domain_whitelist: [example.org, "localhost:8449"]
+trusted_key_servers:
+  - server_name: matrix.org
+    verify_keys: {"ed25519:auto": "Noi6WqcDj0QmPxCNQqgezwTlBKrfqehY1u2FyWP9uYw"}
+old_signing_keys:
+  "ed25519:a_old": {key: "l8Hft5qXKn1vfHrg3p4+W8gELQVo8N13JkluMfmn2sQ", expired_ts: 1700000000000}
+serve_server_wellknown: true
+)");
+  EXPECT_TRUE(c.serve_server_wellknown);
+  ASSERT_EQ(c.listeners.size(), 2u);
+  EXPECT_FALSE(c.listeners[0].tls);
+  EXPECT_TRUE(c.listeners[1].tls);
+  EXPECT_EQ(c.listeners[1].resources, std::vector<std::string>{"federation"});
+  EXPECT_EQ(c.tls_certificate_path, "./herald-data/tls.crt");
+  EXPECT_EQ(c.tls_private_key_path, "./herald-data/tls.key");
+  EXPECT_FALSE(c.federation_verify_certificates);
+  EXPECT_EQ(c.federation_custom_ca_list, (std::vector<std::string>{"/tmp/ca.pem", "/tmp/other-ca.pem"}));
+  EXPECT_EQ(c.ip_range_whitelist, (std::vector<std::string>{"127.0.0.0/8", "::1/128"}));
+  ASSERT_TRUE(c.federation_domain_whitelist);
+  EXPECT_EQ(*c.federation_domain_whitelist, (std::vector<std::string>{"example.org", "localhost:8449"}));
+  ASSERT_EQ(c.trusted_key_servers.size(), 1u);
+  EXPECT_EQ(c.trusted_key_servers[0].server_name, "matrix.org");
+  EXPECT_EQ(c.trusted_key_servers[0].verify_keys.at("ed25519:auto"), "Noi6WqcDj0QmPxCNQqgezwTlBKrfqehY1u2FyWP9uYw");
+  ASSERT_EQ(c.old_signing_keys.size(), 1u);
+  EXPECT_EQ(c.old_signing_keys.at("ed25519:a_old").key, "l8Hft5qXKn1vfHrg3p4+W8gELQVo8N13JkluMfmn2sQ");
+  EXPECT_EQ(c.old_signing_keys.at("ed25519:a_old").expired_ts, 1700000000000);
+
+  // An empty whitelist is a whitelist (federate with nobody), not "everyone".
+  const HomeserverConfig none = parse_homeserver_config("federation_domain_whitelist: []");
+  ASSERT_TRUE(none.federation_domain_whitelist);
+  EXPECT_TRUE(none.federation_domain_whitelist->empty());
+}
+
+TEST(Config, TlsListenerNeedsCertificateAndKey) {
+  const std::string listeners = "listeners: [{port: 8008}, {port: 8448, tls: true, resources: [federation]}]\n";
+  const std::string no_cert = error_of(listeners + "tls_private_key_path: /k.pem");
+  EXPECT_NE(no_cert.find("'tls_certificate_path' is not set"), std::string::npos) << no_cert;
+  EXPECT_NE(no_cert.find("listeners[1].tls"), std::string::npos) << no_cert;
+  const std::string no_key = error_of(listeners + "tls_certificate_path: /c.pem");
+  EXPECT_NE(no_key.find("'tls_private_key_path' is not set"), std::string::npos) << no_key;
+  EXPECT_NE(error_of("listeners: [{tls: true}]").find("tls_certificate_path"), std::string::npos);
+  EXPECT_EQ(error_of(listeners + "tls_certificate_path: /c.pem\ntls_private_key_path: /k.pem"), "");
+  // Paths without a TLS listener are fine (the files are only read for one).
+  EXPECT_EQ(error_of("tls_certificate_path: /c.pem"), "");
+  EXPECT_NE(error_of("listeners: [{tls: yes please}]").find("listeners[0].tls"), std::string::npos);
+}
+
+TEST(Config, FederationBadValuesAreNamed) {
+  EXPECT_NE(error_of("serve_server_wellknown: 443").find("serve_server_wellknown"), std::string::npos);
+  EXPECT_NE(error_of("federation_verify_certificates: sometimes").find("federation_verify_certificates"), std::string::npos);
+  EXPECT_NE(error_of("federation_custom_ca_list: /tmp/ca.pem").find("'federation_custom_ca_list' must be a list"),
+            std::string::npos);
+  EXPECT_NE(error_of("federation_custom_ca_list: ['']").find("federation_custom_ca_list[0]"), std::string::npos);
+  EXPECT_NE(error_of("federation_domain_whitelist: ['ok.org', 'bad name']").find("federation_domain_whitelist[1]"),
+            std::string::npos);
+  EXPECT_NE(error_of("federation_domain_whitelist: everyone").find("federation_domain_whitelist"), std::string::npos);
+  EXPECT_NE(error_of("trusted_key_servers: {server_name: matrix.org}").find("'trusted_key_servers' must be a list"),
+            std::string::npos);
+  EXPECT_NE(error_of("trusted_key_servers: [{server_name: matrix.org}]").find("trusted_key_servers[0].verify_keys"),
+            std::string::npos);
+  EXPECT_NE(error_of("trusted_key_servers: [{server_name: matrix.org, verify_keys: {'ed25519:a': 'xyz'}, "
+                     "accept_keys_insecurely: true}]")
+                .find("trusted_key_servers[0].accept_keys_insecurely"),
+            std::string::npos);
+  EXPECT_NE(error_of("trusted_key_servers: [{server_name: matrix.org, verify_keys: {'ed25519:a': 'xyz'}}]")
+                .find("trusted_key_servers[0].verify_keys.ed25519:a"),
+            std::string::npos);
+  EXPECT_NE(error_of("trusted_key_servers: [{server_name: matrix.org, verify_keys: "
+                     "{'rsa:a': 'Noi6WqcDj0QmPxCNQqgezwTlBKrfqehY1u2FyWP9uYw'}}]")
+                .find("'rsa:a'"),
+            std::string::npos);
+  EXPECT_NE(error_of("trusted_key_servers: [{server_name: 'not a name', verify_keys: "
+                     "{'ed25519:a': 'Noi6WqcDj0QmPxCNQqgezwTlBKrfqehY1u2FyWP9uYw'}}]")
+                .find("trusted_key_servers[0].server_name"),
+            std::string::npos);
+  EXPECT_NE(error_of("old_signing_keys: [a]").find("'old_signing_keys' must map"), std::string::npos);
+  EXPECT_NE(error_of("old_signing_keys: {'ed25519:o': {key: 'short', expired_ts: 1}}").find("old_signing_keys.ed25519:o.key"),
+            std::string::npos);
+  EXPECT_NE(error_of("old_signing_keys: {'ed25519:o': {key: 'l8Hft5qXKn1vfHrg3p4+W8gELQVo8N13JkluMfmn2sQ'}}")
+                .find("old_signing_keys.ed25519:o.expired_ts"),
+            std::string::npos);
+  EXPECT_NE(error_of("old_signing_keys: {'ed25519:o': {expired_ts: 5}}").find("old_signing_keys.ed25519:o.key"),
+            std::string::npos);
+  EXPECT_NE(error_of("old_signing_keys: {'ed25519:o': {key: 'l8Hft5qXKn1vfHrg3p4+W8gELQVo8N13JkluMfmn2sQ', "
+                     "expired_ts: 5, valid: no}}")
+                .find("old_signing_keys.ed25519:o.valid"),
+            std::string::npos);
+  EXPECT_NE(error_of("old_signing_keys: {'ed25519:': {key: 'x', expired_ts: 5}}").find("old_signing_keys"),
+            std::string::npos);
 }
 
 TEST(IdentityConfig, ExampleFileLoadsAndMatchesDefaults) {
@@ -142,6 +264,7 @@ TEST(IdentityConfig, BadValuesAreNamed) {
   EXPECT_NE(error("homeservers: {'hs': 'ftp://x'}").find("homeservers.hs"), std::string::npos);
   EXPECT_NE(error("terms: {p: {version: '1', en: {name: x}}}").find("terms.p.en"), std::string::npos);
   EXPECT_NE(error("colour: red").find("colour"), std::string::npos);
+  EXPECT_NE(error("listeners: [{port: 8090, tls: true, resources: [identity]}]").find("listeners[0].tls"), std::string::npos);
 }
 
 }  // namespace herald::app

@@ -9,6 +9,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -103,12 +104,22 @@ int run(const HostFactories& what, const std::string& log_level, int io_threads,
     stop_outbound();
     return 1;
   }
+  // SIGHUP: certificates are read again (e.g. after a renewal); the process keeps running.
+  boost::asio::signal_set hangups(io, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_hangup = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    log::info("signal=SIGHUP received: reloading TLS certificates");
+    for (auto& h : hosts) h->reload_tls();
+    hangups.async_wait(on_hangup);
+  };
+  hangups.async_wait(on_hangup);
   // Signals are caught before the port file tells anyone we are up: a SIGTERM that follows at once must
   // still shut down cleanly rather than kill the process with its default action.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     log::info("signal={} received: finishing in-flight requests", signal);
+    hangups.cancel();
     for (auto& h : hosts) h->begin_shutdown();
     wait_for_drain(io, hosts, std::chrono::steady_clock::now() + kShutdownGrace);
   });
@@ -133,8 +144,8 @@ std::vector<std::uint16_t> listen_on(http::Server& server, const std::vector<Lis
                                      std::string_view what) {
   std::vector<std::uint16_t> ports;
   for (const auto& l : listeners) {
-    ports.push_back(server.listen(l.bind_address, l.port, l.resources));
-    log::info("{} listening address={} port={}", what, l.bind_address, ports.back());
+    ports.push_back(server.listen(l.bind_address, l.port, l.resources, l.tls));
+    log::info("{} listening address={} port={} tls={}", what, l.bind_address, ports.back(), l.tls);
   }
   return ports;
 }

@@ -55,6 +55,12 @@ std::int64_t max_stream_position(storage::Database& db) {
 
 namespace {
 
+std::map<std::string, homeserver::OldVerifyKey> old_verify_keys(const HomeserverConfig& config) {
+  std::map<std::string, homeserver::OldVerifyKey> out;
+  for (const auto& [key_id, old] : config.old_signing_keys) out[key_id] = {.key = old.key, .expired_ts = old.expired_ts};
+  return out;
+}
+
 class HomeserverHost final : public ServiceHost {
  public:
   HomeserverHost(const HomeserverConfig& config, boost::asio::io_context& io, boost::asio::io_context& outbound)
@@ -93,7 +99,9 @@ class HomeserverHost final : public ServiceHost {
                                                          : std::optional<std::string>(config.identity_server_base_url),
                          .threepid_email_delegate = config.threepid_email_delegate.empty()
                                                         ? std::nullopt
-                                                        : std::optional<std::string>(config.threepid_email_delegate)},
+                                                        : std::optional<std::string>(config.threepid_email_delegate),
+                         .old_verify_keys = old_verify_keys(config),
+                         .serve_server_wellknown = config.serve_server_wellknown},
              .accounts = accounts_,
              .uia = uia_,
              .limiter = limiter_,
@@ -119,7 +127,8 @@ class HomeserverHost final : public ServiceHost {
                 {.body_limit = config.max_request_body_bytes,
                  .read_timeout = std::chrono::seconds(config.request_read_timeout_seconds),
                  .max_connections = config.max_connections,
-                 .max_connections_per_address = config.max_connections_per_address}) {
+                 .max_connections_per_address = config.max_connections_per_address,
+                 .tls_handshake_timeout = std::chrono::seconds(std::min(config.request_read_timeout_seconds, 10))}) {
     // A deleted device takes its end-to-end keys and to-device messages with it (device lists change).
     accounts_.on_device_deleted([this](storage::sql::Connection& c, const std::string& user, const std::string& device) {
       return keys_.delete_device_keys(c, user, device);
@@ -129,7 +138,20 @@ class HomeserverHost final : public ServiceHost {
 
   std::string name() const override { return "homeserver"; }
 
-  std::vector<std::uint16_t> listen() override { return listen_on(server_, config_.listeners, "homeserver"); }
+  std::vector<std::uint16_t> listen() override {
+    if (std::any_of(config_.listeners.begin(), config_.listeners.end(), [](const ListenerConfig& l) { return l.tls; })) {
+      try {
+        server_.use_tls({.certificate_chain_path = config_.tls_certificate_path,
+                         .private_key_path = config_.tls_private_key_path});
+      } catch (const http::TlsFileError& e) {
+        const char* key = e.which == http::TlsFileError::Which::certificate ? "tls_certificate_path" : "tls_private_key_path";
+        throw ConfigError(std::string("'") + key + "': " + e.what());
+      }
+    }
+    return listen_on(server_, config_.listeners, "homeserver");
+  }
+
+  void reload_tls() override { server_.reload_tls(); }
 
   void start() override {
     server_.start();

@@ -30,6 +30,9 @@ class ServiceHost {
   // Binds every listener; returns the bound ports in order. Throws on failure.
   virtual std::vector<std::uint16_t> listen() = 0;
   virtual void start() = 0;
+  // SIGHUP: read the TLS certificate and key again (new connections get them); a file that does not load
+  // is logged and the certificate in use kept.
+  virtual void reload_tls() {}
   // SIGTERM: stop accepting, answer long-polls, let in-flight requests finish.
   virtual void begin_shutdown() = 0;
   virtual std::size_t active_connections() const = 0;

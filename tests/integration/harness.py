@@ -26,7 +26,8 @@ class HeraldServer:
     subcommand = "homeserver"
 
     def __init__(self, server_name="localhost", rate_limits_enabled=False, extra_yaml="", rate_limits_yaml="",
-                 metrics_listener=False, command_prefix=None):
+                 metrics_listener=False, command_prefix=None, listeners_yaml=None):
+        """`listeners_yaml`: YAML list items replacing the default listener (one plain [client, federation])."""
         self.dir = tempfile.mkdtemp(prefix="herald-it-")
         self.server_name = server_name
         self.config_path = os.path.join(self.dir, "homeserver.yaml")
@@ -36,7 +37,7 @@ class HeraldServer:
             f.write(f"""server_name: {yaml_value(server_name)}
 public_baseurl: "http://127.0.0.1/"
 listeners:
-  - {{bind_address: 127.0.0.1, port: 0, tls: false, resources: [client, federation]}}
+{listeners_yaml or "  - {bind_address: 127.0.0.1, port: 0, tls: false, resources: [client, federation]}"}
 {"  - {bind_address: 127.0.0.1, port: 0, resources: [metrics]}" if metrics_listener else ""}
 database: {{backend: sqlite, path: {yaml_value(os.path.join(self.dir, "homeserver.db"))}}}
 signing_key_path: {yaml_value(os.path.join(self.dir, "signing.key"))}
@@ -373,3 +374,110 @@ def email_parts(message):
         elif part.get_content_type() == "text/html":
             html_part = part.get_content()
     return message["Subject"], text, html_part
+
+
+# Federation over TLS -------------------------------------------------------------------------------------
+
+class FederationServer(HeraldServer):
+    """A homeserver with a plain client listener (`port`) and a TLS federation listener (`federation_port`),
+    named `localhost:<federation_port>`, its certificate issued by `ca` (a tls_ca.TestCA) for localhost,
+    127.0.0.1 and ::1, trusting that CA for federation, with loopback exempt from the IP blacklist.
+
+    The federation port is picked before start (the server name carries it), so use
+    start_federation_servers(), which retries when another process took the port in the meantime."""
+
+    def __init__(self, ca, name="hs", extra_yaml="", **kw):
+        self.ca = ca
+        self.federation_port = free_port()
+        super().__init__(server_name=f"localhost:{self.federation_port}", extra_yaml="", listeners_yaml=(
+            "  - {bind_address: 127.0.0.1, port: 0, tls: false, resources: [client]}\n"
+            f"  - {{bind_address: 127.0.0.1, port: {self.federation_port}, tls: true, resources: [federation]}}"), **kw)
+        self.leaf = ca.issue(name, directory=self.dir)
+        with open(self.config_path, "a") as f:
+            f.write(f"""
+tls_certificate_path: {yaml_value(self.leaf.chain_path)}
+tls_private_key_path: {yaml_value(self.leaf.key_path)}
+federation_verify_certificates: true
+federation_custom_ca_list: [{yaml_value(ca.root_path)}]
+ip_range_whitelist: ["127.0.0.0/8", "::1/128"]
+{extra_yaml}
+""")
+
+    def start(self, timeout=20):
+        super().start(timeout)
+        assert self.other_ports and self.other_ports[0] == self.federation_port, (self.port, self.other_ports)
+        return self
+
+    def renew_certificate(self):
+        """Issues a new certificate over the files the server reads (then send SIGHUP); returns its Leaf."""
+        self.leaf = self.ca.issue(os.path.splitext(os.path.basename(self.leaf.key_path))[0], directory=self.dir)
+        return self.leaf
+
+    def https_connection(self, timeout=30, context=None, host="localhost"):
+        """An HTTPSConnection to the federation listener, verified against the test CA for `host` (the
+        connection goes to 127.0.0.1 whatever `host` is, so "localhost" never tries ::1)."""
+        return _LoopbackHTTPSConnection(host, self.federation_port, timeout=timeout,
+                                        context=context or self.ca.client_context())
+
+    def federation_request(self, method, path, body=None, headers=None, query=None, timeout=30, conn=None):
+        """Like request(), over TLS to the federation listener. `conn`: reuse an https_connection()."""
+        own = conn is None
+        conn = conn or self.https_connection(timeout)
+        try:
+            if query:
+                path += "?" + urllib.parse.urlencode(query, doseq=True)
+            h = dict(headers or {})
+            data = None
+            if body is not None:
+                data = json.dumps(body).encode()
+                h.setdefault("Content-Type", "application/json")
+            conn.request(method, path, body=data, headers=h)
+            resp = conn.getresponse()
+            payload = resp.read()
+            ctype = resp.getheader("Content-Type") or ""
+            parsed = json.loads(payload) if "json" in ctype and payload else payload.decode(errors="replace")
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, parsed
+        finally:
+            if own:
+                conn.close()
+
+    def peer_certificate(self, timeout=10):
+        """The DER certificate a new TLS connection to the federation listener is given (verified)."""
+        import ssl
+        ctx = self.ca.client_context()
+        with socket.create_connection(("127.0.0.1", self.federation_port), timeout=timeout) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+                return tls.getpeercert(binary_form=True)
+
+
+class _LoopbackHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host, port, context, timeout):
+        super().__init__(host, port, timeout=timeout, context=context)
+        self._tls_context = context
+
+    def connect(self):
+        raw = socket.create_connection(("127.0.0.1", self.port), self.timeout)
+        self.sock = self._tls_context.wrap_socket(raw, server_hostname=self.host)
+
+
+def start_federation_servers(ca, count=2, extra_yaml=None, **kw):
+    """Starts `count` FederationServers (hs1, hs2, ...) sharing the test CA. extra_yaml: one string for all,
+    or a list with one per server. Returns them started; the caller stops and cleans them up."""
+    servers = []
+    try:
+        for i in range(count):
+            extra = extra_yaml[i] if isinstance(extra_yaml, list) else (extra_yaml or "")
+            for attempt in range(5):
+                server = FederationServer(ca, name=f"hs{i + 1}", extra_yaml=extra, **kw)
+                try:
+                    servers.append(server.start())
+                    break
+                except RuntimeError as e:
+                    server.cleanup()
+                    if "in use" not in str(e) or attempt == 4:
+                        raise
+        return servers
+    except BaseException:
+        for server in servers:
+            server.cleanup()
+        raise

@@ -22,6 +22,7 @@ void add_client_routes(http::Router& router, ClientApi& api) {
   add_threepid_routes(router, api);
   add_onbind_routes(router, api);
   add_key_routes(router, api);
+  add_federation_version_routes(router, api);
   add_account_data_routes(router, api);
   add_presence_routes(router, api);
   add_keys_routes(router, api);

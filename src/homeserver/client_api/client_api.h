@@ -1,6 +1,8 @@
 #pragma once
 // The Client-Server API: the services its handlers use, and the function that registers its routes.
 #include <array>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +41,12 @@ class LegacySync;
 class OpenIdTokens;
 class Threepids;
 
+// A signing key this server no longer uses, still published under old_verify_keys.
+struct OldVerifyKey {
+  std::string key;  // unpadded base64 public key
+  std::int64_t expired_ts = 0;
+};
+
 struct ClientApiOptions {
   std::string server_name;
   std::string public_baseurl;  // with a trailing '/'
@@ -47,6 +55,8 @@ struct ClientApiOptions {
   std::optional<std::string> identity_server_base_url;  // advertised in .well-known
   // A trusted identity server that validates email addresses for /account/3pid/email/requestToken.
   std::optional<std::string> threepid_email_delegate;
+  std::map<std::string, OldVerifyKey> old_verify_keys;  // key id ("ed25519:...") -> key
+  bool serve_server_wellknown = false;  // answer /.well-known/matrix/server
 };
 
 // What handlers may use: services, never the database itself.
@@ -104,6 +114,7 @@ void add_openid_routes(http::Router& router, ClientApi& api);
 void add_threepid_routes(http::Router& router, ClientApi& api);
 void add_onbind_routes(http::Router& router, ClientApi& api);
 void add_key_routes(http::Router& router, ClientApi& api);
+void add_federation_version_routes(http::Router& router, ClientApi& api);
 void add_account_data_routes(http::Router& router, ClientApi& api);
 void add_presence_routes(http::Router& router, ClientApi& api);
 void add_keys_routes(http::Router& router, ClientApi& api);
