@@ -17,6 +17,9 @@ class SigningKey;
 namespace http {
 class Metrics;
 }  // namespace http
+namespace federation {
+class RemoteKeyStore;
+}  // namespace federation
 }  // namespace herald
 
 namespace herald::homeserver {
@@ -73,6 +76,7 @@ struct ClientApi {
   IdentityClient& identity;
   const crypto::SigningKey& signing_key;
   const Clock& clock;
+  federation::RemoteKeyStore& server_keys;  // remote servers' keys (notary endpoints)
 };
 
 // Current and r0 prefixes serve every endpoint; api/v1 only those that existed in 2014-15.
