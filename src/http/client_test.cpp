@@ -68,7 +68,9 @@ struct CountingListener {
 
 ClientResponse send_on(asio::io_context& io, Client& client, ClientRequest req) {
   auto future = asio::co_spawn(io, client.send(std::move(req)), asio::use_future);
-  while (future.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) io.run_one();
+  while (future.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) {
+    if (io.run_one() == 0) io.restart();  // out of work stops the context; the co_spawned task is queued
+  }
   return future.get();
 }
 
