@@ -135,7 +135,7 @@ class HomeserverHost final : public ServiceHost {
              .identity = identity_,
              .signing_key = signing_key_,
              .clock = clock_,
-             .server_keys = federation_.keys()},
+             .federation = federation_},
         server_(io, router_, metrics_,
                 {.body_limit = config.max_request_body_bytes,
                  .read_timeout = std::chrono::seconds(config.request_read_timeout_seconds),

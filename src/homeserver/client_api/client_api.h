@@ -18,7 +18,7 @@ namespace http {
 class Metrics;
 }  // namespace http
 namespace federation {
-class RemoteKeyStore;
+class FederationLayer;
 }  // namespace federation
 }  // namespace herald
 
@@ -76,7 +76,9 @@ struct ClientApi {
   IdentityClient& identity;
   const crypto::SigningKey& signing_key;
   const Clock& clock;
-  federation::RemoteKeyStore& server_keys;  // remote servers' keys (notary endpoints)
+  // Discovery, the signing client, remote keys and the X-Matrix verifier: api.federation.verifier(),
+  // api.federation.client(), api.federation.keys() (federation/federation_layer.h).
+  federation::FederationLayer& federation;
 };
 
 // Current and r0 prefixes serve every endpoint; api/v1 only those that existed in 2014-15.

@@ -9,6 +9,7 @@
 #include "core/matrix_error.h"
 #include "crypto/signed_json.h"
 #include "crypto/signing_key.h"
+#include "federation/federation_layer.h"
 #include "federation/remote_key_store.h"
 #include "federation/server_keys.h"
 #include "federation/server_name.h"
@@ -39,7 +40,7 @@ Task<std::vector<nlohmann::json>> notarised(ClientApi& api, std::string server, 
     co_return out;
   }
   if (!federation::ServerName::parse(server)) co_return out;
-  const std::vector<federation::ServerKeys> found = co_await api.server_keys.keys_for(server, minimum);
+  const std::vector<federation::ServerKeys> found = co_await api.federation.keys().keys_for(server, minimum);
   for (const auto& keys : found) {
     nlohmann::json object = keys.json;
     if (object.contains("signatures") && object["signatures"].is_object()) {
