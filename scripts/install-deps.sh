@@ -11,8 +11,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk curl python3 openssl
 )
-# What only the tests need: the nio client, an SMTP receiver, a browser for the emailed pages.
-test_packages=(python3-matrix-nio python3-aiosmtpd python3-nacl chromium)
+# What only the tests need: the nio client, an SMTP receiver, ed25519 signing, a test CA (openssl), a browser
+# for the emailed pages.
+test_packages=(python3-matrix-nio python3-aiosmtpd python3-nacl openssl chromium)
 if [[ "${HERALD_SKIP_CLIENT_DEPS:-}" != 1 ]]; then
   packages+=("${test_packages[@]}")
   # Node and npm for the matrix-js-sdk stories: Debian's (Node 18) unless some Node is already installed

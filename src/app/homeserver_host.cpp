@@ -15,7 +15,10 @@
 #include "homeserver/accounts/threepids.h"
 #include "homeserver/accounts/user_interactive_auth.h"
 #include "homeserver/e2e/key_backup_service.h"
+#include "federation/federation_layer.h"
+#include "federation/remote_key_store.h"
 #include "homeserver/client_api/client_api.h"
+#include "homeserver/federation/server_key_persistence.h"
 #include "homeserver/identity_client/identity_client.h"
 #include "homeserver/membership/third_party_invites.h"
 #include "http/client.h"
@@ -61,6 +64,17 @@ std::map<std::string, homeserver::OldVerifyKey> old_verify_keys(const Homeserver
   return out;
 }
 
+// The homeserver's one federation layer (discovery, IP guard, CA settings, keys, X-Matrix).
+federation::FederationClientOptions federation_options_of(const HomeserverConfig& c) {
+  federation::FederationClientOptions o;
+  o.ip_range_blacklist = c.ip_range_blacklist;
+  o.ip_range_whitelist = c.ip_range_whitelist;
+  o.verify_certificates = c.federation_verify_certificates;
+  o.custom_ca_files = c.federation_custom_ca_list;
+  for (const auto& t : c.trusted_key_servers) o.trusted_key_servers.push_back({t.server_name, t.verify_keys});
+  return o;
+}
+
 class HomeserverHost final : public ServiceHost {
  public:
   HomeserverHost(const HomeserverConfig& config, boost::asio::io_context& io, boost::asio::io_context& outbound)
@@ -90,6 +104,12 @@ class HomeserverHost final : public ServiceHost {
         client_(outbound, http::IpGuard(config.ip_range_blacklist, config.ip_range_whitelist)),
         identity_(client_),
         third_party_(rooms_, identity_, {.trusted_identity_servers = config.trusted_identity_servers}),
+        key_persistence_(db_, clock_),
+        federation_(outbound, workers_, clock_, federation_options_of(config),
+                    {.server_name = config.server_name,
+                     .key = &signing_key_,
+                     .persistence = &key_persistence_,
+                     .fill = &rooms_.server_keys()}),
         api_{.options = {.server_name = config.server_name,
                          .public_baseurl = config.public_baseurl,
                          .registration_enabled = config.registration_enabled,
@@ -122,7 +142,8 @@ class HomeserverHost final : public ServiceHost {
              .third_party = third_party_,
              .identity = identity_,
              .signing_key = signing_key_,
-             .clock = clock_},
+             .clock = clock_,
+             .federation = federation_},
         server_(io, router_, metrics_,
                 {.body_limit = config.max_request_body_bytes,
                  .read_timeout = std::chrono::seconds(config.request_read_timeout_seconds),
@@ -134,6 +155,8 @@ class HomeserverHost final : public ServiceHost {
       return keys_.delete_device_keys(c, user, device);
     });
     homeserver::add_client_routes(router_, api_);
+    const std::size_t known = homeserver::DatabaseKeyPersistence::load_into(db_, federation_.keys());
+    if (known > 0) log::info("server keys loaded objects={}", known);
   }
 
   std::string name() const override { return "homeserver"; }
@@ -199,6 +222,8 @@ class HomeserverHost final : public ServiceHost {
   http::Client client_;
   homeserver::HttpIdentityClient identity_;
   homeserver::ThirdPartyInvites third_party_;
+  homeserver::DatabaseKeyPersistence key_persistence_;
+  federation::FederationLayer federation_;
   homeserver::ClientApi api_;
   http::Server server_;
 };

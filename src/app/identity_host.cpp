@@ -10,14 +10,14 @@
 #include "core/worker_pool.h"
 #include "crypto/random.h"
 #include "crypto/signing_key.h"
-#include "http/client.h"
+#include "federation/federation_layer.h"
+#include "http/ip_range.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "identity/accounts/account_store.h"
 #include "identity/api/identity_api.h"
 #include "identity/context.h"
-#include "identity/onbind/homeserver_locator.h"
 #include "identity/onbind/onbind_delivery.h"
 #include "identity/templates.h"
 #include "mail/sender.h"
@@ -47,6 +47,19 @@ std::string load_pepper(storage::Database& db) {
   return pepper;
 }
 
+// The identity server's outbound calls (onbind, OpenID checks, homeserver keys) use the one federation
+// layer: discovery, IP guard, CA settings. Operator-named homeservers bypass discovery and the guard.
+federation::FederationClientOptions federation_options_of(const IdentityConfig& c) {
+  federation::FederationClientOptions o;
+  // TODO(config): verify_certificates = c.federation_verify_certificates;
+  // TODO(config): custom_ca_files = c.federation_custom_ca_list;
+  // TODO(config): ip_range_blacklist = c.ip_range_blacklist; ip_range_whitelist = c.ip_range_whitelist;
+  // TODO(config): trusted_key_servers = c.trusted_key_servers;
+  o.ip_range_blacklist = http::default_ip_range_blacklist();
+  o.destination_overrides = c.homeservers;
+  return o;
+}
+
 identity::IdentityOptions options_of(const IdentityConfig& c) {
   identity::IdentityOptions o;
   o.server_name = c.server_name;
@@ -72,21 +85,21 @@ class IdentityHost final : public ServiceHost {
         db_(storage::sqlite::connection_factory(config.database.path), config.database.readers, "identity"),
         workers_(2),
         limiter_(config.rate_limits, clock_),
-        client_(outbound),
+        federation_(outbound, workers_, clock_, federation_options_of(config),
+                    {.server_name = config.server_name, .key = &key_, .verifier_destination_key = "destination_is"}),
         sender_(make_sender(config)),
         templates_(templates_dir(config)),
-        locator_(config.homeservers, client_),
-        onbind_(outbound, db_, client_, locator_, clock_),
+        onbind_(outbound, db_, federation_.client(), clock_),
         ctx_{.options = options_of(config),
              .db = db_,
              .workers = workers_,
              .clock = clock_,
              .limiter = limiter_,
              .key = key_,
-             .client = client_,
+             .federation = federation_.client(),
+             .unbind_verifier = federation_.verifier(),
              .mail = *sender_,
              .templates = templates_,
-             .homeservers = locator_,
              .onbind = onbind_,
              .lookup_pepper = load_pepper(db_)},
         server_(io, router_, metrics_,
@@ -130,10 +143,9 @@ class IdentityHost final : public ServiceHost {
   storage::Database db_;
   WorkerPool workers_;
   RateLimiter limiter_;
-  http::Client client_;
+  federation::FederationLayer federation_;
   std::unique_ptr<mail::Sender> sender_;
   identity::Templates templates_;
-  identity::HomeserverLocator locator_;
   identity::OnbindDelivery onbind_;
   identity::IdentityContext ctx_;
   http::Metrics metrics_;

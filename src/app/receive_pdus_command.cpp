@@ -25,7 +25,7 @@
 namespace herald::app {
 namespace {
 // "server,ed25519:id,base64" (a server name may hold a ':' before its port, so commas separate).
-void add_trusted_key(homeserver::StaticServerKeyRing& ring, const std::string& spec) {
+void add_trusted_key(federation::StaticServerKeyRing& ring, const std::string& spec) {
   const auto first = spec.find(',');
   const auto second = first == std::string::npos ? std::string::npos : spec.find(',', first + 1);
   if (second == std::string::npos) throw std::invalid_argument("--trust-key wants server,ed25519:id,base64: " + spec);

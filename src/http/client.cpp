@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -37,7 +38,12 @@ template <class Stream>
 Task<ClientResponse> exchange(Stream& stream, const ClientRequest& req, const Url& url) {
   bhttp::request<bhttp::string_body> out{verb_of(req.method), url.target, 11};
   const bool default_port = (url.scheme == "http" && url.port == 80) || (url.scheme == "https" && url.port == 443);
-  out.set(bhttp::field::host, default_port ? url.host : url.host + ":" + std::to_string(url.port));
+  const std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  if (!req.host_header.empty()) {
+    out.set(bhttp::field::host, req.host_header);
+  } else {
+    out.set(bhttp::field::host, default_port ? host : host + ":" + std::to_string(url.port));
+  }
   out.set(bhttp::field::user_agent, std::string("Herald/") + HERALD_VERSION);
   out.set(bhttp::field::connection, "close");
   for (const auto& [k, v] : req.headers) out.set(k, v);
@@ -56,10 +62,32 @@ Task<ClientResponse> exchange(Stream& stream, const ClientRequest& req, const Ur
   answer.status = res.result_int();
   answer.body = std::move(res.body());
   answer.content_type = std::string(res[bhttp::field::content_type]);
+  for (const auto& field : res) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    answer.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
   co_return answer;
 }
 
+bool is_ip_literal(const std::string& host) {
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
 }  // namespace
+
+std::string ClientResponse::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() != name.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < k.size() && same; ++i)
+      same = std::tolower(static_cast<unsigned char>(k[i])) == std::tolower(static_cast<unsigned char>(name[i]));
+    if (same) return v;
+  }
+  return {};
+}
 
 std::optional<Url> Url::parse(std::string_view text) {
   Url u;
@@ -111,13 +139,20 @@ std::optional<Url> Url::parse(std::string_view text) {
 }
 
 struct Client::Impl {
-  Impl(asio::io_context& io, IpGuard guard) : io(io), guard(std::move(guard)), tls(asio::ssl::context::tls_client) {
+  Impl(asio::io_context& io, IpGuard guard, ClientTlsOptions options)
+      : io(io), guard(std::move(guard)), verify(options.verify_certificates), tls(asio::ssl::context::tls_client) {
     // The system CAs; OpenSSL reads SSL_CERT_FILE and SSL_CERT_DIR from the environment when they are set.
     tls.set_default_verify_paths();
-    tls.set_verify_mode(asio::ssl::verify_peer);
+    for (const auto& file : options.extra_ca_files) {
+      boost::system::error_code ec;
+      tls.load_verify_file(file, ec);
+      if (ec) throw std::runtime_error("cannot load the CA file " + file + ": " + ec.message());
+    }
+    tls.set_verify_mode(verify ? asio::ssl::verify_peer : asio::ssl::verify_none);
   }
   asio::io_context& io;
   const IpGuard guard;
+  const bool verify;
   asio::ssl::context tls;
 
   bool allowed(const asio::ip::address& a) const {
@@ -135,11 +170,24 @@ struct Client::Impl {
   Task<ClientResponse> run(ClientRequest req) {
     const auto url = Url::parse(req.url);
     if (!url) throw ClientError("not an http(s) URL: " + req.url);
+    const std::string host = req.connect_host.empty() ? url->host : req.connect_host;
+    const std::uint16_t port = req.connect_port == 0 ? url->port : req.connect_port;
+    const auto deadline = std::chrono::steady_clock::now() + req.timeout;
+
+    // Resolving has the same deadline as the rest: a timer cancels the lookup.
     tcp::resolver resolver(io);
+    asio::steady_timer resolve_timer(io);
+    resolve_timer.expires_at(deadline);
+    resolve_timer.async_wait([&resolver](boost::system::error_code ec) {
+      if (!ec) resolver.cancel();
+    });
     boost::system::error_code ec;
-    auto results = co_await resolver.async_resolve(url->host, std::to_string(url->port),
+    auto results = co_await resolver.async_resolve(host, std::to_string(port),
                                                    asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) throw ClientError("cannot resolve " + url->host + ": " + ec.message());
+    resolve_timer.cancel();
+    if (ec == asio::error::operation_aborted) throw ClientError("timed out resolving " + host);
+    if (ec) throw ClientError("cannot resolve " + host + ": " + ec.message());
+    // Every address is checked before any connection is tried: a refused address is never contacted.
     std::vector<tcp::endpoint> endpoints;
     std::string refused;
     for (const auto& entry : results) {
@@ -150,35 +198,39 @@ struct Client::Impl {
       }
     }
     if (endpoints.empty()) {
-      throw AddressRefused("refusing to connect to " + url->host + ": it resolves only to private addresses (" + refused +
+      throw AddressRefused("refusing to connect to " + host + ": it resolves only to private addresses (" + refused +
                            "; see ip_range_blacklist)");
     }
 
     try {
       if (url->scheme == "http") {
         beast::tcp_stream stream(io);
-        stream.expires_after(req.timeout);
+        stream.expires_at(deadline);
         co_await stream.async_connect(endpoints, asio::use_awaitable);
-        stream.expires_after(req.timeout);
         auto answer = co_await exchange(stream, req, *url);
         stream.socket().shutdown(tcp::socket::shutdown_both, ec);
         co_return answer;
       }
+      const std::string tls_name = req.tls_name.empty() ? url->host : req.tls_name;
       beast::ssl_stream<beast::tcp_stream> stream(io, tls);
-      if (!SSL_set_tlsext_host_name(stream.native_handle(), url->host.c_str())) throw ClientError("cannot set TLS SNI");
-      stream.set_verify_callback(asio::ssl::host_name_verification(url->host));
-      beast::get_lowest_layer(stream).expires_after(req.timeout);
+      // SNI carries a host name only: none when the certificate is checked against an IP literal.
+      if (!is_ip_literal(tls_name) && !SSL_set_tlsext_host_name(stream.native_handle(), tls_name.c_str())) {
+        throw ClientError("cannot set TLS SNI");
+      }
+      if (verify) stream.set_verify_callback(asio::ssl::host_name_verification(tls_name));
+      beast::get_lowest_layer(stream).expires_at(deadline);
       co_await beast::get_lowest_layer(stream).async_connect(endpoints, asio::use_awaitable);
       co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
       auto answer = co_await exchange(stream, req, *url);
       co_return answer;
     } catch (const boost::system::system_error& e) {
-      throw ClientError(url->host + ": " + e.code().message());
+      throw ClientError(host + ": " + e.code().message());
     }
   }
 };
 
-Client::Client(asio::io_context& io, IpGuard guard) : impl_(std::make_shared<Impl>(io, std::move(guard))) {}
+Client::Client(asio::io_context& io, IpGuard guard, ClientTlsOptions tls)
+    : impl_(std::make_shared<Impl>(io, std::move(guard), std::move(tls))) {}
 Client::~Client() = default;
 
 Task<ClientResponse> Client::send(ClientRequest request) {

@@ -1,6 +1,6 @@
 #pragma once
 // Outbound HTTP(S) requests (Boost.Beast), run on their own io_context so a slow remote server never holds
-// an io thread. Every address a name resolves to passes the IpGuard (ip_range_blacklist minus
+// an io thread. One deadline covers resolve, connect, TLS handshake, write and read. Every address a name resolves to passes the IpGuard (ip_range_blacklist minus
 // ip_range_whitelist) unless the operator named the destination (no SSRF).
 #include <chrono>
 #include <cstdint>
@@ -41,12 +41,30 @@ struct ClientRequest {
   std::size_t response_limit = 1 << 20;
   // Set when an operator named the destination in the configuration: the IpGuard does not apply.
   bool allow_private_addresses = false;
+
+  // Federation routing (federation.md §2), each empty/0 meaning "from the URL": connect to connect_host
+  // (a name, resolved and guarded like any other, or an IP literal) on connect_port; send host_header as
+  // the Host header; check the certificate against tls_name and send it as SNI, except when it is an IP
+  // literal (no SNI for IPs; the certificate must then be valid for that IP).
+  std::string connect_host;
+  std::uint16_t connect_port = 0;
+  std::string host_header;
+  std::string tls_name;
 };
 
 struct ClientResponse {
   int status = 0;
   std::string body;
   std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received, names lower-cased
+  // The first header of that name (case-insensitive), or empty.
+  std::string header(std::string_view name) const;
+};
+
+// TLS settings for outbound HTTPS (federation_verify_certificates, federation_custom_ca_list).
+struct ClientTlsOptions {
+  bool verify_certificates = true;       // false only for testing: any certificate is accepted
+  std::vector<std::string> extra_ca_files;  // PEM files trusted in addition to the system CAs
 };
 
 // The request did not get an HTTP answer: bad URL, refused address, DNS, connect, TLS, timeout, too large.
@@ -62,7 +80,8 @@ struct AddressRefused : ClientError {
 class Client {
  public:
   // `guard` decides which resolved addresses requests may reach; by default Synapse's default blacklist.
-  explicit Client(boost::asio::io_context& io, IpGuard guard = IpGuard());
+  // Throws std::runtime_error naming a CA file that cannot be loaded.
+  explicit Client(boost::asio::io_context& io, IpGuard guard = IpGuard(), ClientTlsOptions tls = {});
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;

@@ -15,6 +15,7 @@ std::string_view name_of(Method m);
 struct Request {
   Method method = Method::get;
   std::string path;  // raw (still percent-encoded), without the query string
+  std::string target;  // path and query exactly as received (what X-Matrix signatures cover)
   std::vector<std::pair<std::string, std::string>> query;        // decoded
   std::vector<std::pair<std::string, std::string>> path_params;  // decoded, filled by the router
   std::string route;                                             // the matched path template

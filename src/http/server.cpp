@@ -421,6 +421,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       const std::string_view target(msg.target().data(), msg.target().size());
       const auto qmark = target.find('?');
       req.path = std::string(target.substr(0, qmark));
+      req.target = std::string(target);
       if (qmark != std::string_view::npos) req.query = parse_query(target.substr(qmark + 1));
       if (auto it = msg.find(bhttp::field::authorization); it != msg.end()) req.authorization = std::string(it->value());
       req.body = std::move(msg.body());

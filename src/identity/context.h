@@ -1,6 +1,7 @@
 #pragma once
 // What the identity server's services share, built by app/ with constructor injection: the options, the
-// database, the long-term key, the outbound HTTP client, mail, templates and the onbind queue.
+// database, the long-term key, the federation layer's client and verifier, mail, templates and the onbind
+// queue.
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -16,9 +17,10 @@ class SigningKey;
 namespace herald::storage {
 class Database;
 }
-namespace herald::http {
-class Client;
-}
+namespace herald::federation {
+class FederationClient;
+class RequestVerifier;
+}  // namespace herald::federation
 namespace herald::mail {
 class Sender;
 }
@@ -26,7 +28,6 @@ class Sender;
 namespace herald::identity {
 
 class Templates;
-class HomeserverLocator;
 class OnbindDelivery;
 
 struct IdentityOptions {
@@ -49,10 +50,12 @@ struct IdentityContext {
   const Clock& clock;
   RateLimiter& limiter;
   const crypto::SigningKey& key;  // long-term key, ed25519:0
-  http::Client& client;
+  // Calls to homeservers (OpenID checks, their keys): server discovery, the IP guard and the CA settings
+  // of the one federation layer; the `homeservers` config map overrides discovery for named servers.
+  federation::FederationClient& federation;
+  federation::RequestVerifier& unbind_verifier;  // X-Matrix with destination_is (identity.md §5)
   mail::Sender& mail;
   const Templates& templates;
-  HomeserverLocator& homeservers;
   OnbindDelivery& onbind;
   std::string lookup_pepper;  // generated once, stored in the database
 };

@@ -19,6 +19,9 @@ class SigningKey;
 namespace http {
 class Metrics;
 }  // namespace http
+namespace federation {
+class FederationLayer;
+}  // namespace federation
 }  // namespace herald
 
 namespace herald::homeserver {
@@ -83,6 +86,9 @@ struct ClientApi {
   IdentityClient& identity;
   const crypto::SigningKey& signing_key;
   const Clock& clock;
+  // Discovery, the signing client, remote keys and the X-Matrix verifier: api.federation.verifier(),
+  // api.federation.client(), api.federation.keys() (federation/federation_layer.h).
+  federation::FederationLayer& federation;
 };
 
 // Current and r0 prefixes serve every endpoint; api/v1 only those that existed in 2014-15.

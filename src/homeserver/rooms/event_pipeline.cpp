@@ -12,7 +12,7 @@
 #include "events/event_builder.h"
 #include "events/redaction.h"
 #include "events/room_version.h"
-#include "homeserver/federation/server_key_ring.h"
+#include "federation/server_key_ring.h"
 #include "rooms/auth/auth_rules.h"
 #include "rooms/state_resolution.h"
 #include "storage/room_write_transaction.h"

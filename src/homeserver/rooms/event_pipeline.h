@@ -23,10 +23,11 @@
 namespace herald::storage {
 class RoomWriteTransaction;
 }
+namespace herald::federation {
+class ServerKeyRing;
+}
 
 namespace herald::homeserver {
-
-class ServerKeyRing;
 
 // A local event ready to store: built on the room's current state, with prev_events = the room's
 // forward extremities (at most kMaxPrevEvents) and auth_events from the state before it.
@@ -59,7 +60,7 @@ class EventPipeline {
   // A local event refers to at most this many forward extremities (as Synapse).
   static constexpr std::size_t kMaxLocalPrevEvents = 10;
 
-  explicit EventPipeline(const ServerKeyRing& keys) : keys_(keys) {}
+  explicit EventPipeline(const federation::ServerKeyRing& keys) : keys_(keys) {}
 
   // The prev_events of the room's next local event and its depth.
   static std::vector<events::EventPtr> local_prev_events(const Room& room);
@@ -76,7 +77,7 @@ class EventPipeline {
   Received receive(storage::RoomWriteTransaction& tx, Room& room, const nlohmann::json& pdu, std::int64_t now_ms);
 
  private:
-  const ServerKeyRing& keys_;
+  const federation::ServerKeyRing& keys_;
 };
 
 }  // namespace herald::homeserver

@@ -18,7 +18,7 @@
 #include "core/task.h"
 #include "events/event_builder.h"
 #include "homeserver/accounts/profile_cache.h"
-#include "homeserver/federation/server_key_ring.h"
+#include "federation/server_key_ring.h"
 #include "homeserver/rooms/event_pipeline.h"
 #include "homeserver/rooms/room_registry.h"
 #include "rooms/membership.h"
@@ -99,7 +99,7 @@ class RoomService {
   std::int64_t stream_position() const;
 
   // Servers whose events this server can verify (its own key, and those added here).
-  StaticServerKeyRing& server_keys() { return server_keys_; }
+  federation::StaticServerKeyRing& server_keys() { return server_keys_; }
   // Events received from elsewhere, through the event pipeline in order; wakes /sync for the accepted.
   Task<std::vector<Received>> receive(RoomId in_room, std::vector<nlohmann::json> pdus);
 
@@ -166,7 +166,7 @@ class RoomService {
   const Clock& clock_;
   RoomServiceOptions options_;
   ProfileCache& profiles_;
-  StaticServerKeyRing server_keys_;
+  federation::StaticServerKeyRing server_keys_;
   EventPipeline pipeline_{server_keys_};
 };
 

@@ -15,7 +15,7 @@
 #include "identity/accounts/account_store.h"
 #include "identity/accounts/terms.h"
 #include "identity/context.h"
-#include "identity/onbind/homeserver_locator.h"
+#include "federation/federation_client.h"
 #include "identity/required_params.h"
 #include "storage/database.h"
 
@@ -48,15 +48,16 @@ Task<std::string> register_account(IdentityContext& ctx, const nlohmann::json& b
   for (auto& c : server_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (!is_valid_server_name(server_name)) throw MatrixError(Errc::invalid_param, "matrix_server_name is not a valid server name");
 
-  const HomeserverTarget target = co_await ctx.homeservers.locate(server_name);
-  http::ClientRequest check;
-  check.url = target.base_url + "/_matrix/federation/v1/openid/userinfo?access_token=" + strings::percent_encode(openid_token);
-  check.allow_private_addresses = target.allow_private_addresses;
+  federation::FederationRequest check;
+  check.destination = server_name;
+  check.uri = "/_matrix/federation/v1/openid/userinfo?access_token=" + strings::percent_encode(openid_token);
+  check.sign = false;
   check.response_limit = 64 * 1024;
+  check.timeout = std::chrono::seconds(10);
   http::ClientResponse res;
   try {
-    res = co_await ctx.client.send(std::move(check));
-  } catch (const http::ClientError& e) {
+    res = co_await ctx.federation.send(std::move(check));
+  } catch (const federation::FederationError& e) {
     log::warn("openid check failed server={} error={}", server_name, e.what());
     throw MatrixError(Errc::unknown, "Could not reach the homeserver " + server_name + " to check the OpenID token", 500);
   }

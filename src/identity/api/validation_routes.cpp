@@ -119,7 +119,7 @@ Task<http::Response> post_bind(http::Request req, IdentityContext& ctx, ApiVersi
 
 Task<http::Response> post_unbind(http::Request req, IdentityContext& ctx, ApiVersion) {
   const nlohmann::json body = json_body::parse_object(req.body);
-  co_await unbind(ctx, body, req.authorization, req.path);
+  co_await unbind(ctx, body, req.authorization, req.target.empty() ? req.path : req.target);
   co_return http::Response::json(200, nlohmann::json::object());
 }
 

@@ -5,12 +5,9 @@
 #include "core/json_body.h"
 #include "core/log.h"
 #include "core/matrix_error.h"
-#include "crypto/base64.h"
-#include "crypto/request_signature.h"
 #include "crypto/signed_json.h"
-#include "http/client.h"
-#include "identity/onbind/homeserver_locator.h"
 #include "crypto/signing_key.h"
+#include "federation/request_verifier.h"
 #include "identity/associations/lookup_hash.h"
 #include "identity/context.h"
 #include "identity/invites/invite_store.h"
@@ -47,45 +44,20 @@ std::string onbind_body(const IdentityContext& ctx, const Association& a, const 
   return body.dump();
 }
 
-// The homeserver's key from its /_matrix/key/v2/server (the answer must name the server and be signed by
-// that same key).
-Task<std::optional<std::string>> homeserver_key(IdentityContext& ctx, const std::string& origin, const std::string& key_id) {
-  const HomeserverTarget target = co_await ctx.homeservers.locate(origin);
-  http::ClientRequest req;
-  req.url = target.base_url + "/_matrix/key/v2/server";
-  req.allow_private_addresses = target.allow_private_addresses;
-  req.timeout = std::chrono::seconds(10);
-  req.response_limit = 64 * 1024;
-  http::ClientResponse res;
+// Throws 403 unless the request carries a valid X-Matrix signature (destination_is: this server) from
+// the homeserver of `mxid`. The checks and the key fetch are the federation layer's.
+Task<void> verify_homeserver_signature(IdentityContext& ctx, std::string authorization, std::string uri,
+                                       std::string body, const UserId& mxid) {
+  std::string origin;
+  std::string refused;
   try {
-    res = co_await ctx.client.send(std::move(req));
-  } catch (const http::ClientError& e) {
-    throw MatrixError(Errc::unknown, "Could not fetch the keys of " + origin + ": " + e.what(), 502);
+    std::vector<std::string> headers{std::move(authorization)};
+    origin = co_await ctx.unbind_verifier.verify(http::Method::post, std::move(uri), std::move(body), std::move(headers));
+  } catch (const MatrixError& e) {
+    refused = std::string(e.message());  // Sydent answers 403 M_FORBIDDEN where federation says 401
   }
-  const auto keys = nlohmann::json::parse(res.body, nullptr, false);
-  if (res.status != 200 || !keys.is_object() || keys.value("server_name", "") != origin) co_return std::nullopt;
-  const auto verify = keys.find("verify_keys");
-  if (verify == keys.end() || !verify->is_object() || !verify->contains(key_id)) co_return std::nullopt;
-  const auto& entry = (*verify)[key_id];
-  if (!entry.is_object() || !entry.contains("key") || !entry["key"].is_string()) co_return std::nullopt;
-  const auto raw = crypto::base64_decode(entry["key"].get<std::string>());
-  if (!raw || raw->size() != 32 || !crypto::verify_json(keys, origin, key_id, *raw)) co_return std::nullopt;
-  co_return *raw;
-}
-
-// Throws 403 unless the request carries a valid X-Matrix signature from the homeserver of `mxid`.
-Task<void> verify_homeserver_signature(IdentityContext& ctx, const std::string& authorization, const std::string& uri,
-                                       const nlohmann::json& body, const UserId& mxid) {
-  const auto auth = crypto::parse_x_matrix_header(authorization);
-  if (!auth) throw MatrixError(Errc::forbidden, "Malformed X-Matrix Authorization header");
-  if (auth->origin != mxid.server_name()) throw MatrixError(Errc::forbidden, "The signing server does not own " + mxid.str());
-  const auto key = co_await homeserver_key(ctx, auth->origin, auth->key_id);
-  if (!key) throw MatrixError(Errc::forbidden, "Could not find a valid key " + auth->key_id + " for " + auth->origin);
-  nlohmann::json signing = crypto::request_signing_json("POST", uri, auth->origin, "destination_is", ctx.options.server_name, &body);
-  signing["signatures"][auth->origin][auth->key_id] = auth->signature;
-  if (!crypto::verify_json(signing, auth->origin, auth->key_id, *key)) {
-    throw MatrixError(Errc::forbidden, "The request's signature does not verify");
-  }
+  if (!refused.empty()) throw MatrixError(Errc::forbidden, refused);
+  if (origin != mxid.server_name()) throw MatrixError(Errc::forbidden, "The signing server does not own " + mxid.str());
 }
 
 }  // namespace
@@ -141,7 +113,7 @@ Task<void> unbind(IdentityContext& ctx, const nlohmann::json& body, std::string 
       throw MatrixError(Errc::forbidden, "The validated session is for another address");
     }
   } else if (authorization.rfind("X-Matrix ", 0) == 0) {
-    co_await verify_homeserver_signature(ctx, authorization, uri, body, *user);
+    co_await verify_homeserver_signature(ctx, authorization, uri, body.dump(), *user);
   } else {
     throw MatrixError(Errc::forbidden,
                       "Unbinding needs a request signed by the user's homeserver, or the sid and client_secret of a "

@@ -12,8 +12,8 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/matrix_error.h"
+#include "federation/federation_client.h"
 #include "http/client.h"
-#include "identity/onbind/homeserver_locator.h"
 #include "identity/onbind/onbind_store.h"
 #include "storage/database.h"
 
@@ -26,14 +26,13 @@ constexpr auto kIdleWait = std::chrono::seconds(60);
 }  // namespace
 
 struct OnbindDelivery::Impl : std::enable_shared_from_this<OnbindDelivery::Impl> {
-  Impl(asio::io_context& io, storage::Database& db, http::Client& client, HomeserverLocator& locator, const Clock& clock,
+  Impl(asio::io_context& io, storage::Database& db, federation::FederationClient& federation, const Clock& clock,
        OnbindOptions options)
-      : io(io), db(db), client(client), locator(locator), clock(clock), options(options), timer(io) {}
+      : io(io), db(db), federation(federation), clock(clock), options(options), timer(io) {}
 
   asio::io_context& io;
   storage::Database& db;
-  http::Client& client;
-  HomeserverLocator& locator;
+  federation::FederationClient& federation;
   const Clock& clock;
   OnbindOptions options;
   asio::steady_timer timer;
@@ -51,20 +50,18 @@ struct OnbindDelivery::Impl : std::enable_shared_from_this<OnbindDelivery::Impl>
     const auto user = UserId::parse(job.mxid);
     if (!user) co_return "invalid mxid";
     try {
-      const HomeserverTarget target = co_await locator.locate(std::string(user->server_name()));
-      http::ClientRequest req;
+      federation::FederationRequest req;
       req.method = http::Method::post;  // Synapse routes POST only (identity.md §7)
-      req.url = target.base_url + "/_matrix/federation/v1/3pid/onbind";
+      req.destination = std::string(user->server_name());
+      req.uri = "/_matrix/federation/v1/3pid/onbind";
       req.body = job.body;
-      req.allow_private_addresses = target.allow_private_addresses;
+      req.sign = false;  // the body carries the signatures
       req.timeout = std::chrono::seconds(30);
-      const http::ClientResponse res = co_await client.send(std::move(req));
+      const http::ClientResponse res = co_await federation.send(std::move(req));
       if (res.status == 200) co_return std::string();
       co_return "homeserver answered " + std::to_string(res.status) + ": " + res.body.substr(0, 200);
-    } catch (const http::ClientError& e) {
+    } catch (const federation::FederationError& e) {
       co_return std::string(e.what());
-    } catch (const MatrixError& e) {
-      co_return std::string(e.message());
     }
   }
 
@@ -113,9 +110,9 @@ struct OnbindDelivery::Impl : std::enable_shared_from_this<OnbindDelivery::Impl>
   }
 };
 
-OnbindDelivery::OnbindDelivery(asio::io_context& io, storage::Database& db, http::Client& client, HomeserverLocator& locator,
+OnbindDelivery::OnbindDelivery(asio::io_context& io, storage::Database& db, federation::FederationClient& federation,
                                const Clock& clock, OnbindOptions options)
-    : impl_(std::make_shared<Impl>(io, db, client, locator, clock, options)) {}
+    : impl_(std::make_shared<Impl>(io, db, federation, clock, options)) {}
 
 OnbindDelivery::~OnbindDelivery() { stop(); }
 

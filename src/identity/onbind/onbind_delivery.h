@@ -16,13 +16,11 @@ class Clock;
 namespace herald::storage {
 class Database;
 }
-namespace herald::http {
-class Client;
+namespace herald::federation {
+class FederationClient;
 }
 
 namespace herald::identity {
-
-class HomeserverLocator;
 
 struct OnbindOptions {
   std::chrono::milliseconds first_retry{1000};
@@ -31,7 +29,7 @@ struct OnbindOptions {
 
 class OnbindDelivery {
  public:
-  OnbindDelivery(boost::asio::io_context& io, storage::Database& db, http::Client& client, HomeserverLocator& locator,
+  OnbindDelivery(boost::asio::io_context& io, storage::Database& db, federation::FederationClient& federation,
                  const Clock& clock, OnbindOptions options = {});
   ~OnbindDelivery();
   OnbindDelivery(const OnbindDelivery&) = delete;

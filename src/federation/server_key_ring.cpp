@@ -1,6 +1,6 @@
-#include "homeserver/federation/server_key_ring.h"
+#include "federation/server_key_ring.h"
 
-namespace herald::homeserver {
+namespace herald::federation {
 
 void StaticServerKeyRing::add(const std::string& server, const std::string& key_id, std::string public_key32,
                               std::int64_t valid_until_ms) {
@@ -17,4 +17,4 @@ std::optional<std::string> StaticServerKeyRing::verify_key(const std::string& se
   return it->second.public_key;
 }
 
-}  // namespace herald::homeserver
+}  // namespace herald::federation

@@ -9,7 +9,7 @@
 #include <string>
 #include <utility>
 
-namespace herald::homeserver {
+namespace herald::federation {
 
 class ServerKeyRing {
  public:
@@ -36,4 +36,4 @@ class StaticServerKeyRing : public ServerKeyRing {
   std::map<std::pair<std::string, std::string>, Key> keys_;
 };
 
-}  // namespace herald::homeserver
+}  // namespace herald::federation

@@ -1,0 +1,78 @@
+#pragma once
+// Remote servers' signing keys, cached with their valid_until_ts: in memory, and through KeyPersistence
+// in the homeserver's database so a restart does not refetch them. Fetches go through the KeyFetchers in
+// order (the trusted notaries, then the server itself) and run on the outbound io_context; concurrent
+// fetches for one server share a single request.
+//
+// Two kinds of lookup:
+// - request_key(): a key to check an X-Matrix request signature: verify_keys only, valid now; fetched
+//   when unknown or expired (an unknown key ID refetches at most once a minute per server).
+// - verify_key() (ServerKeyRing): for event signatures, from memory only (the pipeline runs inside a
+//   database job); old_verify_keys count until their expired_ts.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/task.h"
+#include "federation/server_key_ring.h"
+#include "federation/server_keys.h"
+
+namespace boost::asio {
+class io_context;
+}
+namespace herald {
+class Clock;
+}
+
+namespace herald::federation {
+
+class KeyFetcher;
+
+// Where verified key objects are kept across restarts (implemented by the homeserver over its database).
+class KeyPersistence {
+ public:
+  virtual ~KeyPersistence() = default;
+  virtual Task<void> save(ServerKeys keys) = 0;
+};
+
+// The key lookup the request verifier needs (RemoteKeyStore in production, a fake in tests).
+class RequestKeySource {
+ public:
+  virtual ~RequestKeySource() = default;
+  // The raw 32-byte key `key_id` of `server`, current now; nullopt when it cannot be found.
+  virtual Task<std::optional<std::string>> request_key(std::string server, std::string key_id) = 0;
+};
+
+class RemoteKeyStore final : public ServerKeyRing, public RequestKeySource {
+ public:
+  // `io` is the outbound io_context (one thread). `fill`, when given, receives every verified key too
+  // (the event pipeline's ring). `persistence` may be null (the identity server keeps keys in memory).
+  RemoteKeyStore(boost::asio::io_context& io, std::vector<KeyFetcher*> fetchers, const Clock& clock,
+                 KeyPersistence* persistence = nullptr, StaticServerKeyRing* fill = nullptr);
+  ~RemoteKeyStore() override;
+
+  // Adds verified keys (loaded from the database at start-up, or fetched).
+  void add(const ServerKeys& keys);
+
+  Task<std::optional<std::string>> request_key(std::string server, std::string key_id) override;
+
+  // The latest key object of `server` valid until at least `minimum_valid_until_ts`, fetching when the
+  // cached one is older; when the fetch fails, the cached one whatever its age; empty when never seen.
+  Task<std::vector<ServerKeys>> keys_for(std::string server, std::int64_t minimum_valid_until_ts);
+
+  std::optional<std::string> verify_key(const std::string& server, const std::string& key_id,
+                                        std::int64_t at_ms) const override;
+
+  // The latest verified key object of `server` in memory.
+  std::optional<ServerKeys> cached(const std::string& server) const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace herald::federation

@@ -1,0 +1,153 @@
+#include "federation/remote_key_store.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "crypto/signed_json.h"
+#include "crypto/signing_key.h"
+#include "federation/key_fetcher.h"
+#include "federation/test_fakes.h"
+
+namespace herald::federation {
+namespace {
+namespace asio = boost::asio;
+
+// Answers with the keys it holds after a short wait on the io_context (so concurrent callers overlap).
+class FakeFetcher final : public KeyFetcher {
+ public:
+  explicit FakeFetcher(asio::io_context& io) : io_(io) {}
+  std::map<std::string, nlohmann::json> objects;
+  int calls = 0;
+  std::string name() const override { return "fake"; }
+  Task<std::vector<ServerKeys>> fetch(std::string server, std::int64_t) override {
+    ++calls;
+    asio::steady_timer t(io_, std::chrono::milliseconds(20));
+    co_await t.async_wait(asio::use_awaitable);
+    std::vector<ServerKeys> out;
+    if (auto it = objects.find(server); it != objects.end()) {
+      auto k = parse_server_keys(it->second, server);
+      if (k) out.push_back(std::move(*k));
+    }
+    co_return out;
+  }
+
+ private:
+  asio::io_context& io_;
+};
+
+class FakePersistence final : public KeyPersistence {
+ public:
+  std::vector<ServerKeys> saved;
+  Task<void> save(ServerKeys keys) override {
+    saved.push_back(std::move(keys));
+    co_return;
+  }
+};
+
+template <class T>
+T run_on(asio::io_context& io, Task<T> task) {
+  auto future = asio::co_spawn(io, std::move(task), asio::use_future);
+  io.restart();
+  io.run();
+  return future.get();
+}
+
+struct KeyStoreTest : ::testing::Test {
+  asio::io_context io;
+  testing::FakeClock clock;
+  FakeFetcher fetcher{io};
+  FakePersistence persistence;
+  StaticServerKeyRing ring;
+  RemoteKeyStore store{io, {&fetcher}, clock, &persistence, &ring};
+  crypto::SigningKey key = crypto::SigningKey::generate("k1");
+
+  void publish(std::int64_t valid_for_ms) {
+    fetcher.objects["them.example"] = own_server_keys("them.example", key, clock.now + valid_for_ms);
+  }
+  std::optional<std::string> request_key(const std::string& id = "ed25519:k1") {
+    return run_on(io, store.request_key("them.example", id));
+  }
+};
+
+TEST_F(KeyStoreTest, FetchesOnceThenServesFromTheCacheUntilValidUntil) {
+  publish(3600 * 1000);
+  EXPECT_EQ(request_key(), key.public_key());
+  EXPECT_EQ(request_key(), key.public_key());
+  EXPECT_EQ(fetcher.calls, 1);
+  ASSERT_EQ(persistence.saved.size(), 1u);
+  EXPECT_EQ(persistence.saved[0].server_name, "them.example");
+  // The event pipeline's ring got the key too.
+  EXPECT_EQ(ring.verify_key("them.example", "ed25519:k1", clock.now), key.public_key());
+
+  clock.now += 3600 * 1000;  // expired: refetched
+  publish(3600 * 1000);
+  EXPECT_EQ(request_key(), key.public_key());
+  EXPECT_EQ(fetcher.calls, 2);
+}
+
+TEST_F(KeyStoreTest, AnExpiredKeyIsNotUsedForRequestsWhenTheServerIsGone) {
+  publish(1000);
+  EXPECT_TRUE(request_key());
+  clock.now += 2000;
+  fetcher.objects.clear();
+  EXPECT_FALSE(request_key());
+  // Events signed while the key was valid still verify.
+  EXPECT_TRUE(store.verify_key("them.example", "ed25519:k1", clock.now - 1500));
+  EXPECT_FALSE(store.verify_key("them.example", "ed25519:k1", clock.now));
+}
+
+TEST_F(KeyStoreTest, ConcurrentLookupsShareOneFetch) {
+  publish(3600 * 1000);
+  std::vector<std::future<std::optional<std::string>>> results;
+  for (int i = 0; i < 5; ++i) results.push_back(asio::co_spawn(io, store.request_key("them.example", "ed25519:k1"), asio::use_future));
+  io.run();
+  for (auto& r : results) EXPECT_EQ(r.get(), key.public_key());
+  EXPECT_EQ(fetcher.calls, 1);
+}
+
+TEST_F(KeyStoreTest, UnknownKeyIdsDoNotRefetchMoreThanOnceAMinute) {
+  publish(3600 * 1000);
+  EXPECT_TRUE(request_key());
+  EXPECT_FALSE(request_key("ed25519:nope"));
+  EXPECT_FALSE(request_key("ed25519:nope2"));
+  EXPECT_EQ(fetcher.calls, 1);
+  clock.now += 61 * 1000;
+  EXPECT_FALSE(request_key("ed25519:nope"));
+  EXPECT_EQ(fetcher.calls, 2);
+}
+
+TEST_F(KeyStoreTest, OldVerifyKeysServeEventsNotRequests) {
+  crypto::SigningKey old = crypto::SigningKey::generate("old");
+  nlohmann::json object = {{"server_name", "them.example"},
+                           {"valid_until_ts", clock.now + 3600 * 1000},
+                           {"verify_keys", {{key.key_id(), {{"key", key.public_key_base64()}}}}},
+                           {"old_verify_keys", {{old.key_id(), {{"key", old.public_key_base64()}, {"expired_ts", clock.now - 10}}}}}};
+  crypto::sign_json(object, "them.example", key);
+  auto parsed = parse_server_keys(object, "them.example");
+  ASSERT_TRUE(parsed) << parsed.error();
+  store.add(*parsed);
+  EXPECT_EQ(store.verify_key("them.example", old.key_id(), clock.now - 20), old.public_key());
+  EXPECT_FALSE(store.verify_key("them.example", old.key_id(), clock.now));
+  fetcher.objects["them.example"] = object;
+  EXPECT_FALSE(request_key(old.key_id()));
+}
+
+TEST_F(KeyStoreTest, KeysForServesTheCacheWhenTheOriginIsDown) {
+  publish(1000);
+  EXPECT_EQ(run_on(io, store.keys_for("them.example", clock.now)).size(), 1u);
+  clock.now += 5000;
+  fetcher.objects.clear();
+  auto cached = run_on(io, store.keys_for("them.example", clock.now));
+  ASSERT_EQ(cached.size(), 1u);
+  EXPECT_EQ(fetcher.calls, 2);
+  EXPECT_TRUE(run_on(io, store.keys_for("never.example", clock.now)).empty());
+}
+
+}  // namespace
+}  // namespace herald::federation

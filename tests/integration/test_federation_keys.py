@@ -1,0 +1,218 @@
+"""Remote server keys through the real binary: the notary endpoints fetch a key server's keys over TLS
+(a test CA made here with the openssl CLI), verify and countersign them, keep them across a restart, and
+the IP range guard refuses a server name that resolves to loopback without any connection being made
+unless ip_range_whitelist allows it (issue 14: SSRF)."""
+import base64
+import http.server
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import nacl.exceptions
+import nacl.signing
+
+from harness import HeraldServer
+
+
+def b64(data):
+    return base64.b64encode(data).decode().rstrip("=")
+
+
+def unb64(text):
+    return base64.b64decode(text + "=" * (-len(text) % 4))
+
+
+def canonical(obj):
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def signed_by(obj, server, key_id, verify_key):
+    """True when obj carries a valid signature of `server` by `key_id`."""
+    sig = obj.get("signatures", {}).get(server, {}).get(key_id)
+    if sig is None:
+        return False
+    bare = {k: v for k, v in obj.items() if k not in ("signatures", "unsigned")}
+    try:
+        verify_key.verify(canonical(bare), unb64(sig))
+        return True
+    except nacl.exceptions.BadSignatureError:
+        return False
+
+
+def make_test_ca(directory):
+    """A CA and a certificate for localhost / 127.0.0.1 signed by it; returns (ca, cert, key) paths."""
+    ca_key, ca = os.path.join(directory, "ca.key"), os.path.join(directory, "ca.pem")
+    key, csr, cert = (os.path.join(directory, n) for n in ("server.key", "server.csr", "server.pem"))
+    ext = os.path.join(directory, "ext.cnf")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", ca_key,
+        "-out", ca, "-days", "2", "-subj", "/CN=Herald test CA")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", csr,
+        "-subj", "/CN=localhost")
+    run("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert, "-days", "2",
+        "-extfile", ext)
+    return ca, cert, key
+
+
+class KeyServer:
+    """A TLS server on 127.0.0.1 publishing /_matrix/key/v2/server for "localhost:<port>", counting the
+    TCP connections it accepted."""
+
+    def __init__(self, cert, key):
+        self.signing_key = nacl.signing.SigningKey.generate()
+        self.key_id = "ed25519:t1"
+        self.accepted = 0
+        self.requests = []
+        outer = self
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                outer.requests.append((self.path, self.headers.get("Host")))
+                if self.path != "/_matrix/key/v2/server":
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = json.dumps(outer.key_object()).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+
+            def get_request(self):
+                sock, addr = super().get_request()
+                outer.accepted += 1
+                return context.wrap_socket(sock, server_side=True), addr
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.server_name = f"localhost:{self.port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def key_object(self):
+        obj = {"server_name": self.server_name,
+               "valid_until_ts": int(time.time() * 1000) + 3600 * 1000,
+               "verify_keys": {self.key_id: {"key": b64(bytes(self.signing_key.verify_key))}},
+               "old_verify_keys": {}}
+        obj["signatures"] = {self.server_name: {self.key_id: b64(self.signing_key.sign(canonical(obj)).signature)}}
+        return obj
+
+    def stop(self):
+        if self.thread is None:
+            return
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread = None
+
+
+class FederationKeysTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="herald-it-ca-")
+        cls.ca, cert, key = make_test_ca(cls.tmp)
+        cls.key_server = KeyServer(cert, key)
+        trust_ca = "federation_custom_ca_list: [%s]" % json.dumps(cls.ca)
+        cls.guarded = HeraldServer(server_name="guarded.test", extra_yaml=trust_ca).start()
+        cls.notary = HeraldServer(server_name="notary.test",
+                                  extra_yaml=trust_ca + '\nip_range_whitelist: ["127.0.0.0/8"]').start()
+
+    @classmethod
+    def tearDownClass(cls):
+        for s in (cls.guarded, cls.notary):
+            s.stop()
+            s.cleanup()
+        cls.key_server.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def notary_key(self):
+        status, _, body = self.notary.request("GET", "/_matrix/key/v2/server")
+        self.assertEqual(status, 200)
+        key_id, entry = next(iter(body["verify_keys"].items()))
+        return key_id, nacl.signing.VerifyKey(unb64(entry["key"]))
+
+    def assert_notarised(self, obj):
+        self.assertEqual(obj["server_name"], self.key_server.server_name)
+        self.assertTrue(signed_by(obj, self.key_server.server_name, self.key_server.key_id,
+                                  self.key_server.signing_key.verify_key), obj)
+        key_id, verify_key = self.notary_key()
+        self.assertTrue(signed_by(obj, "notary.test", key_id, verify_key), obj)
+
+    def test_1_loopback_is_refused_without_a_connection(self):
+        before = self.key_server.accepted
+        status, _, body = self.guarded.request("GET", "/_matrix/key/v2/query/" + self.key_server.server_name)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body, {"server_keys": []})
+        status, _, body = self.guarded.request("POST", "/_matrix/key/v2/query",
+                                               body={"server_keys": {self.key_server.server_name: {}}})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body, {"server_keys": []})
+        time.sleep(0.2)
+        self.assertEqual(self.key_server.accepted, before, "a connection reached the refused address")
+        self.assertIn("ip_range_blacklist", self.guarded.read_log())
+
+    def test_2_whitelisted_loopback_is_fetched_verified_and_countersigned(self):
+        status, _, body = self.notary.request("GET", "/_matrix/key/v2/query/" + self.key_server.server_name)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(len(body["server_keys"]), 1, body)
+        self.assert_notarised(body["server_keys"][0])
+        self.assertGreaterEqual(self.key_server.accepted, 1)
+        # Host header: the server name with its explicit port (federation.md §2).
+        self.assertIn(("/_matrix/key/v2/server", self.key_server.server_name), self.key_server.requests)
+
+        status, _, body = self.notary.request(
+            "POST", "/_matrix/key/v2/query",
+            body={"server_keys": {self.key_server.server_name: {self.key_server.key_id: {}}}})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(len(body["server_keys"]), 1, body)
+        self.assert_notarised(body["server_keys"][0])
+
+    def test_3_own_keys_and_unknown_servers(self):
+        status, _, body = self.notary.request("GET", "/_matrix/key/v2/query/notary.test")
+        self.assertEqual(status, 200)
+        key_id, verify_key = self.notary_key()
+        self.assertTrue(signed_by(body["server_keys"][0], "notary.test", key_id, verify_key))
+        status, _, body = self.notary.request("POST", "/_matrix/key/v2/query", body={"server_keys": {}})
+        self.assertEqual((status, body), (200, {"server_keys": []}))
+        status, _, body = self.notary.request("POST", "/_matrix/key/v2/query", body={"server_keys": []})
+        self.assertEqual(status, 400)
+
+    def test_4_cached_keys_are_served_when_the_origin_is_down_even_after_a_restart(self):
+        status, _, body = self.notary.request("GET", "/_matrix/key/v2/query/" + self.key_server.server_name)
+        self.assertEqual(len(body["server_keys"]), 1, body)
+        self.key_server.stop()
+        far = int(time.time() * 1000) + 10 * 24 * 3600 * 1000  # forces a refetch, which fails
+        status, _, body = self.notary.request("GET", "/_matrix/key/v2/query/" + self.key_server.server_name,
+                                              query={"minimum_valid_until_ts": far})
+        self.assertEqual(status, 200)
+        self.assertEqual(len(body["server_keys"]), 1, body)
+        self.notary.stop()
+        self.notary.start()
+        status, _, body = self.notary.request("GET", "/_matrix/key/v2/query/" + self.key_server.server_name)
+        self.assertEqual(status, 200)
+        self.assertEqual(len(body["server_keys"]), 1, "the keys did not survive the restart")
+        self.assert_notarised(body["server_keys"][0])
+        self.assertIn("server keys loaded objects=1", self.notary.read_log())
+
+
+if __name__ == "__main__":
+    unittest.main()
