@@ -1,5 +1,7 @@
 // The homeserver's wiring: constructor injection, no globals (STYLE.md §1).
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 
 #include <boost/asio/io_context.hpp>
 
@@ -16,6 +18,12 @@
 #include "homeserver/accounts/user_interactive_auth.h"
 #include "homeserver/e2e/key_backup_service.h"
 #include "homeserver/client_api/client_api.h"
+#include "homeserver/federation/key_ring_authenticator.h"
+#include "homeserver/federation/missing_events_fetcher.h"
+#include "homeserver/federation/transaction_receiver.h"
+#include "homeserver/federation_api/federation_api.h"
+#include "homeserver/federation_api/inbound_authenticator.h"
+#include "homeserver/rooms/federation_room_reader.h"
 #include "homeserver/identity_client/identity_client.h"
 #include "homeserver/membership/third_party_invites.h"
 #include "http/client.h"
@@ -54,6 +62,26 @@ std::int64_t max_stream_position(storage::Database& db) {
 }
 
 namespace {
+
+// Tests only: remote servers' signing keys to trust without fetching them, "server,ed25519:id,base64"
+// separated by ';'. The integration tests sign requests and PDUs as a made-up server; until the federation
+// layer fetches keys, this is how the running server learns that server's key. Logged loudly.
+constexpr const char* kTestTrustedKeysEnv = "HERALD_TEST_TRUSTED_SERVER_KEYS";
+
+void add_test_trusted_keys(homeserver::StaticServerKeyRing& ring) {
+  const char* value = std::getenv(kTestTrustedKeysEnv);
+  if (!value || !*value) return;
+  std::string_view rest = value;
+  while (!rest.empty()) {
+    const auto semi = rest.find(';');
+    const std::string spec(rest.substr(0, semi));
+    rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+    if (spec.empty()) continue;
+    add_trusted_key(ring, spec);
+    log::warn("{}: trusting a server key given by the environment (tests only): {}", kTestTrustedKeysEnv,
+              spec.substr(0, spec.rfind(',')));
+  }
+}
 
 class HomeserverHost final : public ServiceHost {
  public:
@@ -115,6 +143,19 @@ class HomeserverHost final : public ServiceHost {
              .identity = identity_,
              .signing_key = signing_key_,
              .clock = clock_},
+        federation_reader_(db_, rooms_, config.server_name),
+        transactions_(db_, rooms_, federation_reader_, missing_events_, metrics_, clock_, config.server_name),
+        // The static key ring knows this server's key and the test-only ones; the federation layer's
+        // fetching request verifier replaces it.
+        authenticator_(rooms_.server_keys(), config.server_name, clock_),
+        federation_gate_(authenticator_, limiter_, std::nullopt),  // TODO(config): federation_domain_whitelist
+        federation_api_{.server_name = config.server_name,
+                        .gate = federation_gate_,
+                        .transactions = transactions_,
+                        .reader = federation_reader_,
+                        .rooms = rooms_,
+                        .accounts = accounts_,
+                        .clock = clock_},
         server_(io, router_, metrics_,
                 {.body_limit = config.max_request_body_bytes,
                  .read_timeout = std::chrono::seconds(config.request_read_timeout_seconds),
@@ -125,6 +166,8 @@ class HomeserverHost final : public ServiceHost {
       return keys_.delete_device_keys(c, user, device);
     });
     homeserver::add_client_routes(router_, api_);
+    homeserver::add_federation_routes(router_, federation_api_);
+    add_test_trusted_keys(rooms_.server_keys());
   }
 
   std::string name() const override { return "homeserver"; }
@@ -178,6 +221,13 @@ class HomeserverHost final : public ServiceHost {
   homeserver::HttpIdentityClient identity_;
   homeserver::ThirdPartyInvites third_party_;
   homeserver::ClientApi api_;
+  homeserver::FederationRoomReader federation_reader_;
+  // TODO(federation client): the outbound client's fetcher (get_missing_events, then /state_ids + /event).
+  homeserver::NullMissingEventsFetcher missing_events_;
+  homeserver::TransactionReceiver transactions_;
+  homeserver::KeyRingAuthenticator authenticator_;
+  homeserver::FederationGate federation_gate_;
+  homeserver::FederationApi federation_api_;
   http::Server server_;
 };
 
