@@ -165,6 +165,7 @@ Task<void> TransactionReceiver::receive_room(std::string origin, RoomId room, st
 
   // Too large a PDU is answered here, under its ID; the pipeline would drop it without naming it.
   std::vector<nlohmann::json> kept;
+  std::vector<std::string> kept_ids;
   for (std::size_t i = 0; i < pdus.size(); ++i) {
     if (pdus[i].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size() > kMaxPduBytes) {
       if (!ids[i].empty()) results[ids[i]] = error_entry("the PDU is larger than 65536 bytes");
@@ -172,6 +173,7 @@ Task<void> TransactionReceiver::receive_room(std::string origin, RoomId room, st
       continue;
     }
     kept.push_back(std::move(pdus[i]));
+    kept_ids.push_back(ids[i]);
   }
   if (kept.empty()) co_return;
 
@@ -185,16 +187,19 @@ Task<void> TransactionReceiver::receive_room(std::string origin, RoomId room, st
     co_return;
   }
   std::vector<std::string> waiting, unblocked;
-  for (const auto& r : received) {
+  for (std::size_t i = 0; i < received.size(); ++i) {
+    const Received& r = received[i];
     unblocked.insert(unblocked.end(), r.unblocked.begin(), r.unblocked.end());
     count(to_string(r.outcome));
     if (r.outcome == Outcome::rejected || r.outcome == Outcome::dropped) {
       log::info("federation pdu {} origin={} room={} event={} reason={}", to_string(r.outcome), origin, room.str(),
                 r.event_id, r.reason);
     }
-    if (r.event_id.empty()) continue;
+    // The pipeline names no event it dropped as malformed; this server's name for it is in kept_ids.
+    const std::string& event_id = r.event_id.empty() && i < kept_ids.size() ? kept_ids[i] : r.event_id;
+    if (event_id.empty()) continue;
     const bool refused = r.outcome == Outcome::rejected || r.outcome == Outcome::dropped;
-    results[r.event_id] = refused ? error_entry(r.reason) : nlohmann::json::object();
+    results[event_id] = refused ? error_entry(r.reason) : nlohmann::json::object();
     if (r.outcome == Outcome::outlier && !r.missing_prev_events.empty()) waiting.push_back(r.event_id);
   }
   if (!waiting.empty()) co_await fetch_missing(origin, room, std::move(waiting), unblocked);
