@@ -7,6 +7,7 @@ federation layer fetches keys from /_matrix/key/v2/server."""
 import json
 import os
 import re
+import time
 import unittest
 import urllib.parse
 
@@ -20,6 +21,16 @@ OTHER = "other.test"  # a server with nobody in the room
 
 def q(s):
     return urllib.parse.quote(s, safe="")
+
+
+def wait_for_log(hs, text, timeout=5):
+    """The log is written asynchronously: waits for `text` to appear in it."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if text in hs.read_log():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 class Signer:
@@ -147,7 +158,7 @@ class FederationInboundTest(MatrixAssertions, unittest.TestCase):
         self.err(self.fed("GET", "/_matrix/federation/v1/query/profile", query={"user_id": "@x:localhost"},
                           destination="elsewhere.test"), 401, "M_UNAUTHORIZED")
         self.err(self.hs.request("PUT", "/_matrix/federation/v1/send/unsigned", body={"pdus": []}), 401, "M_UNAUTHORIZED")
-        self.assertIn("federation request refused", self.hs.read_log())
+        self.assertTrue(wait_for_log(self.hs, "federation request refused route=/_matrix/federation/v1/send/{txnId}"))
 
     def test_a_bad_content_hash_is_stored_redacted(self):
         self.rob_joins()
@@ -184,6 +195,29 @@ class FederationInboundTest(MatrixAssertions, unittest.TestCase):
 
     def test_limits(self):
         self.err(self.send_txn([{}] * 51), 400, "M_TOO_LARGE")
+
+    def test_each_origin_is_rate_limited(self):
+        os.environ["HERALD_TEST_TRUSTED_SERVER_KEYS"] = self.remote.trust_arg()
+        try:
+            hs = HeraldServer(rate_limits_enabled=True,
+                              rate_limits_yaml="  federation: {per_second: 0.001, burst: 2}").start()
+        finally:
+            del os.environ["HERALD_TEST_TRUSTED_SERVER_KEYS"]
+        self.addCleanup(hs.cleanup)
+        self.addCleanup(hs.stop)
+
+        def profile():
+            path, query = "/_matrix/federation/v1/query/profile", {"user_id": "@nobody:localhost"}
+            uri = path + "?" + urllib.parse.urlencode(query)
+            return hs.request("GET", path, query=query,
+                              headers={"Authorization": self.as_remote.header("GET", uri, "localhost", None)})
+
+        self.err(profile(), 404, "M_NOT_FOUND")
+        self.err(profile(), 404, "M_NOT_FOUND")
+        status, headers, body = profile()
+        self.assertEqual((status, body["errcode"]), (429, "M_LIMIT_EXCEEDED"), body)
+        self.assertGreater(body["retry_after_ms"], 0)
+        self.assertTrue(wait_for_log(hs, f"origin={REMOTE} status=429 reason=rate limited"))
 
     # retrieval ----------------------------------------------------------------------------------------
 
