@@ -1,5 +1,7 @@
 // The homeserver's wiring: constructor injection, no globals (STYLE.md §1).
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 
 #include <boost/asio/io_context.hpp>
 
@@ -19,6 +21,12 @@
 #include "federation/remote_key_store.h"
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/federation/server_key_persistence.h"
+#include "homeserver/federation/missing_events_fetcher.h"
+#include "homeserver/federation/transaction_receiver.h"
+#include "homeserver/federation/verifier_authenticator.h"
+#include "homeserver/federation_api/federation_api.h"
+#include "homeserver/federation_api/inbound_authenticator.h"
+#include "homeserver/rooms/federation_room_reader.h"
 #include "homeserver/identity_client/identity_client.h"
 #include "homeserver/membership/third_party_invites.h"
 #include "http/client.h"
@@ -144,6 +152,18 @@ class HomeserverHost final : public ServiceHost {
              .signing_key = signing_key_,
              .clock = clock_,
              .federation = federation_},
+        federation_reader_(db_, rooms_, config.server_name),
+        transactions_(db_, rooms_, federation_reader_, missing_events_, metrics_, clock_, config.server_name,
+                      &federation_.keys()),
+        authenticator_(federation_.verifier()),
+        federation_gate_(authenticator_, limiter_, config.federation_domain_whitelist),
+        federation_api_{.server_name = config.server_name,
+                        .gate = federation_gate_,
+                        .transactions = transactions_,
+                        .reader = federation_reader_,
+                        .rooms = rooms_,
+                        .accounts = accounts_,
+                        .clock = clock_},
         server_(io, router_, metrics_,
                 {.body_limit = config.max_request_body_bytes,
                  .read_timeout = std::chrono::seconds(config.request_read_timeout_seconds),
@@ -157,6 +177,7 @@ class HomeserverHost final : public ServiceHost {
     homeserver::add_client_routes(router_, api_);
     const std::size_t known = homeserver::DatabaseKeyPersistence::load_into(db_, federation_.keys());
     if (known > 0) log::info("server keys loaded objects={}", known);
+    homeserver::add_federation_routes(router_, federation_api_);
   }
 
   std::string name() const override { return "homeserver"; }
@@ -225,6 +246,13 @@ class HomeserverHost final : public ServiceHost {
   homeserver::DatabaseKeyPersistence key_persistence_;
   federation::FederationLayer federation_;
   homeserver::ClientApi api_;
+  homeserver::FederationRoomReader federation_reader_;
+  // TODO(federation client): the outbound client's fetcher (get_missing_events, then /state_ids + /event).
+  homeserver::NullMissingEventsFetcher missing_events_;
+  homeserver::TransactionReceiver transactions_;
+  homeserver::VerifierAuthenticator authenticator_;
+  homeserver::FederationGate federation_gate_;
+  homeserver::FederationApi federation_api_;
   http::Server server_;
 };
 

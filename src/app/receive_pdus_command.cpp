@@ -23,7 +23,7 @@
 #include "storage/sqlite/sqlite_connection.h"
 
 namespace herald::app {
-namespace {
+
 // "server,ed25519:id,base64" (a server name may hold a ':' before its port, so commas separate).
 void add_trusted_key(federation::StaticServerKeyRing& ring, const std::string& spec) {
   const auto first = spec.find(',');
@@ -37,7 +37,6 @@ void add_trusted_key(federation::StaticServerKeyRing& ring, const std::string& s
   }
   ring.add(server, key_id, *key);
 }
-}  // namespace
 
 int receive_pdus_offline(const HomeserverConfig& config, const std::string& room_id,
                          const std::vector<std::string>& trusted_keys, std::istream& in, std::ostream& out) {

@@ -20,6 +20,9 @@ class Server;
 namespace herald::storage {
 class Database;
 }
+namespace herald::federation {
+class StaticServerKeyRing;
+}
 
 namespace herald::app {
 
@@ -47,6 +50,10 @@ std::vector<std::uint16_t> listen_on(http::Server& server, const std::vector<Lis
 // The last position of the stream that room events, account data, presence, key changes and to-device
 // messages share, as stored.
 std::int64_t max_stream_position(storage::Database& db);
+
+// Adds a server's signing key, written "server,ed25519:id,base64" (`herald receive-pdus --trust-key`).
+// Throws std::invalid_argument when malformed.
+void add_trusted_key(federation::StaticServerKeyRing& ring, const std::string& spec);
 
 // io serves requests; outbound runs calls to other servers (OpenID checks, onbind) on its own thread.
 std::unique_ptr<ServiceHost> make_homeserver_host(const HomeserverConfig& config, boost::asio::io_context& io,

@@ -13,7 +13,7 @@ constexpr std::array<std::string_view, kRateActionCount> kNames = {
     "login",          "login_address",    "registration",     "message",          "room_creation",
     "join",           "joins_per_room",   "invites_per_room", "invites_per_user", "invites_per_issuer",
     "third_party_invite", "threepid_validation", "store_invite", "invite_email", "account_data", "presence", "keys", "to_device",
-    "key_backup"};
+    "key_backup", "federation"};
 constexpr std::size_t kPruneAbove = 100'000;
 }  // namespace
 
@@ -49,6 +49,8 @@ std::array<RateBucket, kRateActionCount> RateLimitOptions::default_buckets() {
   set(RateAction::keys, 5, 50);
   set(RateAction::to_device, 10, 100);
   set(RateAction::key_backup, 2, 50);  // clients back up keys in batches, each a request
+  // A busy peer sends a transaction per batch and fetches missing events and state in bursts.
+  set(RateAction::federation, 50, 300);
   return b;
 }
 

@@ -35,6 +35,7 @@ enum class RateAction : std::uint8_t {
   keys,                // end-to-end key uploads, claims and signatures, per user
   to_device,           // send-to-device requests, per user
   key_backup,          // room_keys writes, per user
+  federation,          // inbound federation requests, per origin server
   count_
 };
 inline constexpr std::size_t kRateActionCount = static_cast<std::size_t>(RateAction::count_);

@@ -80,7 +80,46 @@ std::string Metrics::render() const {
   out += "# HELP herald_http_open_connections Connections currently open.\n";
   out += "# TYPE herald_http_open_connections gauge\n";
   out += fmt::format("herald_http_open_connections {}\n", open_connections_.load());
+  std::shared_lock lock(mutex_);
+  std::map<std::string_view, std::uint64_t> series;
+  for (const auto& [key, value] : counters_) series.emplace(key, value->load());
+  std::string_view family;
+  for (const auto& [key, value] : series) {
+    const std::string_view this_family = key.substr(0, key.find('{'));
+    if (this_family != family) {
+      family = this_family;
+      out += fmt::format("# TYPE {} counter\n", family);
+    }
+    out += fmt::format("{} {}\n", key, value);
+  }
   return out;
+}
+
+namespace {
+std::string series_key(std::string_view family, std::string_view label, std::string_view value) {
+  return fmt::format("{}{{{}=\"{}\"}}", family, label, label_escape(value));
+}
+}  // namespace
+
+void Metrics::increment(std::string_view family, std::string_view label, std::string_view value, std::uint64_t n) {
+  const std::string key = series_key(family, label, value);
+  {
+    std::shared_lock lock(mutex_);
+    if (auto it = counters_.find(key); it != counters_.end()) {
+      *it->second += n;
+      return;
+    }
+  }
+  std::unique_lock lock(mutex_);
+  auto& slot = counters_[key];
+  if (!slot) slot = std::make_unique<std::atomic<std::uint64_t>>(0);
+  *slot += n;
+}
+
+std::uint64_t Metrics::counter(std::string_view family, std::string_view label, std::string_view value) const {
+  std::shared_lock lock(mutex_);
+  auto it = counters_.find(series_key(family, label, value));
+  return it == counters_.end() ? 0 : it->second->load();
 }
 
 }  // namespace herald::http

@@ -19,6 +19,10 @@ class Metrics {
   void connection_closed() { --open_connections_; }
   std::int64_t open_connections() const { return open_connections_.load(); }
   std::string render() const;
+  // Counters of other families, one series per label value, e.g.
+  // increment("herald_federation_inbound_pdus_total", "outcome", "accepted").
+  void increment(std::string_view family, std::string_view label, std::string_view value, std::uint64_t n = 1);
+  std::uint64_t counter(std::string_view family, std::string_view label, std::string_view value) const;
 
  private:
   static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -34,6 +38,7 @@ class Metrics {
   std::atomic<std::uint64_t> latency_sum_us_{0};
   std::atomic<std::uint64_t> latency_count_{0};
   std::atomic<std::int64_t> open_connections_{0};
+  std::unordered_map<std::string, std::unique_ptr<std::atomic<std::uint64_t>>> counters_;  // key: the series, as rendered
 };
 
 }  // namespace herald::http

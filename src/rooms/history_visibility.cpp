@@ -33,4 +33,16 @@ bool HistoryVisibility::visible(std::int64_t stream, bool own_membership_event) 
   return false;
 }
 
+bool server_may_see(std::string_view visibility, const std::vector<std::string>& memberships_at_event,
+                    bool server_in_room_now) {
+  const auto has = [&](std::string_view m) {
+    return std::find(memberships_at_event.begin(), memberships_at_event.end(), m) != memberships_at_event.end();
+  };
+  if (visibility == "world_readable") return true;
+  if (has("join")) return true;
+  if (visibility == "invited") return has("invite");
+  if (visibility == "joined") return false;
+  return server_in_room_now;  // shared, or an unknown value
+}
+
 }  // namespace herald::rooms

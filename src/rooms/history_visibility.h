@@ -4,6 +4,7 @@
 // membership as (stream position, value) changes in stream order.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,5 +28,14 @@ class HistoryVisibility {
   Timeline membership_;
   std::string current_membership_;
 };
+
+// Whether another server may see an event (federation.md §6, retrieval endpoints), from the state at the
+// event: its history_visibility value and the memberships there of that server's users, plus whether one
+// of its users is joined to the room now. world_readable: everyone; shared: a server in the room now (as
+// Synapse, which asks a server to be in the room before it answers); invited: a user of the server
+// joined or invited at the event; joined (and anything else a server could send): joined at the event.
+// An unknown value counts as shared, as for clients.
+bool server_may_see(std::string_view visibility, const std::vector<std::string>& memberships_at_event,
+                    bool server_in_room_now);
 
 }  // namespace herald::rooms

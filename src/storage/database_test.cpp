@@ -5,6 +5,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <stdexcept>
@@ -143,7 +144,9 @@ TEST(Migrations, EveryBackendHasTheSameNumbersPerSchema) {
   ASSERT_FALSE(by_schema["identity"]["sqlite"].empty());
   for (const auto& [schema, by_backend] : by_schema) {
     for (const auto& [backend, versions] : by_backend) {
-      for (std::size_t i = 0; i < versions.size(); ++i) EXPECT_EQ(versions[i], static_cast<int>(i + 1)) << schema << backend;
+      std::vector<int> expected;
+      for (std::size_t i = 0; i < versions.size(); ++i) expected.push_back(static_cast<int>(i + 1));
+      EXPECT_EQ(versions, expected) << schema << " " << backend;
       EXPECT_EQ(versions, by_backend.at("sqlite")) << schema << " " << backend;
     }
   }
