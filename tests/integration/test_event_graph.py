@@ -1,15 +1,12 @@
 """Issue 13: a forked history, signed by a second (test-only) server key, fed to the event pipeline with
 `herald receive-pdus` while the server runs; the resolved state is checked through the client API."""
-import base64
-import hashlib
 import json
 import sqlite3
 import subprocess
 import unittest
 import urllib.parse
 
-import nacl.signing
-
+from fake_remote import RemoteServer, b64
 from harness import HERALD_BIN, HeraldServer, MatrixAssertions
 
 REMOTE = "remote.test"
@@ -20,62 +17,13 @@ def q(s):
     return urllib.parse.quote(s, safe="")
 
 
-def canonical(obj):
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def b64(data, url=False):
-    enc = base64.urlsafe_b64encode if url else base64.b64encode
-    return enc(data).decode().rstrip("=")
-
-
-# The v11 redaction rules (room version 12 uses them), for the event types this test sends.
-KEPT_CONTENT = {
-    "m.room.member": ["membership", "join_authorised_via_users_server"],
-    "m.room.power_levels": ["ban", "events", "events_default", "invite", "kick", "redact", "state_default", "users",
-                            "users_default"],
-    "m.room.join_rules": ["join_rule", "allow"],
-    "m.room.history_visibility": ["history_visibility"],
-}
-KEPT_KEYS = ["event_id", "type", "room_id", "sender", "state_key", "content", "hashes", "signatures", "depth",
-             "prev_events", "auth_events", "origin_server_ts"]
-
-
-def redact(pdu):
-    out = {k: v for k, v in pdu.items() if k in KEPT_KEYS}
-    out["content"] = {k: v for k, v in pdu["content"].items() if k in KEPT_CONTENT.get(pdu["type"], [])}
-    return out
-
-
-class RemoteServer:
-    """Signs PDUs as remote.test would."""
-
-    def __init__(self):
-        self.key = nacl.signing.SigningKey.generate()
-        self.key_id = "ed25519:k1"
-
-    def trust_arg(self):
-        return f"{REMOTE},{self.key_id},{b64(bytes(self.key.verify_key))}"
-
-    def pdu(self, room_id, type_, content, prev, auth, ts, state_key=None, sender=ROB):
-        pdu = {"type": type_, "room_id": room_id, "sender": sender, "content": content, "depth": 100,
-               "prev_events": prev, "auth_events": auth, "origin_server_ts": ts}
-        if state_key is not None:
-            pdu["state_key"] = state_key
-        pdu["hashes"] = {"sha256": b64(hashlib.sha256(canonical(pdu)).digest())}
-        signing_input = canonical(redact(pdu))
-        pdu["signatures"] = {REMOTE: {self.key_id: b64(self.key.sign(signing_input).signature)}}
-        event_id = "$" + b64(hashlib.sha256(signing_input).digest(), url=True)
-        return event_id, pdu
-
-
 class EventGraphTest(MatrixAssertions, unittest.TestCase):
     def setUp(self):
         self.hs = HeraldServer().start()
         self.addCleanup(self.hs.cleanup)
         self.addCleanup(self.hs.stop)
         self.alice = self.hs.register("alice")["access_token"]
-        self.remote = RemoteServer()
+        self.remote = RemoteServer(REMOTE)
         status, _, body = self.hs.client("POST", "/createRoom", token=self.alice,
                                          body={"preset": "public_chat", "name": "Fork"})
         self.room = self.ok((status, _, body))["room_id"]

@@ -1,137 +1,27 @@
 """Remote server keys through the real binary: the notary endpoints fetch a key server's keys over TLS
-(a test CA made here with the openssl CLI), verify and countersign them, keep them across a restart, and
+(a throwaway test CA, tls_ca.py), verify and countersign them, keep them across a restart, and
 the IP range guard refuses a server name that resolves to loopback without any connection being made
 unless ip_range_whitelist allows it (issue 14: SSRF)."""
-import base64
-import http.server
 import json
-import os
 import shutil
-import ssl
-import subprocess
 import tempfile
-import threading
 import time
 import unittest
 
-import nacl.exceptions
 import nacl.signing
 
+from fake_remote import KeyServer, signed_by, unb64
 from harness import HeraldServer
-
-
-def b64(data):
-    return base64.b64encode(data).decode().rstrip("=")
-
-
-def unb64(text):
-    return base64.b64decode(text + "=" * (-len(text) % 4))
-
-
-def canonical(obj):
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def signed_by(obj, server, key_id, verify_key):
-    """True when obj carries a valid signature of `server` by `key_id`."""
-    sig = obj.get("signatures", {}).get(server, {}).get(key_id)
-    if sig is None:
-        return False
-    bare = {k: v for k, v in obj.items() if k not in ("signatures", "unsigned")}
-    try:
-        verify_key.verify(canonical(bare), unb64(sig))
-        return True
-    except nacl.exceptions.BadSignatureError:
-        return False
-
-
-def make_test_ca(directory):
-    """A CA and a certificate for localhost / 127.0.0.1 signed by it; returns (ca, cert, key) paths."""
-    ca_key, ca = os.path.join(directory, "ca.key"), os.path.join(directory, "ca.pem")
-    key, csr, cert = (os.path.join(directory, n) for n in ("server.key", "server.csr", "server.pem"))
-    ext = os.path.join(directory, "ext.cnf")
-    with open(ext, "w") as f:
-        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
-    run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True)
-    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", ca_key,
-        "-out", ca, "-days", "2", "-subj", "/CN=Herald test CA")
-    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", csr,
-        "-subj", "/CN=localhost")
-    run("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert, "-days", "2",
-        "-extfile", ext)
-    return ca, cert, key
-
-
-class KeyServer:
-    """A TLS server on 127.0.0.1 publishing /_matrix/key/v2/server for "localhost:<port>", counting the
-    TCP connections it accepted."""
-
-    def __init__(self, cert, key):
-        self.signing_key = nacl.signing.SigningKey.generate()
-        self.key_id = "ed25519:t1"
-        self.accepted = 0
-        self.requests = []
-        outer = self
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                outer.requests.append((self.path, self.headers.get("Host")))
-                if self.path != "/_matrix/key/v2/server":
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                body = json.dumps(outer.key_object()).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        class Server(http.server.ThreadingHTTPServer):
-            daemon_threads = True
-
-            def get_request(self):
-                sock, addr = super().get_request()
-                outer.accepted += 1
-                return context.wrap_socket(sock, server_side=True), addr
-
-        self.httpd = Server(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        self.server_name = f"localhost:{self.port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def key_object(self):
-        obj = {"server_name": self.server_name,
-               "valid_until_ts": int(time.time() * 1000) + 3600 * 1000,
-               "verify_keys": {self.key_id: {"key": b64(bytes(self.signing_key.verify_key))}},
-               "old_verify_keys": {}}
-        obj["signatures"] = {self.server_name: {self.key_id: b64(self.signing_key.sign(canonical(obj)).signature)}}
-        return obj
-
-    def stop(self):
-        if self.thread is None:
-            return
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread = None
+from tls_ca import TestCA
 
 
 class FederationKeysTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="herald-it-ca-")
-        cls.ca, cert, key = make_test_ca(cls.tmp)
-        cls.key_server = KeyServer(cert, key)
-        trust_ca = "federation_custom_ca_list: [%s]" % json.dumps(cls.ca)
+        ca = TestCA(cls.tmp)
+        cls.key_server = KeyServer(ca.issue("keys"), key_id="ed25519:t1")
+        trust_ca = "federation_custom_ca_list: [%s]" % json.dumps(ca.root_path)
         cls.guarded = HeraldServer(server_name="guarded.test", extra_yaml=trust_ca).start()
         cls.notary = HeraldServer(server_name="notary.test",
                                   extra_yaml=trust_ca + '\nip_range_whitelist: ["127.0.0.0/8"]').start()

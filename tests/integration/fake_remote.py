@@ -1,0 +1,175 @@
+"""Another homeserver, as far as the tests need one: it signs PDUs and requests with its own ed25519 key
+(RemoteServer), and publishes that key over HTTPS at /_matrix/key/v2/server (KeyServer), so the server
+under test fetches it the way it would fetch any server's keys.
+
+    ca = tls_ca.TestCA(tmp)
+    keys = KeyServer(ca.issue("remote", directory=tmp))   # on 127.0.0.1, named "localhost:<port>"
+    remote = keys.remote()                                # signs as keys.server_name with the published key
+    event_id, pdu = remote.pdu(room_id, "m.room.message", {...}, prev, auth, ts)
+    keys.key_fetches()                                    # how many times the key was asked for
+
+The server under test then needs `federation_custom_ca_list: [ca.root_path]` and
+`ip_range_whitelist: ["127.0.0.0/8", "::1/128"]`.
+"""
+import base64
+import hashlib
+import http.server
+import json
+import ssl
+import threading
+import time
+
+import nacl.exceptions
+import nacl.signing
+
+KEY_PATH = "/_matrix/key/v2/server"
+
+
+def canonical(obj):
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def b64(data, url=False):
+    enc = base64.urlsafe_b64encode if url else base64.b64encode
+    return enc(data).decode().rstrip("=")
+
+
+def unb64(text):
+    return base64.b64decode(text + "=" * (-len(text) % 4))
+
+
+def signed_by(obj, server, key_id, verify_key):
+    """True when obj carries a valid signature of `server` by `key_id`."""
+    sig = obj.get("signatures", {}).get(server, {}).get(key_id)
+    if sig is None:
+        return False
+    bare = {k: v for k, v in obj.items() if k not in ("signatures", "unsigned")}
+    try:
+        verify_key.verify(canonical(bare), unb64(sig))
+        return True
+    except nacl.exceptions.BadSignatureError:
+        return False
+
+
+# The v11 redaction rules (room version 12 uses them), for the event types the tests send.
+KEPT_CONTENT = {
+    "m.room.member": ["membership", "join_authorised_via_users_server"],
+    "m.room.power_levels": ["ban", "events", "events_default", "invite", "kick", "redact", "state_default", "users",
+                            "users_default"],
+    "m.room.join_rules": ["join_rule", "allow"],
+    "m.room.history_visibility": ["history_visibility"],
+}
+KEPT_KEYS = ["event_id", "type", "room_id", "sender", "state_key", "content", "hashes", "signatures", "depth",
+             "prev_events", "auth_events", "origin_server_ts"]
+
+
+def redact(pdu):
+    out = {k: v for k, v in pdu.items() if k in KEPT_KEYS}
+    out["content"] = {k: v for k, v in pdu["content"].items() if k in KEPT_CONTENT.get(pdu["type"], [])}
+    return out
+
+
+class RemoteServer:
+    """Signs PDUs and X-Matrix requests as `server_name` with `key` (a nacl SigningKey; a new one when None)."""
+
+    def __init__(self, server_name, key=None, key_id="ed25519:k1"):
+        self.server_name = server_name
+        self.key = key or nacl.signing.SigningKey.generate()
+        self.key_id = key_id
+
+    def user(self, localpart):
+        return f"@{localpart}:{self.server_name}"
+
+    def trust_arg(self):
+        """For `herald receive-pdus --trust-key`."""
+        return f"{self.server_name},{self.key_id},{b64(bytes(self.key.verify_key))}"
+
+    def pdu(self, room_id, type_, content, prev, auth, ts, state_key=None, sender=None):
+        pdu = {"type": type_, "room_id": room_id, "sender": sender or self.user("rob"), "content": content,
+               "depth": 100, "prev_events": prev, "auth_events": auth, "origin_server_ts": ts}
+        if state_key is not None:
+            pdu["state_key"] = state_key
+        pdu["hashes"] = {"sha256": b64(hashlib.sha256(canonical(pdu)).digest())}
+        signing_input = canonical(redact(pdu))
+        pdu["signatures"] = {self.server_name: {self.key_id: b64(self.key.sign(signing_input).signature)}}
+        event_id = "$" + b64(hashlib.sha256(signing_input).digest(), url=True)
+        return event_id, pdu
+
+    def x_matrix(self, method, uri, destination, body):
+        """An X-Matrix Authorization header for a request to `destination` (federation.md §4)."""
+        request = {"method": method, "uri": uri, "origin": self.server_name, "destination": destination}
+        if body is not None:
+            request["content"] = body
+        sig = b64(self.key.sign(canonical(request)).signature)
+        return f'X-Matrix origin="{self.server_name}",destination="{destination}",key="{self.key_id}",sig="{sig}"'
+
+
+class KeyServer:
+    """A TLS server on 127.0.0.1 publishing a self-signed /_matrix/key/v2/server key object for its name,
+    `localhost:<port>` (or `127.0.0.1:<port>` with host="127.0.0.1"). `leaf` is a tls_ca.Leaf for that host.
+    Counts the TCP connections it accepted (`accepted`) and records (path, Host) of each request."""
+
+    def __init__(self, leaf, host="localhost", key_id="ed25519:k1", signing_key=None):
+        self.signing_key = signing_key or nacl.signing.SigningKey.generate()
+        self.key_id = key_id
+        self.accepted = 0
+        self.requests = []
+        outer = self
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(leaf.chain_path, leaf.key_path)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                outer.requests.append((self.path, self.headers.get("Host")))
+                if self.path != KEY_PATH:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = json.dumps(outer.key_object()).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+
+            def get_request(self):
+                sock, addr = super().get_request()
+                outer.accepted += 1
+                return context.wrap_socket(sock, server_side=True), addr
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.server_name = f"{host}:{self.port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def remote(self):
+        """A RemoteServer signing as this server with the key it publishes."""
+        return RemoteServer(self.server_name, self.signing_key, self.key_id)
+
+    def key_fetches(self):
+        return sum(1 for path, _ in self.requests if path == KEY_PATH)
+
+    def key_object(self):
+        obj = {"server_name": self.server_name,
+               "valid_until_ts": int(time.time() * 1000) + 3600 * 1000,
+               "verify_keys": {self.key_id: {"key": b64(bytes(self.signing_key.verify_key))}},
+               "old_verify_keys": {}}
+        obj["signatures"] = {self.server_name: {self.key_id: b64(self.signing_key.sign(canonical(obj)).signature)}}
+        return obj
+
+    def stop(self):
+        if self.thread is None:
+            return
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread = None
