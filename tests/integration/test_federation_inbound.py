@@ -2,21 +2,23 @@
 event pipeline (accepted ones reach local clients through /sync), answers per PDU and again the same for a
 retried transaction; the retrieval endpoints answer a server in the room and refuse one that is not.
 
-The made-up servers' keys reach the server through HERALD_TEST_TRUSTED_SERVER_KEYS (tests only) until the
-federation layer fetches keys from /_matrix/key/v2/server."""
+The other servers are real key servers on loopback (fake_remote.KeyServer, certificates from a throwaway
+test CA): the server fetches their keys from /_matrix/key/v2/server over HTTPS, as it would on the
+federation, and keeps them."""
 import json
-import os
 import re
+import shutil
+import socket
+import tempfile
 import time
 import unittest
 import urllib.parse
 
 import nacl.signing
 
+from fake_remote import KEY_PATH, KeyServer, RemoteServer, b64
 from harness import HeraldServer, MatrixAssertions, in_background
-from test_event_graph import REMOTE, ROB, RemoteServer, b64, canonical
-
-OTHER = "other.test"  # a server with nobody in the room
+from tls_ca import TestCA
 
 
 def q(s):
@@ -33,58 +35,66 @@ def wait_for_log(hs, text, timeout=5):
     return False
 
 
-class Signer:
-    def __init__(self, origin, key, key_id="ed25519:k1"):
-        self.origin, self.key, self.key_id = origin, key, key_id
-
-    def header(self, method, uri, destination, body):
-        request = {"method": method, "uri": uri, "origin": self.origin, "destination": destination}
-        if body is not None:
-            request["content"] = body
-        sig = b64(self.key.sign(canonical(request)).signature)
-        return f'X-Matrix origin="{self.origin}",destination="{destination}",key="{self.key_id}",sig="{sig}"'
-
-
 class FederationInboundTest(MatrixAssertions, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.remote = RemoteServer()
-        cls.other_key = nacl.signing.SigningKey.generate()
-        os.environ["HERALD_TEST_TRUSTED_SERVER_KEYS"] = ";".join(
-            [cls.remote.trust_arg(), f"{OTHER},ed25519:k1,{b64(bytes(cls.other_key.verify_key))}"])
+        cls.tmp = tempfile.mkdtemp(prefix="herald-it-inbound-")
+        cls.ca = TestCA(cls.tmp)
+        cls.leaf = cls.ca.issue("remotes")
+        cls.key_servers = []
         try:
-            cls.hs = HeraldServer(metrics_listener=True, extra_yaml="max_request_body_bytes: 4000000").start()
-        finally:
-            del os.environ["HERALD_TEST_TRUSTED_SERVER_KEYS"]
-        cls.as_remote = Signer(REMOTE, cls.remote.key)
-        cls.as_other = Signer(OTHER, cls.other_key)
+            # Rob's server, "localhost:<port>"; and a server with nobody in the room, named by its IP address.
+            cls.remote = cls.key_server().remote()
+            cls.other = cls.key_server(host="127.0.0.1").remote()
+            cls.hs = HeraldServer(metrics_listener=True, extra_yaml=cls.federation_yaml("max_request_body_bytes: 4000000")).start()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+        cls.rob = cls.remote.user("rob")
 
     @classmethod
     def tearDownClass(cls):
-        cls.hs.stop()
-        cls.hs.cleanup()
+        if getattr(cls, "hs", None):
+            cls.hs.stop()
+            cls.hs.cleanup()
+        for key_server in cls.key_servers:
+            key_server.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def key_server(cls, host="localhost"):
+        server = KeyServer(cls.leaf, host=host)
+        cls.key_servers.append(server)
+        return server
+
+    @classmethod
+    def federation_yaml(cls, extra=""):
+        """The server under test trusts the test CA and may reach loopback (where the key servers are)."""
+        return (f"federation_custom_ca_list: [{json.dumps(cls.ca.root_path)}]\n"
+                'ip_range_whitelist: ["127.0.0.0/8", "::1/128"]\n' + extra)
 
     def setUp(self):
         self.alice = self.hs.register(f"alice{self.id().rsplit('_', 1)[-1][:8]}")["access_token"]
         self.room = self.ok(self.hs.client("POST", "/createRoom", token=self.alice,
                                            body={"preset": "public_chat", "room_alias_name": self.id().rsplit(".", 1)[-1]}))[
             "room_id"]
-        self.ts = 1_900_000_000_000
+        self.ts = int(time.time() * 1000)  # the keys fetched are valid for an hour from now
         self.txn = 0
 
     # helpers ----------------------------------------------------------------------------------------
 
     def fed(self, method, path, body=None, query=None, signer=None, destination="localhost"):
         uri = path + ("?" + urllib.parse.urlencode(query, doseq=True) if query else "")
-        header = (signer or self.as_remote).header(method, uri, destination, body)
+        header = (signer or self.remote).x_matrix(method, uri, destination, body)
         return self.hs.request(method, path, body=body, query=query, headers={"Authorization": header})
 
     def send_txn(self, pdus, txn_id=None, signer=None):
+        signer = signer or self.remote
         if txn_id is None:
             self.txn += 1
             txn_id = f"{self.id()}-{self.txn}"
-        body = {"origin": REMOTE, "origin_server_ts": self.ts, "pdus": pdus, "edus": [
-            {"edu_type": "m.typing", "content": {"room_id": self.room, "user_id": ROB, "typing": True}}]}
+        body = {"origin": signer.server_name, "origin_server_ts": self.ts, "pdus": pdus, "edus": [
+            {"edu_type": "m.typing", "content": {"room_id": self.room, "user_id": signer.user("rob"), "typing": True}}]}
         return self.fed("PUT", f"/_matrix/federation/v1/send/{q(txn_id)}", body=body, signer=signer)
 
     def state_id(self, type_, key=""):
@@ -98,19 +108,23 @@ class FederationInboundTest(MatrixAssertions, unittest.TestCase):
                                       query={"dir": "b", "limit": 1}))
         return body["chunk"][0]["event_id"]
 
-    def pdu(self, type_, content, auth, state_key=None, sender=ROB, prev=None):
+    def pdu(self, type_, content, auth, state_key=None, prev=None, remote=None):
         self.ts += 1000
-        return self.remote.pdu(self.room, type_, content, prev or [self.latest()], auth, self.ts, state_key, sender)
+        return (remote or self.remote).pdu(self.room, type_, content, prev or [self.latest()], auth, self.ts, state_key)
 
-    def rob_joins(self):
+    def rob_joins(self, remote=None):
+        remote = remote or self.remote
         event_id, join = self.pdu("m.room.member", {"membership": "join"},
-                                  [self.state_id("m.room.power_levels"), self.state_id("m.room.join_rules")], state_key=ROB)
-        self.assertEqual(self.ok(self.send_txn([join])), {"pdus": {event_id: {}}})
+                                  [self.state_id("m.room.power_levels"), self.state_id("m.room.join_rules")],
+                                  state_key=remote.user("rob"), remote=remote)
+        self.assertEqual(self.ok(self.send_txn([join], signer=remote)), {"pdus": {event_id: {}}})
         return event_id
 
-    def rob_says(self, text):
+    def rob_says(self, text, remote=None):
+        remote = remote or self.remote
         return self.pdu("m.room.message", {"msgtype": "m.text", "body": text},
-                        [self.state_id("m.room.power_levels"), self.state_id("m.room.member", ROB)])
+                        [self.state_id("m.room.power_levels"), self.state_id("m.room.member", remote.user("rob"))],
+                        remote=remote)
 
     def metric(self, outcome):
         status, _, body = self.hs.request("GET", "/metrics", port=self.hs.other_ports[0])
@@ -151,14 +165,38 @@ class FederationInboundTest(MatrixAssertions, unittest.TestCase):
     def test_bad_signatures_are_refused_with_401(self):
         self.rob_joins()
         _, message = self.rob_says("x")
-        impostor = Signer(REMOTE, nacl.signing.SigningKey.generate())
+        impostor = RemoteServer(self.remote.server_name)  # the published key ID, another key
         self.err(self.send_txn([message], signer=impostor), 401, "M_UNAUTHORIZED")
-        unknown = Signer("stranger.test", nacl.signing.SigningKey.generate())
-        self.err(self.send_txn([message], signer=unknown), 401, "M_UNAUTHORIZED")
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))  # bound, never listening: a server whose keys cannot be had
+            unknown = RemoteServer(f"localhost:{closed.getsockname()[1]}")
+            self.err(self.send_txn([message], signer=unknown), 401, "M_UNAUTHORIZED")
         self.err(self.fed("GET", "/_matrix/federation/v1/query/profile", query={"user_id": "@x:localhost"},
                           destination="elsewhere.test"), 401, "M_UNAUTHORIZED")
         self.err(self.hs.request("PUT", "/_matrix/federation/v1/send/unsigned", body={"pdus": []}), 401, "M_UNAUTHORIZED")
         self.assertTrue(wait_for_log(self.hs, "federation request refused route=/_matrix/federation/v1/send/{txnId}"))
+
+    def test_keys_are_fetched_from_the_origin_once_and_a_pdu_signed_by_an_unpublished_key_is_dropped(self):
+        keys = self.key_server()  # a server the homeserver has never heard of
+        self.addCleanup(keys.stop)
+        newcomer = keys.remote()
+        self.assertEqual(keys.key_fetches(), 0)
+        self.rob_joins(newcomer)
+        self.assertEqual(keys.key_fetches(), 1, keys.requests)
+        self.assertIn((KEY_PATH, newcomer.server_name), keys.requests, "Host: the server name with its port")
+        event_id, message = self.rob_says("known key", remote=newcomer)
+        self.assertEqual(self.ok(self.send_txn([message], signer=newcomer)), {"pdus": {event_id: {}}})
+        self.assertEqual(keys.key_fetches(), 1, "the second request from the origin fetched its key again")
+
+        # Signed by a key ID the key server does not publish: dropped, with an error entry, not rejected.
+        rogue = RemoteServer(newcomer.server_name, nacl.signing.SigningKey.generate(), "ed25519:rogue")
+        dropped_before, accepted_before = self.metric("dropped"), self.metric("accepted")
+        rogue_id, rogue_pdu = self.rob_says("unpublished key", remote=rogue)
+        body = self.ok(self.send_txn([rogue_pdu], signer=newcomer))
+        self.assertIn("error", body["pdus"][rogue_id], body)
+        self.assertEqual(self.metric("dropped"), dropped_before + 1)
+        self.assertEqual(self.metric("accepted"), accepted_before)
+        self.err(self.hs.client("GET", f"/rooms/{q(self.room)}/event/{q(rogue_id)}", token=self.alice), 404, "M_NOT_FOUND")
 
     def test_a_bad_content_hash_is_stored_redacted(self):
         self.rob_joins()
@@ -175,8 +213,8 @@ class FederationInboundTest(MatrixAssertions, unittest.TestCase):
                                      [self.state_id("m.room.power_levels")])
         forged_id, forged = self.pdu("m.room.member", {"membership": "join"},
                                      [self.state_id("m.room.power_levels"), self.state_id("m.room.join_rules")],
-                                     state_key=ROB)
-        forged["signatures"][REMOTE]["ed25519:k1"] = b64(bytes(64))
+                                     state_key=self.rob)
+        forged["signatures"][self.remote.server_name]["ed25519:k1"] = b64(bytes(64))
         body = self.ok(self.send_txn([message, forged]))
         self.assertIn("error", body["pdus"][event_id])
         self.assertIn("error", body["pdus"][forged_id])
@@ -185,8 +223,9 @@ class FederationInboundTest(MatrixAssertions, unittest.TestCase):
 
     def test_the_server_acl_refuses_the_origin(self):
         self.rob_joins()
+        # ACLs name hosts, ports excluded: denying "localhost" bans localhost:<any port>.
         self.ok(self.hs.client("PUT", f"/rooms/{q(self.room)}/state/m.room.server_acl/", token=self.alice,
-                               body={"allow": ["*"], "deny": [REMOTE]}))
+                               body={"allow": ["*"], "deny": ["localhost"]}))
         event_id, message = self.rob_says("banned")
         body = self.ok(self.send_txn([message]))
         self.assertIn("server ACL", body["pdus"][event_id]["error"])
@@ -197,12 +236,8 @@ class FederationInboundTest(MatrixAssertions, unittest.TestCase):
         self.err(self.send_txn([{}] * 51), 400, "M_TOO_LARGE")
 
     def test_each_origin_is_rate_limited(self):
-        os.environ["HERALD_TEST_TRUSTED_SERVER_KEYS"] = self.remote.trust_arg()
-        try:
-            hs = HeraldServer(rate_limits_enabled=True,
-                              rate_limits_yaml="  federation: {per_second: 0.001, burst: 2}").start()
-        finally:
-            del os.environ["HERALD_TEST_TRUSTED_SERVER_KEYS"]
+        hs = HeraldServer(rate_limits_enabled=True, rate_limits_yaml="  federation: {per_second: 0.001, burst: 2}",
+                          extra_yaml=self.federation_yaml()).start()
         self.addCleanup(hs.cleanup)
         self.addCleanup(hs.stop)
 
@@ -210,14 +245,14 @@ class FederationInboundTest(MatrixAssertions, unittest.TestCase):
             path, query = "/_matrix/federation/v1/query/profile", {"user_id": "@nobody:localhost"}
             uri = path + "?" + urllib.parse.urlencode(query)
             return hs.request("GET", path, query=query,
-                              headers={"Authorization": self.as_remote.header("GET", uri, "localhost", None)})
+                              headers={"Authorization": self.remote.x_matrix("GET", uri, "localhost", None)})
 
         self.err(profile(), 404, "M_NOT_FOUND")
         self.err(profile(), 404, "M_NOT_FOUND")
         status, headers, body = profile()
         self.assertEqual((status, body["errcode"]), (429, "M_LIMIT_EXCEEDED"), body)
         self.assertGreater(body["retry_after_ms"], 0)
-        self.assertTrue(wait_for_log(hs, f"origin={REMOTE} status=429 reason=rate limited"))
+        self.assertTrue(wait_for_log(hs, f"origin={self.remote.server_name} status=429 reason=rate limited"))
 
     # retrieval ----------------------------------------------------------------------------------------
 
@@ -246,13 +281,13 @@ class FederationInboundTest(MatrixAssertions, unittest.TestCase):
 
         missing = self.ok(self.fed("POST", f"{v1}/get_missing_events/{q(self.room)}",
                                    body={"earliest_events": [create_id], "latest_events": [event_id], "limit": 10}))
-        self.assertEqual(missing["events"][-1]["state_key"], ROB, "oldest first, ending with the event before the latest")
+        self.assertEqual(missing["events"][-1]["state_key"], self.rob, "oldest first, ending with the event before the latest")
         back = self.ok(self.fed("GET", f"{v1}/backfill/{q(self.room)}", query={"v": event_id, "limit": 2}))
         self.assertEqual([p["type"] for p in back["pdus"]], ["m.room.message", "m.room.member"])
 
         alias = "#" + self.id().rsplit(".", 1)[-1] + ":localhost"
         directory = self.ok(self.fed("GET", f"{v1}/query/directory", query={"room_alias": alias}))
-        self.assertEqual(directory, {"room_id": self.room, "servers": ["localhost", REMOTE]})
+        self.assertEqual(directory, {"room_id": self.room, "servers": ["localhost", self.remote.server_name]})
         self.err(self.fed("GET", f"{v1}/query/directory", query={"room_alias": "#nope:localhost"}), 404, "M_NOT_FOUND")
 
         me = self.ok(self.hs.client("GET", "/account/whoami", token=self.alice))["user_id"]
@@ -267,10 +302,10 @@ class FederationInboundTest(MatrixAssertions, unittest.TestCase):
 
     def test_retrieval_is_refused_to_a_server_without_visibility(self):
         self.rob_joins()
-        event_id, message = self.rob_says("not for other.test")
+        event_id, message = self.rob_says("not for the other server")
         self.ok(self.send_txn([message]))
         v1 = "/_matrix/federation/v1"
-        as_other = {"signer": self.as_other}
+        as_other = {"signer": self.other}
         self.err(self.fed("GET", f"{v1}/event/{q(event_id)}", **as_other), 403, "M_FORBIDDEN")
         self.err(self.fed("GET", f"{v1}/state_ids/{q(self.room)}", query={"event_id": event_id}, **as_other),
                  403, "M_FORBIDDEN")
@@ -281,7 +316,7 @@ class FederationInboundTest(MatrixAssertions, unittest.TestCase):
                  403, "M_FORBIDDEN")
         self.err(self.fed("POST", f"{v1}/get_missing_events/{q(self.room)}", body={
             "earliest_events": [], "latest_events": [event_id]}, **as_other), 403, "M_FORBIDDEN")
-        # Once the room's history is world_readable, other.test may read what is sent from then on (and
+        # Once the room's history is world_readable, the other server may read what is sent from then on (and
         # still not what was sent before, when the history was shared).
         self.ok(self.hs.client("PUT", f"/rooms/{q(self.room)}/state/m.room.history_visibility/", token=self.alice,
                                body={"history_visibility": "world_readable"}))
