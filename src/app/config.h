@@ -69,6 +69,12 @@ struct HomeserverConfig {
   std::optional<std::vector<std::string>> federation_domain_whitelist;  // none: every server
   std::vector<TrustedKeyServer> trusted_key_servers;  // empty: fetch keys from each server directly
   std::map<std::string, OldSigningKey> old_signing_keys;  // "ed25519:id" -> key
+  // `federation:` (Synapse's names): the outbound transaction sender's back-off per destination.
+  struct FederationSenderConfig {
+    std::int64_t destination_min_retry_interval_ms = 5000;
+    double destination_retry_multiplier = 2.0;
+    std::int64_t destination_max_retry_interval_ms = 3600000;
+  } federation;
   // Serve /.well-known/matrix/server saying {"m.server": "<server_name host>:<its port, else 443>"}, for a
   // Herald that answers https://<server_name>/ itself and wants federation there rather than on 8448.
   bool serve_server_wellknown = false;

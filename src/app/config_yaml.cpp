@@ -84,6 +84,23 @@ class MapReader {
   std::set<std::string> used_;
 };
 
+// A duration as Synapse writes it: an integer of milliseconds, or a string "500ms", "5s", "10m", "1h", "1d", "1w".
+std::int64_t parse_duration_ms(const YAML::Node& v, const std::string& key) {
+  if (!v.IsScalar()) throw ConfigError("'" + key + "' must be a duration (milliseconds, or e.g. \"10m\")");
+  const std::string text = v.as<std::string>();
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  const std::string unit = text.substr(digits);
+  static const std::map<std::string, std::int64_t> kUnits = {{"", 1},        {"ms", 1},       {"s", 1000},
+                                                             {"m", 60000},   {"h", 3600000},  {"d", 86400000},
+                                                             {"w", 604800000}};
+  const auto u = kUnits.find(unit);
+  if (digits == 0 || digits > 12 || u == kUnits.end()) {
+    throw ConfigError("'" + key + "' must be a duration (milliseconds, or e.g. \"10m\"), not '" + text + "'");
+  }
+  return std::stoll(text.substr(0, digits)) * u->second;
+}
+
 ListenerConfig parse_listener(const YAML::Node& node, const std::string& path) {
   ListenerConfig l;
   MapReader r(node, path);
@@ -492,6 +509,20 @@ HomeserverConfig read_homeserver_config(std::string_view yaml_text) {
   }
   if (YAML::Node list = r.take("trusted_key_servers"); list && !list.IsNull()) {
     c.trusted_key_servers = parse_trusted_key_servers(list);
+  }
+  if (YAML::Node fed = r.take("federation"); fed && !fed.IsNull()) {
+    MapReader f(fed, "federation");
+    auto& out = c.federation;
+    if (YAML::Node v = f.take("destination_min_retry_interval"); v && !v.IsNull())
+      out.destination_min_retry_interval_ms = parse_duration_ms(v, "federation.destination_min_retry_interval");
+    if (YAML::Node v = f.take("destination_max_retry_interval"); v && !v.IsNull())
+      out.destination_max_retry_interval_ms = parse_duration_ms(v, "federation.destination_max_retry_interval");
+    f.read("destination_retry_multiplier", out.destination_retry_multiplier);
+    f.finish();
+    if (out.destination_min_retry_interval_ms < 1 || out.destination_max_retry_interval_ms < out.destination_min_retry_interval_ms)
+      throw ConfigError("'federation.destination_max_retry_interval' must be at least destination_min_retry_interval (> 0)");
+    if (!(out.destination_retry_multiplier >= 1.0 && out.destination_retry_multiplier <= 100.0))
+      throw ConfigError("'federation.destination_retry_multiplier' must be between 1 and 100");
   }
   if (YAML::Node keys = r.take("old_signing_keys"); keys && !keys.IsNull()) c.old_signing_keys = parse_old_signing_keys(keys);
   r.read("serve_server_wellknown", c.serve_server_wellknown);

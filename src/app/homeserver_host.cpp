@@ -21,7 +21,10 @@
 #include "federation/remote_key_store.h"
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/federation/server_key_persistence.h"
-#include "homeserver/federation/missing_events_fetcher.h"
+#include "federation/transaction_sender.h"
+#include "homeserver/federation/database_outbound_queue.h"
+#include "homeserver/federation/federation_missing_events_fetcher.h"
+#include "homeserver/federation/federation_outbox.h"
 #include "homeserver/federation/transaction_receiver.h"
 #include "homeserver/federation/verifier_authenticator.h"
 #include "homeserver/federation_api/federation_api.h"
@@ -82,6 +85,31 @@ federation::FederationClientOptions federation_options_of(const HomeserverConfig
   for (const auto& t : c.trusted_key_servers) o.trusted_key_servers.push_back({t.server_name, t.verify_keys});
   return o;
 }
+
+federation::SenderOptions sender_options_of(const HomeserverConfig& c) {
+  federation::SenderOptions o;
+  o.retry.min = std::chrono::milliseconds(c.federation.destination_min_retry_interval_ms);
+  o.retry.max = std::chrono::milliseconds(c.federation.destination_max_retry_interval_ms);
+  o.retry.multiplier = c.federation.destination_retry_multiplier;
+  return o;
+}
+
+// A server that just sent us an authenticated request is up: a destination backing off from it is tried
+// again now (as Synapse does on any inbound request).
+class RemoteUpAuthenticator final : public homeserver::InboundAuthenticator {
+ public:
+  RemoteUpAuthenticator(homeserver::InboundAuthenticator& inner, federation::TransactionSender& sender)
+      : inner_(inner), sender_(sender) {}
+  Task<std::string> authenticate(const http::Request& req) override {
+    std::string origin = co_await inner_.authenticate(req);
+    sender_.remote_up(origin);
+    co_return origin;
+  }
+
+ private:
+  homeserver::InboundAuthenticator& inner_;
+  federation::TransactionSender& sender_;
+};
 
 class HomeserverHost final : public ServiceHost {
  public:
@@ -152,11 +180,16 @@ class HomeserverHost final : public ServiceHost {
              .signing_key = signing_key_,
              .clock = clock_,
              .federation = federation_},
+        outbound_queue_(db_),
+        sender_(outbound, federation_.client(), outbound_queue_, metrics_, clock_, sender_options_of(config)),
+        outbox_(config.server_name, sender_, clock_),
         federation_reader_(db_, rooms_, config.server_name),
+        missing_events_(federation_.client()),
         transactions_(db_, rooms_, federation_reader_, missing_events_, metrics_, clock_, config.server_name,
                       &federation_.keys()),
         authenticator_(federation_.verifier()),
-        federation_gate_(authenticator_, limiter_, config.federation_domain_whitelist),
+        remote_up_(authenticator_, sender_),
+        federation_gate_(remote_up_, limiter_, config.federation_domain_whitelist),
         federation_api_{.server_name = config.server_name,
                         .gate = federation_gate_,
                         .transactions = transactions_,
@@ -174,6 +207,7 @@ class HomeserverHost final : public ServiceHost {
     accounts_.on_device_deleted([this](storage::sql::Connection& c, const std::string& user, const std::string& device) {
       return keys_.delete_device_keys(c, user, device);
     });
+    rooms_.set_outbox(&outbox_);
     homeserver::add_client_routes(router_, api_);
     const std::size_t known = homeserver::DatabaseKeyPersistence::load_into(db_, federation_.keys());
     if (known > 0) log::info("server keys loaded objects={}", known);
@@ -199,12 +233,14 @@ class HomeserverHost final : public ServiceHost {
 
   void start() override {
     server_.start();
+    sender_.start();
     log::info("herald homeserver started server_name={} version={} signing_key={}", config_.server_name, HERALD_VERSION,
               signing_key_.key_id());
   }
 
   void begin_shutdown() override {
     server_.stop();
+    sender_.stop();  // queued events stay queued for the next start
     notifier_.shutdown();
   }
   std::size_t active_connections() const override { return server_.active_connections(); }
@@ -246,11 +282,14 @@ class HomeserverHost final : public ServiceHost {
   homeserver::DatabaseKeyPersistence key_persistence_;
   federation::FederationLayer federation_;
   homeserver::ClientApi api_;
+  homeserver::DatabaseOutboundQueue outbound_queue_;
+  federation::TransactionSender sender_;
+  homeserver::FederationOutbox outbox_;
   homeserver::FederationRoomReader federation_reader_;
-  // TODO(federation client): the outbound client's fetcher (get_missing_events, then /state_ids + /event).
-  homeserver::NullMissingEventsFetcher missing_events_;
+  homeserver::FederationMissingEventsFetcher missing_events_;
   homeserver::TransactionReceiver transactions_;
   homeserver::VerifierAuthenticator authenticator_;
+  RemoteUpAuthenticator remote_up_;
   homeserver::FederationGate federation_gate_;
   homeserver::FederationApi federation_api_;
   http::Server server_;

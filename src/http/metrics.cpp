@@ -92,6 +92,17 @@ std::string Metrics::render() const {
     }
     out += fmt::format("{} {}\n", key, value);
   }
+  std::map<std::string_view, std::int64_t> gauges;
+  for (const auto& [key, value] : gauges_) gauges.emplace(key, value->load());
+  family = {};
+  for (const auto& [key, value] : gauges) {
+    const std::string_view this_family = key.substr(0, key.find('{'));
+    if (this_family != family) {
+      family = this_family;
+      out += fmt::format("# TYPE {} gauge\n", family);
+    }
+    out += fmt::format("{} {}\n", key, value);
+  }
   return out;
 }
 
@@ -114,6 +125,21 @@ void Metrics::increment(std::string_view family, std::string_view label, std::st
   auto& slot = counters_[key];
   if (!slot) slot = std::make_unique<std::atomic<std::uint64_t>>(0);
   *slot += n;
+}
+
+void Metrics::set_gauge(std::string_view family, std::string_view label, std::string_view value, std::int64_t v) {
+  const std::string key = series_key(family, label, value);
+  {
+    std::shared_lock lock(mutex_);
+    if (auto it = gauges_.find(key); it != gauges_.end()) {
+      it->second->store(v);
+      return;
+    }
+  }
+  std::unique_lock lock(mutex_);
+  auto& slot = gauges_[key];
+  if (!slot) slot = std::make_unique<std::atomic<std::int64_t>>(0);
+  slot->store(v);
 }
 
 std::uint64_t Metrics::counter(std::string_view family, std::string_view label, std::string_view value) const {

@@ -23,6 +23,8 @@ class Metrics {
   // increment("herald_federation_inbound_pdus_total", "outcome", "accepted").
   void increment(std::string_view family, std::string_view label, std::string_view value, std::uint64_t n = 1);
   std::uint64_t counter(std::string_view family, std::string_view label, std::string_view value) const;
+  // Gauges likewise, e.g. set_gauge("herald_federation_outbound_queue_length", "destination", "b.example", 3).
+  void set_gauge(std::string_view family, std::string_view label, std::string_view value, std::int64_t v);
 
  private:
   static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -39,6 +41,7 @@ class Metrics {
   std::atomic<std::uint64_t> latency_count_{0};
   std::atomic<std::int64_t> open_connections_{0};
   std::unordered_map<std::string, std::unique_ptr<std::atomic<std::uint64_t>>> counters_;  // key: the series, as rendered
+  std::unordered_map<std::string, std::unique_ptr<std::atomic<std::int64_t>>> gauges_;     // likewise
 };
 
 }  // namespace herald::http

@@ -110,7 +110,10 @@ RoomService::Appended RoomService::commit_built(storage::sql::Connection& c, Roo
   auto tx = room_transaction(c);
   const std::int64_t stream = pipeline_.append_local(tx, room, built.local);
   if (built.redacts) rs::mark_redacted(c, *built.redacts, built.local.event->event_id());
-  return Appended{built.local.event, stream};
+  // The outbound rows commit with the event (the create event, appended directly, has nobody to go to).
+  std::vector<std::string> destinations;
+  if (outbox_) destinations = outbox_->enqueue(c, room, *built.local.event);
+  return Appended{built.local.event, stream, std::move(destinations)};
 }
 
 RoomService::Appended RoomService::append(storage::sql::Connection& c, Room& room, const EventDraft& draft,
@@ -126,6 +129,11 @@ void RoomService::notify(const std::vector<Appended>& appended, const Room& room
     if (a.event->type() == "m.room.member" && a.event->state_key()) users.push_back(*a.event->state_key());
   }
   notifier_.notify(appended.back().stream, room.room_id, users);
+  if (outbox_) {
+    std::vector<std::string> destinations;
+    for (const auto& a : appended) destinations.insert(destinations.end(), a.destinations.begin(), a.destinations.end());
+    if (!destinations.empty()) outbox_->committed(std::move(destinations));
+  }
 }
 
 namespace {

@@ -20,6 +20,7 @@
 #include "homeserver/accounts/profile_cache.h"
 #include "federation/server_key_ring.h"
 #include "homeserver/rooms/event_pipeline.h"
+#include "homeserver/rooms/local_event_outbox.h"
 #include "homeserver/rooms/room_registry.h"
 #include "rooms/membership.h"
 #include "storage/room_store.h"
@@ -72,6 +73,9 @@ class RoomService {
               ProfileCache& profiles, const crypto::SigningKey& key, const Clock& clock, RoomServiceOptions options);
 
   const RoomServiceOptions& options() const { return options_; }
+  // Where local events go to reach other servers (set once at wiring, before serving: the outbox needs
+  // the federation layer, which needs this service's key ring). Null: nothing is sent.
+  void set_outbox(LocalEventOutbox* outbox) { outbox_ = outbox; }
   RoomRegistry& registry() { return registry_; }
 
   Task<std::string> create_room(UserId creator, CreateRoomRequest request);
@@ -107,6 +111,7 @@ class RoomService {
   struct Appended {
     events::EventPtr event;
     std::int64_t stream;
+    std::vector<std::string> destinations = {};  // servers it was queued for (local events)
   };
   // Runs a write job that changes a room; forgets the room's memory when the write fails for other
   // reasons than a refusal. `job` must outlive the await (the caller's local).
@@ -168,6 +173,7 @@ class RoomService {
   ProfileCache& profiles_;
   federation::StaticServerKeyRing server_keys_;
   EventPipeline pipeline_{server_keys_};
+  LocalEventOutbox* outbox_ = nullptr;
 };
 
 }  // namespace herald::homeserver
