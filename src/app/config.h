@@ -109,6 +109,13 @@ struct IdentityConfig {
   std::optional<EmailConfig> email;  // none: messages go to outbox_dir as .eml files
   std::string outbox_dir = "./herald-data/outbox";
   std::map<std::string, std::string> homeservers;  // server name -> base URL
+  // Outbound calls to homeservers found by server discovery (onbind, OpenID checks, key fetches) take the
+  // homeserver's settings of the same names; the `homeservers` entries above bypass the IP guard.
+  bool federation_verify_certificates = true;
+  std::vector<std::string> federation_custom_ca_list;
+  std::vector<std::string> ip_range_blacklist = http::default_ip_range_blacklist();
+  std::vector<std::string> ip_range_whitelist;
+  std::vector<TrustedKeyServer> trusted_key_servers;
   RateLimitOptions rate_limits;
   std::string terms_json = "{}";  // the policies object of GET /terms
   std::size_t lookup_limit = 10000;

@@ -396,6 +396,19 @@ IdentityConfig read_identity_config(std::string_view yaml_text) {
   if (YAML::Node rl = r.take("rate_limits")) parse_rate_limits(rl, c.rate_limits);
   if (YAML::Node terms = r.take("terms"); terms && !terms.IsNull()) c.terms_json = parse_terms(terms).dump();
   r.read("lookup_limit", c.lookup_limit);
+  r.read("federation_verify_certificates", c.federation_verify_certificates);
+  if (YAML::Node list = r.take("federation_custom_ca_list"); list && !list.IsNull()) {
+    c.federation_custom_ca_list = parse_string_list(list, "federation_custom_ca_list", "PEM file paths");
+  }
+  if (YAML::Node list = r.take("ip_range_blacklist"); list && !list.IsNull()) {
+    c.ip_range_blacklist = parse_ip_ranges(list, "ip_range_blacklist");
+  }
+  if (YAML::Node list = r.take("ip_range_whitelist"); list && !list.IsNull()) {
+    c.ip_range_whitelist = parse_ip_ranges(list, "ip_range_whitelist");
+  }
+  if (YAML::Node list = r.take("trusted_key_servers"); list && !list.IsNull()) {
+    c.trusted_key_servers = parse_trusted_key_servers(list);
+  }
   r.read("legacy_store_invite", c.legacy_store_invite);
   r.read("io_threads", c.io_threads);
   r.read("max_request_body_bytes", c.max_request_body_bytes);

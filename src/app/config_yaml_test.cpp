@@ -236,6 +236,10 @@ database: {backend: sqlite, path: /tmp/is.db}
 signing_key_path: /tmp/is.key
 email: {smtp_url: "smtp://127.0.0.1:2525", from: "Herald <noreply@example.org>", starttls: false, templates_dir: /tmp/t}
 homeservers: {"hs.example.org": "http://10.0.0.5:8008"}
+federation_verify_certificates: false
+federation_custom_ca_list: [/etc/herald/test-ca.pem]
+ip_range_whitelist: ["127.0.0.0/8"]
+trusted_key_servers: [{server_name: notary.example.org, verify_keys: {"ed25519:a": "l8Hft5qXKn1vfHrg3p4+W8gELQVo8N13JkluMfmn2sQ"}}]
 rate_limits: {enabled: false}
 terms:
   privacy:
@@ -248,6 +252,12 @@ terms:
   EXPECT_EQ(c.email->templates_dir, "/tmp/t");
   EXPECT_EQ(c.homeservers.at("hs.example.org"), "http://10.0.0.5:8008");
   EXPECT_NE(c.terms_json.find("https://example.org/privacy"), std::string::npos);
+  EXPECT_FALSE(c.federation_verify_certificates);
+  EXPECT_EQ(c.federation_custom_ca_list, std::vector<std::string>{"/etc/herald/test-ca.pem"});
+  EXPECT_EQ(c.ip_range_whitelist, std::vector<std::string>{"127.0.0.0/8"});
+  EXPECT_FALSE(c.ip_range_blacklist.empty());  // Synapse's defaults stay
+  ASSERT_EQ(c.trusted_key_servers.size(), 1u);
+  EXPECT_EQ(c.trusted_key_servers[0].server_name, "notary.example.org");
 }
 
 TEST(IdentityConfig, BadValuesAreNamed) {
@@ -265,6 +275,8 @@ TEST(IdentityConfig, BadValuesAreNamed) {
   EXPECT_NE(error("terms: {p: {version: '1', en: {name: x}}}").find("terms.p.en"), std::string::npos);
   EXPECT_NE(error("colour: red").find("colour"), std::string::npos);
   EXPECT_NE(error("listeners: [{port: 8090, tls: true, resources: [identity]}]").find("listeners[0].tls"), std::string::npos);
+  EXPECT_NE(error("ip_range_whitelist: ['not a range']").find("ip_range_whitelist"), std::string::npos);
+  EXPECT_NE(error("federation_custom_ca_list: 3").find("federation_custom_ca_list"), std::string::npos);
 }
 
 }  // namespace herald::app

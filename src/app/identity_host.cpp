@@ -51,11 +51,11 @@ std::string load_pepper(storage::Database& db) {
 // layer: discovery, IP guard, CA settings. Operator-named homeservers bypass discovery and the guard.
 federation::FederationClientOptions federation_options_of(const IdentityConfig& c) {
   federation::FederationClientOptions o;
-  // TODO(config): verify_certificates = c.federation_verify_certificates;
-  // TODO(config): custom_ca_files = c.federation_custom_ca_list;
-  // TODO(config): ip_range_blacklist = c.ip_range_blacklist; ip_range_whitelist = c.ip_range_whitelist;
-  // TODO(config): trusted_key_servers = c.trusted_key_servers;
-  o.ip_range_blacklist = http::default_ip_range_blacklist();
+  o.verify_certificates = c.federation_verify_certificates;
+  o.custom_ca_files = c.federation_custom_ca_list;
+  o.ip_range_blacklist = c.ip_range_blacklist;
+  o.ip_range_whitelist = c.ip_range_whitelist;
+  for (const auto& t : c.trusted_key_servers) o.trusted_key_servers.push_back({t.server_name, t.verify_keys});
   o.destination_overrides = c.homeservers;
   return o;
 }

@@ -17,8 +17,8 @@ std::vector<std::string_view> split_path(std::string_view path) {
   return out;
 }
 
-void Router::add(Method method, std::string_view path_template, Handler handler) {
-  Route route{method, std::string(path_template), {}, std::move(handler)};
+void Router::add(Method method, std::string_view path_template, Handler handler, std::optional<std::size_t> body_limit) {
+  Route route{method, std::string(path_template), {}, std::move(handler), body_limit};
   for (std::string_view seg : split_path(path_template)) {
     const bool is_param = seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';
     route.segments.push_back({std::string(is_param ? seg.substr(1, seg.size() - 2) : seg), is_param});
@@ -26,6 +26,20 @@ void Router::add(Method method, std::string_view path_template, Handler handler)
   const std::size_t n = route.segments.size();
   if (by_length_.size() <= n) by_length_.resize(n + 1);
   by_length_[n].push_back(std::move(route));
+}
+
+std::optional<std::size_t> Router::body_limit_for(Method method, std::string_view path) const {
+  const std::vector<std::string_view> segments = split_path(path);
+  if (segments.size() >= by_length_.size()) return std::nullopt;
+  for (const Route& route : by_length_[segments.size()]) {
+    if (route.method != method || !route.body_limit) continue;
+    bool ok = true;
+    for (std::size_t i = 0; i < segments.size() && ok; ++i) {
+      if (!route.segments[i].is_param && route.segments[i].text != segments[i]) ok = false;
+    }
+    if (ok) return route.body_limit;
+  }
+  return std::nullopt;
 }
 
 Router::Match Router::match(Request& req) const {

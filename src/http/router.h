@@ -2,6 +2,7 @@
 // Routing by method + path template ("/_matrix/client/v3/rooms/{roomId}/invite"), with each path
 // segment percent-decoded after splitting on '/'.
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,7 +17,11 @@ using Handler = std::function<Task<Response>(Request)>;
 
 class Router {
  public:
-  void add(Method method, std::string_view path_template, Handler handler);
+  // `body_limit`: the largest request body this route takes, when it differs from the server's.
+  void add(Method method, std::string_view path_template, Handler handler,
+           std::optional<std::size_t> body_limit = std::nullopt);
+  // The body limit of the route `method` + `path` (raw, before percent-decoding) names, if it has its own.
+  std::optional<std::size_t> body_limit_for(Method method, std::string_view path) const;
 
   struct Match {
     const Handler* handler = nullptr;  // null: no route for this method
@@ -36,6 +41,7 @@ class Router {
     std::string path_template;
     std::vector<Segment> segments;
     Handler handler;
+    std::optional<std::size_t> body_limit;
   };
   std::vector<std::vector<Route>> by_length_;  // routes indexed by number of segments
 };

@@ -50,6 +50,18 @@ TEST(Router, WrongMethodIsDistinguishedFromUnknownPath) {
   EXPECT_FALSE(m.path_known);
 }
 
+TEST(Router, ARouteMayTakeALargerBody) {
+  Router router;
+  int hit = 0;
+  router.add(Method::put, "/send/{txnId}", named(&hit, 1), 10'000'000);
+  router.add(Method::put, "/other/{x}", named(&hit, 2));
+  EXPECT_EQ(router.body_limit_for(Method::put, "/send/abc"), 10'000'000u);
+  EXPECT_EQ(router.body_limit_for(Method::put, "/send/a%20b"), 10'000'000u);
+  EXPECT_FALSE(router.body_limit_for(Method::post, "/send/abc")) << "another method: the server's limit";
+  EXPECT_FALSE(router.body_limit_for(Method::put, "/other/abc"));
+  EXPECT_FALSE(router.body_limit_for(Method::put, "/send/abc/more"));
+}
+
 TEST(Router, MalformedEscapeIsInvalidParam) {
   Router router;
   int hit = 0;

@@ -378,10 +378,23 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     for (;;) {
       if (stopping) co_return true;
       bhttp::request_parser<bhttp::string_body> parser;
-      parser.body_limit(options.body_limit);
+      // No limit while the header is read (Beast would refuse a large Content-Length right there); the
+      // limit of the route the header names is applied below.
+      parser.body_limit(boost::none);
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
       conn->deadline_ms = steady_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(options.read_timeout).count();
-      co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      // The header first: the route it names may take a larger body than the server's default.
+      co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec) {
+        const std::string_view target(parser.get().target().data(), parser.get().target().size());
+        const std::string_view path = target.substr(0, target.find('?'));
+        const std::size_t limit = router.body_limit_for(method_of(parser.get().method()), path).value_or(options.body_limit);
+        if (auto length = parser.content_length(); length && *length > limit) ec = bhttp::error::body_limit;
+        parser.body_limit(limit);  // a chunked body is counted as it arrives
+        if (!ec && !parser.is_done()) {
+          co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        }
+      }
       conn->deadline_ms = 0;
       if (ec == bhttp::error::body_limit) {
         co_await refuse(*conn, stream, MatrixError(Errc::too_large, "Request body too large"), "too_large");

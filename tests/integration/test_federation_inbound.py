@@ -46,7 +46,7 @@ class FederationInboundTest(MatrixAssertions, unittest.TestCase):
             # Rob's server, "localhost:<port>"; and a server with nobody in the room, named by its IP address.
             cls.remote = cls.key_server().remote()
             cls.other = cls.key_server(host="127.0.0.1").remote()
-            cls.hs = HeraldServer(metrics_listener=True, extra_yaml=cls.federation_yaml("max_request_body_bytes: 4000000")).start()
+            cls.hs = HeraldServer(metrics_listener=True, extra_yaml=cls.federation_yaml("")).start()
         except BaseException:
             cls.tearDownClass()
             raise
@@ -234,6 +234,17 @@ class FederationInboundTest(MatrixAssertions, unittest.TestCase):
 
     def test_limits(self):
         self.err(self.send_txn([{}] * 51), 400, "M_TOO_LARGE")
+
+    def test_a_transaction_may_be_larger_than_a_client_request(self):
+        # The server's body limit (max_request_body_bytes, 64 KiB by default) is for client requests; /send
+        # takes up to 50 PDUs of 64 KiB each.
+        self.rob_joins()
+        messages = [self.rob_says("x" * 4000 + str(i)) for i in range(30)]
+        body = self.ok(self.send_txn([pdu for _, pdu in messages]))
+        for event_id, _ in messages:
+            self.assertEqual(body["pdus"][event_id], {}, event_id)
+        self.err(self.hs.client("PUT", f"/rooms/{q(self.room)}/send/m.room.message/big", token=self.alice,
+                                body={"msgtype": "m.text", "body": "x" * 70000}), 413, "M_TOO_LARGE")
 
     def test_each_origin_is_rate_limited(self):
         hs = HeraldServer(rate_limits_enabled=True, rate_limits_yaml="  federation: {per_second: 0.001, burst: 2}",

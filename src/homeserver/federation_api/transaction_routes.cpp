@@ -26,7 +26,9 @@ Task<http::Response> put_send(http::Request req, FederationApi& api, std::string
 }  // namespace
 
 void add_transaction_routes(http::Router& router, FederationApi& api) {
-  router.add(http::Method::put, "/_matrix/federation/v1/send/{txnId}", bind_federation(put_send, api));
+  // A transaction may carry 50 PDUs of up to 64 KiB each and 100 EDUs: more than the server's default limit.
+  router.add(http::Method::put, "/_matrix/federation/v1/send/{txnId}", bind_federation(put_send, api),
+             kMaxTransactionBytes);
 }
 
 }  // namespace herald::homeserver
