@@ -1,5 +1,7 @@
 #include "federation/remote_key_store.h"
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -42,6 +44,8 @@ struct RemoteKeyStore::Impl {
   mutable std::mutex mutex;
   std::map<std::pair<std::string, std::string>, Key> keys;
   std::map<std::string, ServerKeys> latest;
+  // (server, verify key ID) -> the latest object listing it (what a notary answers for that key ID)
+  std::map<std::pair<std::string, std::string>, ServerKeys> objects;
   std::map<std::string, std::int64_t> last_fetch_ms;
   std::map<std::string, std::shared_ptr<Flight>> flights;  // touched on the io thread only
 
@@ -55,6 +59,8 @@ struct RemoteKeyStore::Impl {
       if (fill) fill->add(k.server_name, id, raw.key, raw.expired_ts);
     }
     for (const auto& [id, raw] : k.verify_keys) {
+      auto& object = objects[{k.server_name, id}];
+      if (object.server_name.empty() || object.valid_until_ts <= k.valid_until_ts) object = k;
       auto& slot = keys[{k.server_name, id}];
       if (slot.old || slot.valid_until_ms <= k.valid_until_ts) slot = Key{raw, k.valid_until_ts, false};
       if (fill) fill->add(k.server_name, id, raw, slot.valid_until_ms);
@@ -146,6 +152,32 @@ Task<std::vector<ServerKeys>> RemoteKeyStore::keys_for(std::string server, std::
     have = cached(server);
   }
   if (have) out.push_back(std::move(*have));
+  co_return out;
+}
+
+Task<std::vector<ServerKeys>> RemoteKeyStore::keys_for(std::string server,
+                                                      std::map<std::string, std::int64_t> minimum_by_key_id) {
+  auto impl = impl_;
+  std::int64_t fetch_minimum = 0;
+  bool stale = false;
+  {
+    std::lock_guard lock(impl->mutex);
+    for (const auto& [id, minimum] : minimum_by_key_id) {
+      fetch_minimum = std::max(fetch_minimum, minimum);
+      auto it = impl->objects.find({server, id});
+      if (it == impl->objects.end() || it->second.valid_until_ts < minimum) stale = true;
+    }
+  }
+  if (stale) co_await impl->fetch_on_io(server, fetch_minimum);
+  std::vector<ServerKeys> out;
+  std::lock_guard lock(impl->mutex);
+  for (const auto& [id, minimum] : minimum_by_key_id) {
+    auto it = impl->objects.find({server, id});
+    if (it == impl->objects.end()) continue;
+    const bool seen =
+        std::any_of(out.begin(), out.end(), [&](const ServerKeys& k) { return k.json == it->second.json; });
+    if (!seen) out.push_back(it->second);
+  }
   co_return out;
 }
 

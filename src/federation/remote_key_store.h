@@ -64,6 +64,12 @@ class RemoteKeyStore final : public ServerKeyRing, public RequestKeySource {
   // cached one is older; when the fetch fails, the cached one whatever its age; empty when never seen.
   Task<std::vector<ServerKeys>> keys_for(std::string server, std::int64_t minimum_valid_until_ts);
 
+  // For a notary answer naming key IDs (key ID -> its minimum_valid_until_ts): for each ID, the latest
+  // key object seen that lists it in verify_keys (so an origin that stopped publishing a key cannot make
+  // us forget it), fetching when one is unknown or valid until before its minimum; when the fetch fails,
+  // the cached ones whatever their age. Each object once; IDs never seen give nothing.
+  Task<std::vector<ServerKeys>> keys_for(std::string server, std::map<std::string, std::int64_t> minimum_by_key_id);
+
   std::optional<std::string> verify_key(const std::string& server, const std::string& key_id,
                                         std::int64_t at_ms) const override;
 

@@ -149,5 +149,34 @@ TEST_F(KeyStoreTest, KeysForServesTheCacheWhenTheOriginIsDown) {
   EXPECT_TRUE(run_on(io, store.keys_for("never.example", clock.now)).empty());
 }
 
+TEST_F(KeyStoreTest, KeysForKeyIdsKeepTheObjectOfAKeyTheOriginNoLongerPublishes) {
+  const std::int64_t expired = clock.now - 24 * 3600 * 1000;
+  fetcher.objects["them.example"] = own_server_keys("them.example", key, expired);
+  auto found = run_on(io, store.keys_for("them.example", std::map<std::string, std::int64_t>{{"ed25519:k1", 0}}));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].valid_until_ts, expired);
+  EXPECT_EQ(fetcher.calls, 1);
+
+  // The origin now publishes k2 only, valid a little longer: the latest object, but not k1's.
+  crypto::SigningKey k2 = crypto::SigningKey::generate("k2");
+  fetcher.objects["them.example"] = own_server_keys("them.example", k2, expired + 1000);
+  found = run_on(io, store.keys_for("them.example", std::map<std::string, std::int64_t>{{"ed25519:k1", clock.now}}));
+  EXPECT_EQ(fetcher.calls, 2);  // k1's object was valid until before the minimum
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_TRUE(found[0].verify_keys.contains("ed25519:k1"));
+  EXPECT_EQ(store.cached("them.example")->valid_until_ts, expired + 1000);
+
+  // A minimum k1's object meets: from the cache.
+  found = run_on(io, store.keys_for("them.example", std::map<std::string, std::int64_t>{{"ed25519:k1", expired}}));
+  EXPECT_EQ(fetcher.calls, 2);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_TRUE(found[0].verify_keys.contains("ed25519:k1"));
+
+  // Two IDs: each object once; an ID never seen adds nothing.
+  found = run_on(io, store.keys_for("them.example", std::map<std::string, std::int64_t>{
+                                                        {"ed25519:k1", 0}, {"ed25519:k2", 0}, {"ed25519:nope", 0}}));
+  EXPECT_EQ(found.size(), 2u);
+}
+
 }  // namespace
 }  // namespace herald::federation

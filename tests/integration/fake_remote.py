@@ -112,6 +112,7 @@ class KeyServer:
     def __init__(self, leaf, host="localhost", key_id="ed25519:k1", signing_key=None):
         self.signing_key = signing_key or nacl.signing.SigningKey.generate()
         self.key_id = key_id
+        self.valid_until_ts = None  # None: an hour from now
         self.accepted = 0
         self.requests = []
         outer = self
@@ -161,7 +162,7 @@ class KeyServer:
 
     def key_object(self):
         obj = {"server_name": self.server_name,
-               "valid_until_ts": int(time.time() * 1000) + 3600 * 1000,
+               "valid_until_ts": self.valid_until_ts or int(time.time() * 1000) + 3600 * 1000,
                "verify_keys": {self.key_id: {"key": b64(bytes(self.signing_key.verify_key))}},
                "old_verify_keys": {}}
         obj["signatures"] = {self.server_name: {self.key_id: b64(self.signing_key.sign(canonical(obj)).signature)}}

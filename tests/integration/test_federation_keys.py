@@ -21,6 +21,7 @@ class FederationKeysTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="herald-it-ca-")
         ca = TestCA(cls.tmp)
         cls.key_server = KeyServer(ca.issue("keys"), key_id="ed25519:t1")
+        cls.rotating_server = KeyServer(ca.issue("rotating"), key_id="ed25519:t1")
         trust_ca = "federation_custom_ca_list: [%s]" % json.dumps(ca.root_path)
         cls.guarded = HeraldServer(server_name="guarded.test", extra_yaml=trust_ca).start()
         cls.notary = HeraldServer(server_name="notary.test",
@@ -32,6 +33,7 @@ class FederationKeysTest(unittest.TestCase):
             s.stop()
             s.cleanup()
         cls.key_server.stop()
+        cls.rotating_server.stop()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def notary_key(self):
@@ -102,6 +104,52 @@ class FederationKeysTest(unittest.TestCase):
         self.assertEqual(len(body["server_keys"]), 1, "the keys did not survive the restart")
         self.assert_notarised(body["server_keys"][0])
         self.assertIn("server keys loaded objects=1", self.notary.read_log())
+
+    def test_5_notary_answers_per_key_id_and_takes_minimum_valid_until_ts_as_given(self):
+        """SyTest 50federation/01keys.pl: an expired key is served when the asker's minimum allows it
+        (minimum_valid_until_ts 0 is not "now"), the key object asked for by ID is kept even when the
+        origin stops publishing that key, and GET /_matrix/key/v2/query/{serverName}/{keyId} exists."""
+        origin = self.rotating_server
+        name = origin.server_name
+        expired = int(time.time() * 1000) - 24 * 3600 * 1000
+        origin.key_id, origin.valid_until_ts = "ed25519:key_1", expired
+        key_1 = origin.signing_key
+
+        def post(key_id, minimum):
+            status, _, body = self.notary.request(
+                "POST", "/_matrix/key/v2/query",
+                body={"server_keys": {name: {key_id: {"minimum_valid_until_ts": minimum}}}})
+            self.assertEqual(status, 200, body)
+            return body["server_keys"]
+
+        found = post("ed25519:key_1", 0)
+        self.assertEqual([(o["server_name"], list(o["verify_keys"])) for o in found], [(name, ["ed25519:key_1"])])
+        self.assertEqual(found[0]["valid_until_ts"], expired)
+        fetches = len(origin.requests)
+        self.assertEqual(fetches, 1)
+        # Minimum 0: the cached expired key will do, no refetch.
+        self.assertEqual(len(post("ed25519:key_1", 0)), 1)
+        self.assertEqual(len(origin.requests), fetches)
+
+        # The origin now publishes another key only; a minimum of now makes the notary ask it again.
+        origin.signing_key = nacl.signing.SigningKey.generate()
+        origin.key_id, origin.valid_until_ts = "ed25519:key_2", expired + 1000
+        found = post("ed25519:key_1", int(time.time() * 1000))
+        self.assertEqual(len(origin.requests), fetches + 1)
+        self.assertEqual([list(o["verify_keys"]) for o in found], [["ed25519:key_1"]], found)
+        # Asked with the old minimum, key_1's object is still there, from the cache.
+        found = post("ed25519:key_1", expired)
+        self.assertEqual([list(o["verify_keys"]) for o in found], [["ed25519:key_1"]], found)
+        self.assertTrue(signed_by(found[0], name, "ed25519:key_1", key_1.verify_key), found)
+        self.assertEqual(len(origin.requests), fetches + 1)
+
+        status, _, body = self.notary.request("GET", f"/_matrix/key/v2/query/{name}/ed25519:key_1",
+                                              query={"minimum_valid_until_ts": expired})
+        self.assertEqual(status, 200, body)
+        self.assertEqual([list(o["verify_keys"]) for o in body["server_keys"]], [["ed25519:key_1"]], body)
+        key_id, verify_key = self.notary_key()
+        self.assertTrue(signed_by(body["server_keys"][0], "notary.test", key_id, verify_key))
+        self.assertEqual(len(origin.requests), fetches + 1)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 // Server keys (federation.md §3). GET /_matrix/key/v2/server: this server's signing key, self-signed, so
 // that other servers (identity servers checking a signed /3pid/unbind, federation peers) can verify our
 // requests, and the keys it used before (old_verify_keys, from the old_signing_keys setting). The notary
-// endpoints GET /_matrix/key/v2/query/{serverName} and POST /_matrix/key/v2/query: another server's key
-// object (fetched, or from the cache when it is down) with our signature added. Served on listeners with
-// the federation resource.
+// endpoints GET /_matrix/key/v2/query/{serverName}[/{keyId}] and POST /_matrix/key/v2/query: another
+// server's key objects (fetched, or from the cache when it is down) with our signature added; for a key ID
+// asked for, the latest object that listed it, even once the origin no longer publishes it. Served on
+// listeners with the federation resource.
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
@@ -42,20 +45,30 @@ Task<http::Response> get_server_keys(http::Request req, ClientApi& api) {
   co_return http::Response::json(200, own_keys(api));
 }
 
-std::int64_t minimum_valid_until(const nlohmann::json& value, std::int64_t now) {
-  if (value.is_number_integer()) return value.get<std::int64_t>();
-  return now;
+// A key ID's minimum_valid_until_ts in a POST query: as given (0 included: any age will do), else now.
+std::int64_t minimum_valid_until(const nlohmann::json& criteria, std::int64_t now) {
+  if (!criteria.is_object()) return now;
+  const auto it = criteria.find("minimum_valid_until_ts");
+  if (it == criteria.end() || !it->is_number_integer()) return now;
+  return it->get<std::int64_t>();
 }
 
-// The key objects of `server` valid until `minimum`, each with this server's signature added.
-Task<std::vector<nlohmann::json>> notarised(ClientApi& api, std::string server, std::int64_t minimum) {
+// The key objects of `server` (those listing the key IDs of `wanted`, each valid until its minimum, or
+// without key IDs the latest one valid until `minimum`), each with this server's signature added.
+Task<std::vector<nlohmann::json>> notarised(ClientApi& api, std::string server, std::int64_t minimum,
+                                            std::map<std::string, std::int64_t> wanted = {}) {
   std::vector<nlohmann::json> out;
   if (server == api.options.server_name) {
     out.push_back(own_keys(api));
     co_return out;
   }
   if (!federation::ServerName::parse(server)) co_return out;
-  const std::vector<federation::ServerKeys> found = co_await api.federation.keys().keys_for(server, minimum);
+  std::vector<federation::ServerKeys> found;  // not `c ? co_await a : co_await b`: GCC's code for it crashed
+  if (wanted.empty()) {
+    found = co_await api.federation.keys().keys_for(server, minimum);
+  } else {
+    found = co_await api.federation.keys().keys_for(server, std::move(wanted));
+  }
   for (const auto& keys : found) {
     nlohmann::json object = keys.json;
     if (object.contains("signatures") && object["signatures"].is_object()) {
@@ -69,6 +82,8 @@ Task<std::vector<nlohmann::json>> notarised(ClientApi& api, std::string server, 
   co_return out;
 }
 
+// GET /_matrix/key/v2/query/{serverName}, and the older /_matrix/key/v2/query/{serverName}/{keyId} (still
+// used by Synapse and SyTest): the object listing that key.
 Task<http::Response> get_query(http::Request req, ClientApi& api) {
   require_federation_listener(req);
   const std::string server = req.path_param("serverName");
@@ -80,7 +95,10 @@ Task<http::Response> get_query(http::Request req, ClientApi& api) {
       throw MatrixError(Errc::invalid_param, "minimum_valid_until_ts is not an integer");
     }
   }
-  std::vector<nlohmann::json> found = co_await notarised(api, server, minimum);
+  std::map<std::string, std::int64_t> wanted;
+  for (const auto& [name, value] : req.path_params)
+    if (name == "keyId") wanted.emplace(value, minimum);
+  std::vector<nlohmann::json> found = co_await notarised(api, server, minimum, std::move(wanted));
   co_return http::Response::json(200, nlohmann::json{{"server_keys", std::move(found)}});
 }
 
@@ -93,15 +111,15 @@ Task<http::Response> post_query(http::Request req, ClientApi& api) {
   const std::int64_t now = api.clock.now_ms();
   nlohmann::json answer = nlohmann::json::array();
   for (const auto& [server, key_ids] : wanted->items()) {
-    std::int64_t minimum = now;
+    // Key ID -> its minimum_valid_until_ts; none named: the server's latest keys, valid now.
+    std::map<std::string, std::int64_t> minimum_by_key_id;
     if (key_ids.is_object()) {
+      if (key_ids.size() > kMaxQueriedServers) throw MatrixError(Errc::too_large, "Too many key IDs in one query", 400);
       for (const auto& [id, criteria] : key_ids.items()) {
-        if (criteria.is_object() && criteria.contains("minimum_valid_until_ts")) {
-          minimum = std::max(minimum, minimum_valid_until(criteria["minimum_valid_until_ts"], now));
-        }
+        minimum_by_key_id.emplace(id, minimum_valid_until(criteria, now));
       }
     }
-    std::vector<nlohmann::json> found = co_await notarised(api, server, minimum);
+    std::vector<nlohmann::json> found = co_await notarised(api, server, now, std::move(minimum_by_key_id));
     for (auto& object : found) answer.push_back(std::move(object));
   }
   co_return http::Response::json(200, nlohmann::json{{"server_keys", std::move(answer)}});
@@ -113,6 +131,7 @@ void add_key_routes(http::Router& router, ClientApi& api) {
   router.add(http::Method::get, "/_matrix/key/v2/server", bind_handler(get_server_keys, api));
   router.add(http::Method::get, "/_matrix/key/v2/server/{keyId}", bind_handler(get_server_keys, api));
   router.add(http::Method::get, "/_matrix/key/v2/query/{serverName}", bind_handler(get_query, api));
+  router.add(http::Method::get, "/_matrix/key/v2/query/{serverName}/{keyId}", bind_handler(get_query, api));
   router.add(http::Method::post, "/_matrix/key/v2/query", bind_handler(post_query, api));
 }
 

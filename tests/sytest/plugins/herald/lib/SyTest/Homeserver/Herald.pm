@@ -6,16 +6,19 @@
 #       client_port      Herald listener, plain HTTP: SyTest's client-API
 #                        traffic, and the identity server's onbind callback
 #       federation_port  HTTPS, as SyTest requires; server_name is
-#                        "<bind_host>:<federation_port>".  Herald has no TLS
-#                        listener (config: "terminate TLS in a proxy"), so by
-#                        default this plugin terminates TLS here (cert signed
-#                        by SyTest's keys/ca.crt) and forwards the bytes to...
-#       backend_port     ...a second plain-HTTP Herald listener on 127.0.0.1.
-#                        With --herald-no-tls-proxy there is no proxy and
-#                        Herald listens in plain HTTP on federation_port itself
-#                        (every HTTPS request SyTest makes there then fails
-#                        in the TLS handshake).
-#   - tls.crt / tls.key for <bind_host> (via SyTest::SSL, i.e. openssl)
+#                        "<bind_host>:<federation_port>".  Herald serves it
+#                        itself: a listener {tls: true, resources:
+#                        [federation]} with tls.crt / tls.key below as
+#                        tls_certificate_path / tls_private_key_path.
+#       backend_port     only with --herald-tls-proxy (the old set-up, from
+#                        before Herald had TLS listeners): the plugin then
+#                        terminates TLS on federation_port itself and forwards
+#                        the bytes to a plain-HTTP Herald listener here.
+#   - tls.crt / tls.key for <bind_host>, signed by SyTest's CA keys/ca.crt
+#     (via SyTest::SSL, i.e. openssl, as SyTest's Synapse plugin does), and
+#     federation_custom_ca_list: [keys/ca.crt] so that Herald's outbound
+#     federation (key fetches, notary) trusts SyTest's own servers and the
+#     other Herald
 #   - herald.yaml (or .json) in Herald's real configuration format (see
 #     config/homeserver.example.yaml in Herald, `herald generate-config`)
 #   - a fresh database (the old one is deleted before each start)
@@ -206,8 +209,10 @@ sub start
 
    my %env = ( %ENV, HERALD_SYTEST => 1, HERALD_INDEX => $idx );
    {
-      # Herald's outbound HTTPS verifies certificates against OpenSSL's default
-      # paths; SyTest's identity server uses keys/tls-selfsigned.crt.
+      # Herald's outbound HTTPS to identity servers verifies certificates
+      # against OpenSSL's default paths; SyTest's identity server uses
+      # keys/tls-selfsigned.crt. (Federation trusts keys/ca.crt through
+      # federation_custom_ca_list instead.)
       my $bundle = "$hs_dir/ca-bundle.pem";
       open my $out, ">", $bundle or return Future->fail( "Cannot write $bundle - $!" );
       foreach my $pem ( "/etc/ssl/certs/ca-certificates.crt", "$sytest_dir/keys/tls-selfsigned.crt" ) {
@@ -245,16 +250,16 @@ sub start
       $output->diag( "Started herald[$idx]: client http://$self->{bind_host}:" . $self->client_port
          . ", federation https://" . $self->server_name
          . ( $self->{tls_proxy} ? " (TLS proxy -> http://" . $self->_bind_ip . ":$self->{ports}{backend})"
-                                : " (plain HTTP: no TLS)" ) );
+                                : " (Herald's own TLS)" ) );
    })->else( sub {
       my ( $failure ) = @_;
       Future->fail( "Unable to start herald[$idx]: $failure (see $self->{paths}{log})" );
    });
 }
 
-# TLS terminator on federation_port -> Herald's plain listener on backend_port,
-# byte for byte (what a deployment's reverse proxy does; Herald's example config
-# says "TLS is not supported yet: terminate TLS in a proxy").
+# --herald-tls-proxy only: TLS terminator on federation_port -> Herald's plain
+# listener on backend_port, byte for byte (what a deployment's reverse proxy
+# does). Kept for comparing Herald's TLS with a terminator in front.
 sub _start_tls_proxy
 {
    my $self = shift;
@@ -380,7 +385,7 @@ sub _on_output_line
 use constant HERALD_RATE_ACTIONS => qw(
    login login_address registration message room_creation join joins_per_room
    invites_per_room invites_per_user invites_per_issuer third_party_invite
-   account_data presence
+   account_data presence federation
 );
 
 # The config Herald is started with, in Herald's own format: only keys Herald
@@ -393,12 +398,10 @@ sub _herald_config
    my $hs_dir = $self->{hs_dir};
    my $ip     = $self->_bind_ip;
 
-   # Herald checks 'resources' but does not route by them yet (every listener
-   # serves every route); the lists say what each listener is for.
    my @listeners = (
       {  # SyTest's client API traffic; also the identity server's
          # /_matrix/federation/v1/3pid/onbind callback, which SyTest's fake
-         # IS POSTs to the *client* base URL
+         # IS POSTs to the *client* base URL (so federation here too)
          bind_address => $ip, port => $self->client_port, tls => JSON::false,
          resources => [qw( client federation )],
       },
@@ -407,8 +410,8 @@ sub _herald_config
               bind_address => $ip, port => $self->{ports}{backend}, tls => JSON::false,
               resources => [qw( federation )],
            }
-         : {  # Herald refuses tls: true ("TLS listeners are not supported yet")
-              bind_address => $ip, port => $self->federation_port, tls => JSON::false,
+         : {  # Herald's own TLS, with SyTest's certificate
+              bind_address => $ip, port => $self->federation_port, tls => JSON::true,
               resources => [qw( federation )],
            },
    );
@@ -422,15 +425,26 @@ sub _herald_config
    );
 
    # Not expressible in Herald's config (no such feature or no key), so not
-   # written: TLS listener and certificate (see the proxy above), federation
-   # CA / key notaries (Herald has no outbound federation yet), guest access,
-   # room-directory publication rules, require_membership_for_aliases,
-   # application services (app_service_config_files), SMTP, recaptcha, CAS,
-   # the sync response cache.
+   # written: guest access, room-directory publication rules,
+   # require_membership_for_aliases, application services
+   # (app_service_config_files), SMTP, recaptcha, CAS, the sync response cache.
    return {
       server_name    => $self->server_name,     # "<bind_host>:<federation_port>"
       public_baseurl => $self->public_baseurl,
       listeners      => \@listeners,
+      # SyTest's certificate for <bind_host>, signed by its CA; only read when
+      # a listener has tls: true (not with --herald-tls-proxy)
+      $self->{tls_proxy} ? () : (
+         tls_certificate_path => $self->{paths}{tls_cert},
+         tls_private_key_path => $self->{paths}{tls_key},
+      ),
+      # Federation peers (SyTest's own federation servers, the other Herald)
+      # present certificates signed by SyTest's CA; they are checked against it
+      # (as SyTest's Synapse config does), not accepted blindly.
+      federation_verify_certificates => JSON::true,
+      federation_custom_ca_list => [ $self->{paths}{ca_cert} ],
+      # Keys are fetched from each server directly (Synapse: perspectives: {})
+      trusted_key_servers => [],
       database => {
          backend => "sqlite",
          path    => "$hs_dir/herald.db",
@@ -439,10 +453,13 @@ sub _herald_config
       registration => { enabled => JSON::true },  # open, UIA with m.login.dummy
       rate_limits  => \%rate_limits,
       # Any identity server a client names is reached over HTTPS (SyTest's
-      # fake one on loopback: whitelisted here, its certificate in the
-      # SSL_CERT_FILE bundle above). --herald-trust-local-is still lists every
+      # fake one on loopback: whitelisted here, its self-signed certificate in
+      # the SSL_CERT_FILE bundle above; that client is not federation and does
+      # not read federation_custom_ca_list). --herald-trust-local-is still lists every
       # local port explicitly, as before Herald took client-chosen servers.
       trusted_identity_servers => $self->{trust_local_is} ? _local_identity_servers( $self->{bind_host} ) : {},
+      # every SyTest server is on loopback, which Herald's outbound guard
+      # refuses by default (identity servers and federation alike)
       ip_range_whitelist => [ "127.0.0.0/8", "::1/128" ],
       # SyTest was written against Synapse's default room version (10): its
       # tests read m.room.create's 'creator', which rooms of version 11 and
