@@ -6,7 +6,7 @@ namespace herald::storage {
 namespace graph = event_graph_store;
 
 std::int64_t SqlRoomWriteTransaction::next_stream_position() {
-  if (stored_max_ < 0) stored_max_ = room_store::max_stream(c_);
+  if (stored_max_ < 0) stored_max_ = others_wrote_ ? room_store::max_stream(c_) : 0;
   return next_position_(stored_max_);
 }
 

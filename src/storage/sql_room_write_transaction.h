@@ -9,9 +9,11 @@ namespace herald::storage {
 
 class SqlRoomWriteTransaction : public RoomWriteTransaction {
  public:
-  // next_position: the process's stream counter; it is moved past what storage already holds.
-  SqlRoomWriteTransaction(sql::Connection& c, std::function<std::int64_t(std::int64_t stored_max)> next_position)
-      : c_(c), next_position_(std::move(next_position)) {}
+  // next_position: the process's stream counter; it is moved past what storage already holds, which is
+  // read only when `others_wrote` (another process may have taken positions since this one last wrote).
+  SqlRoomWriteTransaction(sql::Connection& c, std::function<std::int64_t(std::int64_t stored_max)> next_position,
+                          bool others_wrote = true)
+      : c_(c), next_position_(std::move(next_position)), others_wrote_(others_wrote) {}
 
   sql::Connection& connection() { return c_; }
 
@@ -45,7 +47,8 @@ class SqlRoomWriteTransaction : public RoomWriteTransaction {
  private:
   sql::Connection& c_;
   std::function<std::int64_t(std::int64_t)> next_position_;
-  std::int64_t stored_max_ = -1;  // read once per transaction
+  bool others_wrote_;
+  std::int64_t stored_max_ = -1;  // read once per transaction, when others_wrote_
 };
 
 }  // namespace herald::storage

@@ -20,7 +20,7 @@ std::string_view server_of(std::string_view user_id) {
 std::vector<std::string> FederationOutbox::destinations(const Room& room, const events::Event& event,
                                                         const std::string& self) {
   std::set<std::string_view> servers;
-  for (const auto& member : room.joined) servers.insert(server_of(member));
+  for (const auto& [server, count] : room.joined_servers) servers.insert(server);
   if (event.type() == "m.room.member" && event.state_key()) servers.insert(server_of(*event.state_key()));
   std::vector<std::string> out;
   for (const auto& s : servers)

@@ -296,20 +296,33 @@ TEST_F(EventPipelineTest, AnEventWithUnknownPrevEventsWaitsAsAnOutlierUntilTheyA
 
 TEST_F(EventPipelineTest, ACachedRoomLeftBehindByAnotherWriterIsReloaded) {
   auto cached = room_now();
-  // Another process appends an event to the same database (simulated by a direct write).
-  db_.write_sync([&](storage::sql::Connection& c) {
-    const auto max = storage::room_store::max_stream(c);
+  // Another process appends an event to the same database: another connection to the file.
+  {
+    auto other = storage::sqlite::open((dir_.path() / "db.sqlite").string(), false);
+    const auto max = storage::room_store::max_stream(*other);
     storage::room_store::insert_event(
-        c, storage::NewEventRow{max + 1, "$elsewhere", room_id_, "m.room.topic", "", kAlice.str(), std::nullopt,
-                                R"({"type":"m.room.topic","state_key":"","sender":"@alice:hs.test","content":{"topic":"from elsewhere"},"room_id":")" +
-                                    room_id_ + R"(","origin_server_ts":1,"depth":99,"prev_events":[],"auth_events":[],"hashes":{"sha256":"x"},"signatures":{}})",
-                                std::nullopt});
-  });
+        *other, storage::NewEventRow{max + 1, "$elsewhere", room_id_, "m.room.topic", "", kAlice.str(), std::nullopt,
+                                     R"({"type":"m.room.topic","state_key":"","sender":"@alice:hs.test","content":{"topic":"from elsewhere"},"room_id":")" +
+                                         room_id_ + R"(","origin_server_ts":1,"depth":99,"prev_events":[],"auth_events":[],"hashes":{"sha256":"x"},"signatures":{}})",
+                                     std::nullopt});
+  }
   const std::string sent = run_task(rooms_.send(kAlice, "D", rid(), {"m.room.message", std::nullopt, "", {{"body", "after"}}, std::nullopt}, std::nullopt));
   EXPECT_NE(room_now(), cached);  // reloaded, not the stale copy
   EXPECT_EQ(room_now()->state.find("m.room.topic")->get()->event_id(), "$elsewhere");
   db_.read_sync([&](storage::sql::Connection& c) {
     EXPECT_GT(storage::room_store::find_event(c, sent)->stream, storage::room_store::find_event(c, "$elsewhere")->stream);
+  });
+}
+
+TEST_F(EventPipelineTest, WithoutOtherWritersTheCachedRoomIsTrusted) {
+  // Nothing but this process wrote (SQLite's data_version did not move): no stored-position check, the
+  // cached room is used as it is, and the stream counter goes on from where it was.
+  run_task(rooms_.send(kAlice, "D", rid(), {"m.room.message", std::nullopt, "", {{"body", "one"}}, std::nullopt}, std::nullopt));
+  auto cached = room_now();
+  const std::string sent = run_task(rooms_.send(kAlice, "D", rid(), {"m.room.message", std::nullopt, "", {{"body", "two"}}, std::nullopt}, std::nullopt));
+  EXPECT_EQ(room_now(), cached);
+  db_.read_sync([&](storage::sql::Connection& c) {
+    EXPECT_EQ(storage::room_store::find_event(c, sent)->stream, storage::room_store::max_stream(c));
   });
 }
 

@@ -196,12 +196,7 @@ Task<std::optional<RoomAccess>> FederationRoomReader::room_access(RoomId room, s
   if (!r) co_return std::nullopt;
   RoomAccess access;
   access.room_version = std::string(r->version->id);
-  for (const auto& user : r->joined_members()) {
-    if (server_of(user) == server) {
-      access.server_joined = true;
-      break;
-    }
-  }
+  access.server_joined = r->server_joined(server);
   if (auto hv = r->state_event("m.room.history_visibility"); hv && hv->content().is_object())
     access.history_visibility = hv->content().value("history_visibility", "shared");
   if (auto acl = r->state_event("m.room.server_acl")) access.server_acl = acl->content();
@@ -327,8 +322,8 @@ Task<std::vector<std::string>> FederationRoomReader::joined_servers(RoomId room)
   std::shared_ptr<Room> r = co_await rooms_.find_room(room);
   std::vector<std::string> out;
   if (!r) co_return out;
-  std::set<std::string> servers;
-  for (const auto& user : r->joined_members()) servers.insert(server_of(user));
+  const std::vector<std::string> names = r->joined_server_names();
+  std::set<std::string> servers(names.begin(), names.end());
   if (servers.erase(server_name_)) out.push_back(server_name_);
   out.insert(out.end(), servers.begin(), servers.end());
   co_return out;

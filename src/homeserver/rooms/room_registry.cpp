@@ -15,17 +15,38 @@ void Room::apply(const events::EventPtr& event) {
   state.apply(event);
   ++applied;
   if (event->type() == "m.room.member" && event->state_key()) {
-    if (event->membership() == "join") joined.insert(*event->state_key());
-    else joined.erase(*event->state_key());
+    if (event->membership() == "join") add_joined(*event->state_key());
+    else remove_joined(*event->state_key());
   }
+}
+
+namespace {
+std::string_view server_of(std::string_view user_id) {
+  const auto colon = user_id.find(':');
+  return colon == std::string_view::npos ? std::string_view() : user_id.substr(colon + 1);
+}
+}  // namespace
+
+void Room::add_joined(const std::string& user_id) {
+  if (!joined.insert(user_id).second) return;
+  const std::string_view server = server_of(user_id);
+  if (auto it = joined_servers.find(server); it != joined_servers.end()) ++it->second;
+  else joined_servers.emplace(std::string(server), 1);
+}
+
+void Room::remove_joined(const std::string& user_id) {
+  if (joined.erase(user_id) == 0) return;
+  auto it = joined_servers.find(server_of(user_id));
+  if (it != joined_servers.end() && --it->second == 0) joined_servers.erase(it);
 }
 
 void Room::replace_state(rooms::RoomState resolved) {
   state = std::move(resolved);
   ++applied;
   joined.clear();
+  joined_servers.clear();
   for (const auto& [key, event] : state.events()) {
-    if (key.first == "m.room.member" && event->membership() == "join") joined.insert(key.second);
+    if (key.first == "m.room.member" && event->membership() == "join") add_joined(key.second);
   }
 }
 
@@ -64,6 +85,18 @@ std::vector<events::EventPtr> Room::joined_member_events() const {
     if (key.first == "m.room.member" && e->membership() == "join") out.push_back(e);
   }
   return out;
+}
+
+std::vector<std::string> Room::joined_server_names() const {
+  std::shared_lock lock(mutex);
+  std::vector<std::string> out;
+  for (const auto& [server, count] : joined_servers) out.push_back(server);
+  return out;
+}
+
+bool Room::server_joined(std::string_view server) const {
+  std::shared_lock lock(mutex);
+  return joined_servers.find(server) != joined_servers.end();
 }
 
 std::vector<std::string> Room::joined_members() const {
@@ -125,9 +158,10 @@ std::shared_ptr<Room> RoomRegistry::get(storage::sql::Connection& c, const std::
   return it->second;
 }
 
-std::shared_ptr<Room> RoomRegistry::get_for_write(storage::sql::Connection& c, const std::string& room_id) {
+std::shared_ptr<Room> RoomRegistry::get_for_write(storage::sql::Connection& c, const std::string& room_id,
+                                                  bool others_wrote) {
   if (auto r = cached(room_id)) {
-    if (r->position == storage::event_graph_store::room_position(c, room_id)) return r;
+    if (!others_wrote || r->position == storage::event_graph_store::room_position(c, room_id)) return r;
     evict(room_id);
   }
   return get(c, room_id);

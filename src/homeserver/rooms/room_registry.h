@@ -5,6 +5,7 @@
 // return copies taken under the shared lock.
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -57,13 +58,16 @@ struct Room {
   std::int64_t state_group = 0;  // the stored state group holding `state`; 0 until first stored
   std::int64_t position = 0;     // the room's latest stream position this copy reflects
   std::unordered_set<std::string> joined;
+  // How many of `joined` each server has: the servers an event goes to, without walking every member.
+  std::map<std::string, std::size_t, std::less<>> joined_servers;
   bool is_public = false;
   // Events applied so far (changes under the unique lock): equal counts mean identical state.
   std::uint64_t applied = 0;
   // Writes of this room queued for the writer; while zero, a change is worth building on an io thread.
   std::atomic<int> writes_in_flight{0};
 
-  void apply(const events::EventPtr& event);  // a state event changes `state`; caller holds the unique lock
+  void apply(const events::EventPtr& event);
+  // a state event changes `state`; caller holds the unique lock
   void replace_state(rooms::RoomState resolved);  // after resolution; caller holds the unique lock
 
   // Copies under the shared lock, for readers.
@@ -74,18 +78,25 @@ struct Room {
   std::vector<events::EventPtr> state_events(const std::vector<rooms::StateKey>& keys) const;
   std::vector<events::EventPtr> joined_member_events() const;
   std::vector<std::string> joined_members() const;
+  std::vector<std::string> joined_server_names() const;
+  bool server_joined(std::string_view server) const;
   RoomSummary summary() const;
   RoomMembers members() const;
   bool in_public_directory() const;
+
+ private:
+  void add_joined(const std::string& user_id);
+  void remove_joined(const std::string& user_id);
 };
 
 class RoomRegistry {
  public:
   // The room, loading it through `c` when it is not in memory; nullptr when it does not exist.
   std::shared_ptr<Room> get(storage::sql::Connection& c, const std::string& room_id);
-  // As get, for a writer: a cached copy is checked against the room's stored position first and
-  // reloaded when another process (or a rolled-back write) left it behind.
-  std::shared_ptr<Room> get_for_write(storage::sql::Connection& c, const std::string& room_id);
+  // As get, for a writer: unless `others_wrote` is false (nothing but this process has written since
+  // the cache was last right), a cached copy is checked against the room's stored position first and
+  // reloaded when another process left it behind.
+  std::shared_ptr<Room> get_for_write(storage::sql::Connection& c, const std::string& room_id, bool others_wrote = true);
   std::shared_ptr<Room> cached(const std::string& room_id) const;
   void add(std::shared_ptr<Room> room);
   void evict(const std::string& room_id);

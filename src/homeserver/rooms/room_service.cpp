@@ -102,8 +102,15 @@ RoomService::Built RoomService::build(const Room& room, const EventDraft& draft,
                draft.type == "m.room.redaction" ? draft.redacts : std::nullopt};
 }
 
+void RoomService::begin_write_job(storage::sql::Connection& c) {
+  const std::optional<std::int64_t> version = c.data_version();
+  others_wrote_ = !version || !seen_data_version_ || *version != *seen_data_version_;
+  seen_data_version_ = version;
+}
+
 storage::SqlRoomWriteTransaction RoomService::room_transaction(storage::sql::Connection& c) {
-  return storage::SqlRoomWriteTransaction(c, [this](std::int64_t stored_max) { return stream_.next_after(stored_max); });
+  return storage::SqlRoomWriteTransaction(
+      c, [this](std::int64_t stored_max) { return stream_.next_after(stored_max); }, others_wrote_);
 }
 
 RoomService::Appended RoomService::commit_built(storage::sql::Connection& c, Room& room, Built built) {
@@ -268,6 +275,7 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
   std::vector<Appended> appended;
   try {
     co_await db_.write([&](storage::sql::Connection& c) {
+      begin_write_job(c);
       appended.clear();
       nlohmann::json create_content = req.creation_content.is_object() ? req.creation_content : nlohmann::json::object();
       create_content["room_version"] = std::string(version->id);
@@ -435,13 +443,14 @@ Task<std::string> RoomService::send(UserId sender, std::string device_id, RoomId
   std::optional<Appended> appended;
   std::string event_id;
   std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
+    begin_write_job(c);
     if (txn_key) {
       if (auto existing = rs::transaction_event(c, sender.str(), device_id, *txn_key)) {
         event_id = *existing;
         return;
       }
     }
-    room = registry_.get_for_write(c, room_id);
+    room = registry_.get_for_write(c, room_id, others_wrote_);
     if (!room) not_found_room();
     std::optional<Plan> plan = early.take_if_current(room);
     if (!plan) plan = plan_send(*room, draft, now);
@@ -514,7 +523,8 @@ Task<std::string> RoomService::set_membership(UserId sender, RoomId in_room, Use
   std::optional<Appended> appended;
   std::string event_id;
   std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
-    room = registry_.get_for_write(c, room_id);
+    begin_write_job(c);
+    room = registry_.get_for_write(c, room_id, others_wrote_);
     if (!room) not_found_room();
     std::optional<Plan> plan = early.take_if_current(room);
     if (!plan) {
@@ -595,6 +605,7 @@ Task<void> RoomService::set_profile(UserId user, std::optional<std::string> disp
   const std::int64_t now = clock_.now_ms();
   std::vector<std::pair<std::shared_ptr<Room>, Appended>> sent;
   std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
+    begin_write_job(c);
     sent.clear();
     // The cached profile is refilled below from this transaction; if it rolls back, drop it again.
     profiles_.erase(user.str());
@@ -603,7 +614,7 @@ Task<void> RoomService::set_profile(UserId user, std::optional<std::string> disp
       if (set_avatar) storage::account_store::set_avatar_url(c, user.str(), avatar_url);
       for (const auto& m : rs::memberships_of(c, user.str())) {
         if (m.membership != "join") continue;
-        auto room = registry_.get_for_write(c, m.room_id);
+        auto room = registry_.get_for_write(c, m.room_id, others_wrote_);
         if (!room) continue;
         nlohmann::json content = member_content(c, user.str(), "join");
         sent.emplace_back(room, append(c, *room, EventDraft{"m.room.member", user.str(), user.str(), content, std::nullopt}, now));
@@ -631,8 +642,9 @@ Task<std::vector<Received>> RoomService::receive(RoomId in_room, std::vector<nlo
   std::vector<Received> results;
   const std::int64_t now = clock_.now_ms();
   std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
+    begin_write_job(c);
     results.clear();
-    room = registry_.get_for_write(c, room_id);
+    room = registry_.get_for_write(c, room_id, others_wrote_);
     if (!room) not_found_room();
     auto tx = room_transaction(c);
     for (const auto& pdu : pdus) results.push_back(pipeline_.receive(tx, *room, pdu, now));
@@ -653,7 +665,8 @@ Task<std::optional<std::string>> RoomService::resolve_alias(std::string alias) {
 
 Task<void> RoomService::create_alias(UserId sender, std::string alias, std::string room_id) {
   co_await db_.write([&](storage::sql::Connection& c) {
-    auto room = registry_.get_for_write(c, room_id);
+    begin_write_job(c);
+    auto room = registry_.get_for_write(c, room_id, others_wrote_);
     if (!room) throw MatrixError(Errc::not_found, "Unknown room", 400);
     if (room->state.membership(sender.str()) != "join") throw MatrixError(Errc::forbidden, "You are not in this room");
     if (!rs::insert_alias(c, alias, room_id, sender.str())) {

@@ -146,6 +146,10 @@ class RoomService {
   // Builds `draft` on the room's current state, checks the auth rules (a refusal throws) and signs it;
   // changes nothing. Caller holds the room's lock (shared is enough) or is the writer.
   Built build(const Room& room, const events::EventDraft& draft, std::int64_t now) const;
+  // First thing in each room write job: whether another process may have written since the previous
+  // job (SQLite's data_version; always true for a driver that cannot tell). Only then are cached rooms
+  // and the stream counter checked against storage.
+  void begin_write_job(storage::sql::Connection& c);
   storage::SqlRoomWriteTransaction room_transaction(storage::sql::Connection& c);
   // On the writer thread inside a job: stores a built event (next stream position) and applies it.
   Appended commit_built(storage::sql::Connection& c, Room& room, Built built);
@@ -167,6 +171,9 @@ class RoomService {
   RoomRegistry& registry_;
   Notifier& notifier_;
   StreamCounter& stream_;
+  // Writer thread only.
+  std::optional<std::int64_t> seen_data_version_;
+  bool others_wrote_ = true;
   const crypto::SigningKey& key_;
   const Clock& clock_;
   RoomServiceOptions options_;

@@ -45,6 +45,10 @@ class Connection {
   // Several statements, no parameters (migrations, transaction control).
   virtual void execute_script(std::string_view sql) = 0;
   virtual std::string_view backend() const = 0;
+  // A number that changes when another connection (another process) commits to the database, so a writer
+  // can tell whether anything but itself wrote since it last looked; nullopt when the driver cannot say
+  // (then assume something did).
+  virtual std::optional<std::int64_t> data_version() { return std::nullopt; }
 
   std::optional<Row> query_one(std::string_view sql, const std::vector<Value>& params = {});
 };

@@ -81,6 +81,10 @@ class SqliteConnection final : public sql::Connection {
   }
 
   std::string_view backend() const override { return "sqlite"; }
+  std::optional<std::int64_t> data_version() override {
+    // Unchanged by this connection's own commits: only other connections move it.
+    return query_one("PRAGMA data_version")->get_int(0);
+  }
 
  private:
   sqlite3_stmt* prepare(std::string_view sql, const std::vector<sql::Value>& params) {
