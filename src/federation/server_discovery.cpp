@@ -266,51 +266,37 @@ Task<Destination> ServerDiscovery::resolve(std::string server_name) {
 Task<Destination> ServerDiscovery::discover(std::string server_name) {
   const auto name = ServerName::parse(server_name);
   if (!name) throw DiscoveryError("not a valid server name: " + server_name);
-  Destination d;
+  // 3. /.well-known/matrix/server, unless the name is an IP literal or carries a port; a valid delegation
+  // then goes through the same steps as a name (3.1-3.5 mirror 1, 2, 4-6) without a second well-known.
+  std::optional<ServerName> delegated;
+  if (!name->ip_literal && !name->port) {
+    const std::optional<std::string> delegated_text = co_await well_known(name->host);
+    if (delegated_text) delegated = ServerName::parse(*delegated_text);
+  }
+  ServerName target = delegated ? *delegated : *name;
+  Destination d = co_await by_name(std::move(target));
   d.server_name = server_name;
+  co_return d;
+}
+
+Task<Destination> ServerDiscovery::by_name(ServerName name) {
+  Destination d;
   // 1. IP literal; 2. hostname with an explicit port.
-  if (name->ip_literal || name->port) {
-    d.connect_host = name->host;
-    d.port = name->port.value_or(kDefaultPort);
-    d.host_header = name->str();
-    d.tls_name = name->host;
+  if (name.ip_literal || name.port) {
+    d.connect_host = name.host;
+    d.port = name.port.value_or(kDefaultPort);
+    d.host_header = name.str();
+    d.tls_name = name.host;
     co_return d;
   }
-  // 3. /.well-known/matrix/server.
-  const std::optional<std::string> delegated_text = co_await well_known(name->host);
-  if (delegated_text) {
-    const auto delegated = ServerName::parse(*delegated_text);
-    if (delegated) {
-      if (delegated->ip_literal || delegated->port) {
-        d.connect_host = delegated->host;
-        d.port = delegated->port.value_or(kDefaultPort);
-        d.host_header = delegated->str();
-        d.tls_name = delegated->host;
-        co_return d;
-      }
-      auto srv = co_await by_srv(delegated->host);
-      if (srv) {
-        srv->server_name = server_name;
-        co_return *srv;
-      }
-      d.connect_host = delegated->host;
-      d.port = kDefaultPort;
-      d.host_header = delegated->host;
-      d.tls_name = delegated->host;
-      co_return d;
-    }
-  }
-  // 4, 5. SRV records of the name itself.
-  auto srv = co_await by_srv(name->host);
-  if (srv) {
-    srv->server_name = server_name;
-    co_return *srv;
-  }
+  // 4, 5. SRV records.
+  auto srv = co_await by_srv(name.host);
+  if (srv) co_return *srv;
   // 6. Port 8448.
-  d.connect_host = name->host;
+  d.connect_host = name.host;
   d.port = kDefaultPort;
-  d.host_header = name->host;
-  d.tls_name = name->host;
+  d.host_header = name.host;
+  d.tls_name = name.host;
   co_return d;
 }
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/task.h"
+#include "federation/server_name.h"
 
 namespace herald {
 class Clock;
@@ -104,6 +105,8 @@ class ServerDiscovery {
   struct Flight;
   static Task<void> join(std::shared_ptr<Flight> flight);  // resumes, on the caller's executor, when it ends
   Task<Destination> discover(std::string server_name);
+  // Steps 1, 2, 4-6 for `name` (the server name, or its delegated name): everything but the well-known.
+  Task<Destination> by_name(ServerName name);
   Task<Fetched> fetch_well_known(std::string host);
   Task<std::optional<Destination>> by_srv(std::string host);
   std::uint32_t random_up_to(std::uint32_t n);
