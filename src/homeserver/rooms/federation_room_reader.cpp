@@ -99,6 +99,12 @@ class GraphView {
     return state;
   }
 
+  // Throws 404 when `id` is not an event of this room, 403 when `server` may not see it.
+  void require_visible(const std::string& id, const std::string& server, const RoomAccess& now) {
+    if (!load(id)) throw MatrixError(Errc::not_found, "Unknown event " + id + " in this room");
+    if (!visible(id, server, now)) throw MatrixError(Errc::forbidden, "Host may not see this event");
+  }
+
   // History visibility for servers, with the state after the event (a server's own join is visible to it).
   bool visible(const std::string& id, const std::string& server, const RoomAccess& now) {
     const auto state = state_after(id);
@@ -247,8 +253,7 @@ Task<StateAtEvent> FederationRoomReader::state_before(RoomId room, std::string e
   const events::RoomVersion& version = version_of(access);
   co_return co_await db_.read([&](storage::sql::Connection& c) {
     GraphView view(c, version, room.str());
-    if (!view.load(event_id)) throw MatrixError(Errc::not_found, "Unknown event " + event_id + " in this room");
-    if (!view.visible(event_id, server, access)) throw MatrixError(Errc::forbidden, "Host may not see this event");
+    view.require_visible(event_id, server, access);
     const auto state = view.state_before(event_id);
     if (!state) throw MatrixError(Errc::not_found, "The state at " + event_id + " is not known here");
     StateAtEvent out;
@@ -267,8 +272,7 @@ Task<std::vector<nlohmann::json>> FederationRoomReader::auth_chain(RoomId room, 
   const events::RoomVersion& version = version_of(access);
   co_return co_await db_.read([&](storage::sql::Connection& c) {
     GraphView view(c, version, room.str());
-    if (!view.load(event_id)) throw MatrixError(Errc::not_found, "Unknown event " + event_id + " in this room");
-    if (!view.visible(event_id, server, access)) throw MatrixError(Errc::forbidden, "Host may not see this event");
+    view.require_visible(event_id, server, access);
     const std::vector<std::string> start{event_id};
     return view.pdus(view.auth_chain(start));
   });
