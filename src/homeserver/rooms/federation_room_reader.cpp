@@ -105,6 +105,17 @@ class GraphView {
     if (!visible(id, server, now)) throw MatrixError(Errc::forbidden, "Host may not see this event");
   }
 
+  // The federation form of each of `ids` that `server` may see, in order.
+  std::vector<nlohmann::json> visible_pdus(const std::vector<std::string>& ids, const std::string& server,
+                                           const RoomAccess& now) {
+    std::vector<nlohmann::json> out;
+    for (const auto& id : ids) {
+      if (!visible(id, server, now)) continue;
+      out.push_back(federation_form(*load(id)));
+    }
+    return out;
+  }
+
   // History visibility for servers, with the state after the event (a server's own join is visible to it).
   bool visible(const std::string& id, const std::string& server, const RoomAccess& now) {
     const auto state = state_after(id);
@@ -286,12 +297,7 @@ Task<std::vector<nlohmann::json>> FederationRoomReader::missing_events(RoomId ro
   const events::RoomVersion& version = version_of(access);
   co_return co_await db_.read([&](storage::sql::Connection& c) {
     GraphView view(c, version, room.str());
-    std::vector<nlohmann::json> out;
-    for (const auto& id : rooms::missing_events_walk(earliest, latest, limit, min_depth, view.walk_lookup())) {
-      if (!view.visible(id, server, access)) continue;
-      out.push_back(view.federation_form(*view.load(id)));
-    }
-    return out;
+    return view.visible_pdus(rooms::missing_events_walk(earliest, latest, limit, min_depth, view.walk_lookup()), server, access);
   });
 }
 
@@ -301,12 +307,7 @@ Task<std::vector<nlohmann::json>> FederationRoomReader::backfill(RoomId room, st
   const events::RoomVersion& version = version_of(access);
   co_return co_await db_.read([&](storage::sql::Connection& c) {
     GraphView view(c, version, room.str());
-    std::vector<nlohmann::json> out;
-    for (const auto& id : rooms::backfill_walk(from, limit, view.walk_lookup())) {
-      if (!view.visible(id, server, access)) continue;
-      out.push_back(view.federation_form(*view.load(id)));
-    }
-    return out;
+    return view.visible_pdus(rooms::backfill_walk(from, limit, view.walk_lookup()), server, access);
   });
 }
 
