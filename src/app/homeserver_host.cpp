@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "app/federation_options.h"
 #include "app/service_host.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -75,17 +76,6 @@ std::map<std::string, homeserver::OldVerifyKey> old_verify_keys(const Homeserver
   return out;
 }
 
-// The homeserver's one federation layer (discovery, IP guard, CA settings, keys, X-Matrix).
-federation::FederationClientOptions federation_options_of(const HomeserverConfig& c) {
-  federation::FederationClientOptions o;
-  o.ip_range_blacklist = c.ip_range_blacklist;
-  o.ip_range_whitelist = c.ip_range_whitelist;
-  o.verify_certificates = c.federation_verify_certificates;
-  o.custom_ca_files = c.federation_custom_ca_list;
-  for (const auto& t : c.trusted_key_servers) o.trusted_key_servers.push_back({t.server_name, t.verify_keys});
-  return o;
-}
-
 federation::SenderOptions sender_options_of(const HomeserverConfig& c) {
   federation::SenderOptions o;
   o.retry.min = std::chrono::milliseconds(c.federation.destination_min_retry_interval_ms);
@@ -141,7 +131,7 @@ class HomeserverHost final : public ServiceHost {
         identity_(client_),
         third_party_(rooms_, identity_, {.trusted_identity_servers = config.trusted_identity_servers}),
         key_persistence_(db_, clock_),
-        federation_(outbound, workers_, clock_, federation_options_of(config),
+        federation_(outbound, workers_, clock_, federation_client_options(config),
                     {.server_name = config.server_name,
                      .key = &signing_key_,
                      .persistence = &key_persistence_,

@@ -2,6 +2,7 @@
 // homeserver but the process: its own database, key, limiter and HTTP listener.
 #include <boost/asio/io_context.hpp>
 
+#include "app/federation_options.h"
 #include "app/service_host.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -50,12 +51,7 @@ std::string load_pepper(storage::Database& db) {
 // The identity server's outbound calls (onbind, OpenID checks, homeserver keys) use the one federation
 // layer: discovery, IP guard, CA settings. Operator-named homeservers bypass discovery and the guard.
 federation::FederationClientOptions federation_options_of(const IdentityConfig& c) {
-  federation::FederationClientOptions o;
-  o.verify_certificates = c.federation_verify_certificates;
-  o.custom_ca_files = c.federation_custom_ca_list;
-  o.ip_range_blacklist = c.ip_range_blacklist;
-  o.ip_range_whitelist = c.ip_range_whitelist;
-  for (const auto& t : c.trusted_key_servers) o.trusted_key_servers.push_back({t.server_name, t.verify_keys});
+  federation::FederationClientOptions o = federation_client_options(c);
   o.destination_overrides = c.homeservers;
   return o;
 }

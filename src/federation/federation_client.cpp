@@ -89,18 +89,19 @@ Task<nlohmann::json> FederationClient::get_json(std::string destination, std::st
 }
 
 Task<nlohmann::json> FederationClient::post_json(std::string destination, std::string uri, nlohmann::json body) {
-  FederationRequest r;
-  r.method = http::Method::post;
-  r.destination = std::move(destination);
-  r.uri = std::move(uri);
-  r.body = body.dump();
-  auto answer = co_await request_json(std::move(r));
+  auto answer = co_await send_json(http::Method::post, std::move(destination), std::move(uri), std::move(body));
   co_return answer;
 }
 
 Task<nlohmann::json> FederationClient::put_json(std::string destination, std::string uri, nlohmann::json body) {
+  auto answer = co_await send_json(http::Method::put, std::move(destination), std::move(uri), std::move(body));
+  co_return answer;
+}
+
+Task<nlohmann::json> FederationClient::send_json(http::Method method, std::string destination, std::string uri,
+                                                 nlohmann::json body) {
   FederationRequest r;
-  r.method = http::Method::put;
+  r.method = method;
   r.destination = std::move(destination);
   r.uri = std::move(uri);
   r.body = body.dump();

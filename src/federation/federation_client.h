@@ -89,6 +89,9 @@ class FederationClient {
   Task<nlohmann::json> put_json(std::string destination, std::string uri, nlohmann::json body);
 
  private:
+  // post_json and put_json: `body` serialised, the answer read as request_json does.
+  Task<nlohmann::json> send_json(http::Method method, std::string destination, std::string uri, nlohmann::json body);
+
   http::Client& client_;
   ServerDiscovery& discovery_;
   std::string origin_;

@@ -8,7 +8,9 @@
 // - request_key(): a key to check an X-Matrix request signature: verify_keys only, valid now; fetched
 //   when unknown or expired (an unknown key ID refetches at most once a minute per server).
 // - verify_key() (ServerKeyRing): for event signatures, from memory only (the pipeline runs inside a
-//   database job); old_verify_keys count until their expired_ts.
+//   database job); a verify key counts until min(valid_until_ts, the time it was fetched + 7 days), an
+//   old_verify_key until its expired_ts (the pipeline asks at time 0 in room versions 1-4, where
+//   valid_until_ts is ignored, and at the event's origin_server_ts from version 5).
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -55,13 +57,13 @@ class RemoteKeyStore final : public ServerKeyRing, public RequestKeySource {
                  KeyPersistence* persistence = nullptr, StaticServerKeyRing* fill = nullptr);
   ~RemoteKeyStore() override;
 
-  // Adds verified keys (loaded from the database at start-up, or fetched).
-  void add(const ServerKeys& keys);
+  // Adds verified keys (loaded from the database at start-up, or fetched), fetched at `fetched_ms`.
+  void add(const ServerKeys& keys, std::int64_t fetched_ms);
 
   Task<std::optional<std::string>> request_key(std::string server, std::string key_id) override;
 
-  // The latest key object of `server` valid until at least `minimum_valid_until_ts`, fetching when the
-  // cached one is older; when the fetch fails, the cached one whatever its age; empty when never seen.
+  // The latest key object of `server` (what a notary serves): fetched again when needs_refetch says so;
+  // when that fails (the origin is down), the cached one whatever its age; empty when never seen.
   Task<std::vector<ServerKeys>> keys_for(std::string server, std::int64_t minimum_valid_until_ts);
 
   // For a notary answer naming key IDs (key ID -> its minimum_valid_until_ts): for each ID, the latest
@@ -69,6 +71,16 @@ class RemoteKeyStore final : public ServerKeyRing, public RequestKeySource {
   // us forget it), fetching when one is unknown or valid until before its minimum; when the fetch fails,
   // the cached ones whatever their age. Each object once; IDs never seen give nothing.
   Task<std::vector<ServerKeys>> keys_for(std::string server, std::map<std::string, std::int64_t> minimum_by_key_id);
+
+  // A cached object fetched at `fetched_ms` is asked for again when it is not valid until
+  // `minimum_valid_until_ts`, when its event validity (7 days from the fetch) has ended, when it expires
+  // within the hour, or when it has passed half its lifetime (federation.md §3).
+  static bool needs_refetch(std::int64_t valid_until_ts, std::int64_t fetched_ms, std::int64_t now,
+                            std::int64_t minimum_valid_until_ts);
+
+  // Fetches `server`'s keys again (an event named a key unknown or no longer valid at its time), at most
+  // once a minute per server.
+  Task<void> refetch(std::string server);
 
   std::optional<std::string> verify_key(const std::string& server, const std::string& key_id,
                                         std::int64_t at_ms) const override;

@@ -131,7 +131,7 @@ TEST_F(KeyStoreTest, OldVerifyKeysServeEventsNotRequests) {
   crypto::sign_json(object, "them.example", key);
   auto parsed = parse_server_keys(object, "them.example");
   ASSERT_TRUE(parsed) << parsed.error();
-  store.add(*parsed);
+  store.add(*parsed, clock.now);
   EXPECT_EQ(store.verify_key("them.example", old.key_id(), clock.now - 20), old.public_key());
   EXPECT_FALSE(store.verify_key("them.example", old.key_id(), clock.now));
   fetcher.objects["them.example"] = object;
@@ -176,6 +176,132 @@ TEST_F(KeyStoreTest, KeysForKeyIdsKeepTheObjectOfAKeyTheOriginNoLongerPublishes)
   found = run_on(io, store.keys_for("them.example", std::map<std::string, std::int64_t>{
                                                         {"ed25519:k1", 0}, {"ed25519:k2", 0}, {"ed25519:nope", 0}}));
   EXPECT_EQ(found.size(), 2u);
+}
+
+constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
+
+TEST_F(KeyStoreTest, EventKeysCountForSevenDaysFromTheFetchAtMost) {
+  const std::int64_t fetched = clock.now;
+  publish(30 * kDayMs);
+  EXPECT_TRUE(request_key());
+  // valid_until_ts is 30 days away, but events (room version 5+) may use the key for 7 days from the fetch.
+  EXPECT_EQ(store.verify_key("them.example", "ed25519:k1", fetched + 7 * kDayMs), key.public_key());
+  EXPECT_FALSE(store.verify_key("them.example", "ed25519:k1", fetched + 7 * kDayMs + 1));
+  EXPECT_FALSE(ring.verify_key("them.example", "ed25519:k1", fetched + 8 * kDayMs));
+  // Room versions 1-4 ignore valid_until_ts: the pipeline asks at time 0.
+  EXPECT_TRUE(ring.verify_key("them.example", "ed25519:k1", 0));
+  // Requests are still checked against valid_until_ts.
+  clock.now += 8 * kDayMs;
+  EXPECT_TRUE(request_key());
+  EXPECT_EQ(fetcher.calls, 1);
+  // An event of today makes the receiver refetch; the key then counts for 7 days from now.
+  run_on(io, store.refetch("them.example"));
+  EXPECT_EQ(fetcher.calls, 2);
+  EXPECT_TRUE(store.verify_key("them.example", "ed25519:k1", clock.now));
+  EXPECT_TRUE(ring.verify_key("them.example", "ed25519:k1", clock.now));
+}
+
+TEST_F(KeyStoreTest, AKeyValidUntilBeforeTheEventDoesNotVerifyIt) {
+  publish(2 * kDayMs);
+  EXPECT_TRUE(request_key());
+  EXPECT_TRUE(store.verify_key("them.example", "ed25519:k1", clock.now + 2 * kDayMs));
+  EXPECT_FALSE(store.verify_key("them.example", "ed25519:k1", clock.now + 2 * kDayMs + 1));
+}
+
+TEST_F(KeyStoreTest, KeysLoadedFromTheDatabaseKeepTheirFetchTime) {
+  auto parsed = parse_server_keys(own_server_keys("them.example", key, clock.now + 30 * kDayMs), "them.example");
+  ASSERT_TRUE(parsed) << parsed.error();
+  store.add(*parsed, clock.now - 6 * kDayMs);
+  EXPECT_TRUE(store.verify_key("them.example", "ed25519:k1", clock.now + kDayMs));
+  EXPECT_FALSE(store.verify_key("them.example", "ed25519:k1", clock.now + kDayMs + 1));
+}
+
+TEST_F(KeyStoreTest, RefetchAsksAtMostOnceAMinute) {
+  publish(3600 * 1000);
+  run_on(io, store.refetch("them.example"));
+  run_on(io, store.refetch("them.example"));
+  EXPECT_EQ(fetcher.calls, 1);
+  clock.now += 61 * 1000;
+  run_on(io, store.refetch("them.example"));
+  EXPECT_EQ(fetcher.calls, 2);
+}
+
+TEST(NotaryRefetch, WhenToAskTheOriginAgain) {
+  const std::int64_t t0 = 1'700'000'000'000;
+  const std::int64_t hour = 3600 * 1000;
+  // Fresh, valid for a day: served from the cache.
+  EXPECT_FALSE(RemoteKeyStore::needs_refetch(t0 + 24 * hour, t0, t0 + hour, t0 + hour));
+  // Past half its lifetime.
+  EXPECT_TRUE(RemoteKeyStore::needs_refetch(t0 + 24 * hour, t0, t0 + 12 * hour + 1, t0 + 12 * hour + 1));
+  // Expires within the hour, though under half its lifetime has passed.
+  EXPECT_TRUE(RemoteKeyStore::needs_refetch(t0 + 4 * 24 * hour, t0 + 3 * 24 * hour + 23 * hour + 30 * 60 * 1000,
+                                            t0 + 3 * 24 * hour + 23 * hour + 31 * 60 * 1000,
+                                            t0 + 3 * 24 * hour + 23 * hour + 31 * 60 * 1000));
+  // The asker wants it valid later than it is.
+  EXPECT_TRUE(RemoteKeyStore::needs_refetch(t0 + 24 * hour, t0, t0 + hour, t0 + 25 * hour));
+  // Valid for a year, fetched 8 days ago: no longer counts for events.
+  EXPECT_TRUE(RemoteKeyStore::needs_refetch(t0 + 365 * 24 * hour, t0, t0 + 8 * 24 * hour, t0 + 8 * 24 * hour));
+}
+
+TEST_F(KeyStoreTest, TheNotaryRefetchesAnObjectPastHalfItsLifetime) {
+  publish(10 * 3600 * 1000);
+  EXPECT_EQ(run_on(io, store.keys_for("them.example", clock.now)).size(), 1u);
+  clock.now += 4 * 3600 * 1000;
+  run_on(io, store.keys_for("them.example", clock.now));
+  EXPECT_EQ(fetcher.calls, 1);
+  clock.now += 3600 * 1000 + 1;  // past half of 10 h
+  publish(10 * 3600 * 1000);
+  auto got = run_on(io, store.keys_for("them.example", clock.now));
+  EXPECT_EQ(fetcher.calls, 2);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].valid_until_ts, clock.now + 10 * 3600 * 1000);
+}
+
+TEST_F(KeyStoreTest, TheNotaryDoesNotServeAnObjectExpiringWithinTheHourWhileTheOriginAnswers) {
+  publish(90 * 60 * 1000);
+  run_on(io, store.keys_for("them.example", clock.now));
+  clock.now += 31 * 60 * 1000;  // expires within the hour, not yet half its lifetime gone
+  publish(90 * 60 * 1000);
+  auto got = run_on(io, store.keys_for("them.example", clock.now));
+  EXPECT_EQ(fetcher.calls, 2);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].valid_until_ts, clock.now + 90 * 60 * 1000);
+}
+
+TEST_F(KeyStoreTest, TheNotaryRefetchesForALaterMinimumValidUntil) {
+  publish(10 * 3600 * 1000);
+  run_on(io, store.keys_for("them.example", clock.now));
+  run_on(io, store.keys_for("them.example", clock.now + 9 * 3600 * 1000));
+  EXPECT_EQ(fetcher.calls, 1);
+  publish(20 * 3600 * 1000);
+  auto got = run_on(io, store.keys_for("them.example", clock.now + 11 * 3600 * 1000));
+  EXPECT_EQ(fetcher.calls, 2);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].valid_until_ts, clock.now + 20 * 3600 * 1000);
+}
+
+// A fetcher whose origin is unreachable.
+class FailingFetcher final : public KeyFetcher {
+ public:
+  std::string name() const override { return "failing"; }
+  Task<std::vector<ServerKeys>> fetch(std::string, std::int64_t) override {
+    throw std::runtime_error("connection refused");
+    co_return std::vector<ServerKeys>{};
+  }
+};
+
+TEST(NotaryKeysFor, ServesTheLastGoodAnswerWhenTheFetchThrows) {
+  asio::io_context io;
+  testing::FakeClock clock;
+  FailingFetcher failing;
+  RemoteKeyStore store{io, {&failing}, clock};
+  crypto::SigningKey key = crypto::SigningKey::generate("k1");
+  auto parsed = parse_server_keys(own_server_keys("them.example", key, clock.now + 1000), "them.example");
+  ASSERT_TRUE(parsed) << parsed.error();
+  store.add(*parsed, clock.now - 5000);
+  auto got = run_on(io, store.keys_for("them.example", clock.now));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(run_on(io, store.keys_for("never.example", clock.now)).empty());
 }
 
 }  // namespace

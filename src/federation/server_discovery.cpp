@@ -1,7 +1,14 @@
 #include "federation/server_discovery.h"
 
 #include <algorithm>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <exception>
 #include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
 #include <set>
 
 #include "core/clock.h"
@@ -57,6 +64,52 @@ Task<http::ClientResponse> ClientWellKnownGetter::get(std::string url) {
   req.response_limit = 50 * 1024;
   auto res = co_await client_.send(std::move(req));
   co_return res;
+}
+
+const SrvRecord& pick_srv_target(std::vector<SrvRecord>& records,
+                                 const std::function<std::uint32_t(std::uint32_t)>& random_up_to) {
+  const auto lowest = std::min_element(records.begin(), records.end(), [](const SrvRecord& a, const SrvRecord& b) {
+                        return a.priority < b.priority;
+                      })->priority;
+  std::erase_if(records, [lowest](const SrvRecord& r) { return r.priority != lowest; });
+  std::stable_partition(records.begin(), records.end(), [](const SrvRecord& r) { return r.weight == 0; });
+  const std::uint32_t total = std::accumulate(records.begin(), records.end(), std::uint32_t{0},
+                                              [](std::uint32_t sum, const SrvRecord& r) { return sum + r.weight; });
+  const std::uint32_t chosen = random_up_to(total);
+  std::uint32_t running = 0;
+  for (const auto& r : records) {
+    running += r.weight;
+    if (running >= chosen) return r;
+  }
+  return records.back();  // only when random_up_to broke its contract
+}
+
+struct ServerDiscovery::Flight {
+  std::mutex mutex;
+  bool done = false;
+  std::optional<Destination> result;
+  std::exception_ptr error;
+  std::vector<std::function<void()>> waiters;  // each posts its caller's resumption to the caller's executor
+};
+
+Task<void> ServerDiscovery::join(std::shared_ptr<Flight> flight) {
+  namespace asio = boost::asio;
+  auto wait = [flight](auto handler) {
+    // Shared so that the (copyable) std::function can hold the move-only handler.
+    auto held = std::make_shared<decltype(handler)>(std::move(handler));
+    auto resume = [held] {
+      auto executor = asio::get_associated_executor(*held);
+      asio::post(executor, [held] { std::move (*held)(); });
+    };
+    std::unique_lock lock(flight->mutex);
+    if (!flight->done) {
+      flight->waiters.emplace_back(std::move(resume));
+      return;
+    }
+    lock.unlock();
+    resume();
+  };
+  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(std::move(wait), asio::use_awaitable);
 }
 
 ServerDiscovery::ServerDiscovery(WellKnownGetter& well_known, SrvResolver& srv, const Clock& clock, DiscoveryOptions options)
@@ -142,69 +195,108 @@ Task<std::optional<Destination>> ServerDiscovery::by_srv(std::string host) {
   for (const char* prefix : {"_matrix-fed._tcp.", "_matrix._tcp."}) {
     std::vector<SrvRecord> records = co_await srv_.lookup(prefix + host);
     std::erase_if(records, [](const SrvRecord& r) { return r.target.empty() || r.port == 0; });
-    if (records.empty()) continue;
-    // Lowest priority first; among equals, the heaviest (a deterministic stand-in for the weighted pick).
-    std::sort(records.begin(), records.end(), [](const SrvRecord& a, const SrvRecord& b) {
-      return a.priority != b.priority ? a.priority < b.priority : a.weight > b.weight;
-    });
-    Destination d;
-    d.connect_host = records.front().target;
-    d.port = records.front().port;
-    d.host_header = host;
-    d.tls_name = host;
-    co_return d;
+    // A target must not be a CNAME: such targets are skipped, and another record picked.
+    while (!records.empty()) {
+      const std::function<std::uint32_t(std::uint32_t)> random = [this](std::uint32_t n) { return random_up_to(n); };
+      std::vector<SrvRecord> candidates = records;
+      const SrvRecord target = pick_srv_target(candidates, random);
+      const bool cname = co_await srv_.is_cname(target.target);
+      if (!cname) {
+        Destination d;
+        d.connect_host = target.target;
+        d.port = target.port;
+        d.host_header = host;
+        d.tls_name = host;
+        co_return d;
+      }
+      log::info("srv target not followed name={}{} target={} reason=it is a CNAME", prefix, host, target.target);
+      std::erase_if(records, [&](const SrvRecord& r) { return r.target == target.target; });
+    }
   }
   co_return std::nullopt;
 }
 
+std::uint32_t ServerDiscovery::random_up_to(std::uint32_t n) {
+  if (options_.random_up_to) return options_.random_up_to(n);
+  thread_local std::mt19937 engine{std::random_device{}()};
+  return std::uniform_int_distribution<std::uint32_t>(0, n)(engine);
+}
+
 Task<Destination> ServerDiscovery::resolve(std::string server_name) {
+  std::shared_ptr<Flight> flight;
+  bool first = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto& slot = flights_[server_name];
+    if (!slot) {
+      slot = std::make_shared<Flight>();
+      first = true;
+    }
+    flight = slot;
+  }
+  if (!first) {
+    co_await join(flight);
+    if (flight->error) std::rethrow_exception(flight->error);
+    co_return *flight->result;
+  }
+  std::optional<Destination> result;
+  std::exception_ptr error;
+  try {
+    result = co_await discover(server_name);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  {
+    std::lock_guard lock(mutex_);
+    flights_.erase(server_name);
+  }
+  std::vector<std::function<void()>> waiters;
+  {
+    std::lock_guard lock(flight->mutex);
+    flight->done = true;
+    flight->result = result;
+    flight->error = error;
+    waiters.swap(flight->waiters);
+  }
+  for (auto& resume : waiters) resume();
+  if (error) std::rethrow_exception(error);
+  co_return *result;
+}
+
+Task<Destination> ServerDiscovery::discover(std::string server_name) {
   const auto name = ServerName::parse(server_name);
   if (!name) throw DiscoveryError("not a valid server name: " + server_name);
-  Destination d;
+  // 3. /.well-known/matrix/server, unless the name is an IP literal or carries a port; a valid delegation
+  // then goes through the same steps as a name (3.1-3.5 mirror 1, 2, 4-6) without a second well-known.
+  std::optional<ServerName> delegated;
+  if (!name->ip_literal && !name->port) {
+    const std::optional<std::string> delegated_text = co_await well_known(name->host);
+    if (delegated_text) delegated = ServerName::parse(*delegated_text);
+  }
+  ServerName target = delegated ? *delegated : *name;
+  Destination d = co_await by_name(std::move(target));
   d.server_name = server_name;
+  co_return d;
+}
+
+Task<Destination> ServerDiscovery::by_name(ServerName name) {
+  Destination d;
   // 1. IP literal; 2. hostname with an explicit port.
-  if (name->ip_literal || name->port) {
-    d.connect_host = name->host;
-    d.port = name->port.value_or(kDefaultPort);
-    d.host_header = name->str();
-    d.tls_name = name->host;
+  if (name.ip_literal || name.port) {
+    d.connect_host = name.host;
+    d.port = name.port.value_or(kDefaultPort);
+    d.host_header = name.str();
+    d.tls_name = name.host;
     co_return d;
   }
-  // 3. /.well-known/matrix/server.
-  const std::optional<std::string> delegated_text = co_await well_known(name->host);
-  if (delegated_text) {
-    const auto delegated = ServerName::parse(*delegated_text);
-    if (delegated) {
-      if (delegated->ip_literal || delegated->port) {
-        d.connect_host = delegated->host;
-        d.port = delegated->port.value_or(kDefaultPort);
-        d.host_header = delegated->str();
-        d.tls_name = delegated->host;
-        co_return d;
-      }
-      auto srv = co_await by_srv(delegated->host);
-      if (srv) {
-        srv->server_name = server_name;
-        co_return *srv;
-      }
-      d.connect_host = delegated->host;
-      d.port = kDefaultPort;
-      d.host_header = delegated->host;
-      d.tls_name = delegated->host;
-      co_return d;
-    }
-  }
-  // 4, 5. SRV records of the name itself.
-  auto srv = co_await by_srv(name->host);
-  if (srv) {
-    srv->server_name = server_name;
-    co_return *srv;
-  }
+  // 4, 5. SRV records.
+  auto srv = co_await by_srv(name.host);
+  if (srv) co_return *srv;
   // 6. Port 8448.
-  d.connect_host = name->host;
+  d.connect_host = name.host;
   d.port = kDefaultPort;
-  d.host_header = name->host;
-  d.tls_name = name->host;
+  d.host_header = name.host;
+  d.tls_name = name.host;
   co_return d;
 }
 

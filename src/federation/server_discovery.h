@@ -3,19 +3,24 @@
 // spec's order: IP literal; explicit port; /.well-known/matrix/server (redirects followed, loops refused,
 // JSON read whatever its Content-Type, cached per Cache-Control: default 24 h, at least 5 min, at most
 // 48 h; failures cached with exponential back-off up to 1 h) and the delegated name's own IP/port/SRV
-// rules; SRV `_matrix-fed._tcp` then the deprecated `_matrix._tcp`; port 8448.
+// rules; SRV `_matrix-fed._tcp` then the deprecated `_matrix._tcp` (lowest priority, then a weighted random
+// pick per RFC 2782; targets that are CNAMEs are not followed); port 8448. Concurrent discoveries of one
+// server name share a single lookup.
 //
 // Every connection this makes (the well-known fetch) and every connection made to the result goes through
 // http::Client, which applies the IP range guard to each resolved address before connecting.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "core/task.h"
+#include "federation/server_name.h"
 
 namespace herald {
 class Clock;
@@ -28,6 +33,7 @@ struct ClientResponse;
 namespace herald::federation {
 
 class SrvResolver;
+struct SrvRecord;
 
 // Where to send a request for `server_name`.
 struct Destination {
@@ -68,6 +74,8 @@ struct DiscoveryOptions {
   std::int64_t first_failure_cache_ms = 2LL * 60 * 1000;  // no answer at all; doubles per failure
   std::int64_t max_failure_cache_ms = 3600LL * 1000;
   int max_redirects = 5;
+  // A uniform random number in [0, n] for the weighted SRV pick; empty: a seeded std::mt19937.
+  std::function<std::uint32_t(std::uint32_t n)> random_up_to;
 };
 
 class ServerDiscovery {
@@ -93,8 +101,15 @@ class ServerDiscovery {
     enum class Kind { valid, invalid, failed } kind = Kind::failed;
     std::int64_t cache_ms = 0;
   };
+  // One discovery in progress for a server name; the callers that join it wait for its outcome.
+  struct Flight;
+  static Task<void> join(std::shared_ptr<Flight> flight);  // resumes, on the caller's executor, when it ends
+  Task<Destination> discover(std::string server_name);
+  // Steps 1, 2, 4-6 for `name` (the server name, or its delegated name): everything but the well-known.
+  Task<Destination> by_name(ServerName name);
   Task<Fetched> fetch_well_known(std::string host);
   Task<std::optional<Destination>> by_srv(std::string host);
+  std::uint32_t random_up_to(std::uint32_t n);
 
   WellKnownGetter& getter_;
   SrvResolver& srv_;
@@ -102,7 +117,13 @@ class ServerDiscovery {
   const DiscoveryOptions options_;
   std::mutex mutex_;
   std::map<std::string, Entry> cache_;
+  std::map<std::string, std::shared_ptr<Flight>> flights_;
 };
+
+// The record RFC 2782 picks among `records`: the lowest priority, then a weighted random choice among
+// those (zero weights first, a number in [0, sum of weights] from `random_up_to`). Records must not be empty.
+const SrvRecord& pick_srv_target(std::vector<SrvRecord>& records,
+                                 const std::function<std::uint32_t(std::uint32_t)>& random_up_to);
 
 // The seconds of `max-age` in a Cache-Control value, 0 for no-store/no-cache, nullopt when absent.
 std::optional<std::int64_t> cache_control_max_age(std::string_view value);

@@ -2,6 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <functional>
+#include <future>
+
 #include "federation/test_fakes.h"
 #include "tests/support/run_task.h"
 
@@ -192,6 +201,79 @@ TEST(CacheControl, ReadsMaxAgeAndNoStore) {
   EXPECT_EQ(cache_control_max_age("no-store"), 0);
   EXPECT_EQ(cache_control_max_age("public"), std::nullopt);
   EXPECT_EQ(cache_control_max_age(""), std::nullopt);
+}
+
+TEST(SrvPick, LowestPriorityThenWeightedRandomPerRfc2782) {
+  const std::vector<SrvRecord> records = {{20, 100, 1, "backup.example"},
+                                          {10, 10, 2, "a.example"},
+                                          {10, 0, 3, "zero.example"},
+                                          {10, 30, 4, "b.example"}};
+  std::uint32_t asked_bound = 0;
+  auto pick_with = [&](std::uint32_t value) {
+    std::vector<SrvRecord> copy = records;
+    const std::function<std::uint32_t(std::uint32_t)> random = [&](std::uint32_t n) {
+      asked_bound = n;
+      return value;
+    };
+    return pick_srv_target(copy, random).target;
+  };
+  // Zero weights first, then running sums 10 (a) and 40 (b) over a number in [0, 40].
+  EXPECT_EQ(pick_with(0), "zero.example");
+  EXPECT_EQ(asked_bound, 40u);
+  EXPECT_EQ(pick_with(1), "a.example");
+  EXPECT_EQ(pick_with(10), "a.example");
+  EXPECT_EQ(pick_with(11), "b.example");
+  EXPECT_EQ(pick_with(40), "b.example");
+}
+
+TEST(SrvPick, DiscoveryUsesTheInjectedRandomSource) {
+  FakeClock clock;
+  FakeSrv srv;
+  FakeGetter getter;
+  std::uint32_t next = 0;
+  DiscoveryOptions options;
+  options.random_up_to = [&](std::uint32_t) { return next; };
+  ServerDiscovery discovery{getter, srv, clock, options};
+  srv.records["_matrix-fed._tcp.example.org"] = {{0, 1, 8001, "one.example.org"}, {0, 3, 8002, "two.example.org"}};
+  next = 1;
+  EXPECT_EQ(run_task(discovery.resolve("example.org")).connect_host, "one.example.org");
+  next = 2;
+  EXPECT_EQ(run_task(discovery.resolve("example.org")).connect_host, "two.example.org");
+}
+
+TEST_F(DiscoveryTest, SrvTargetsThatAreCnamesAreNotFollowed) {
+  srv.records["_matrix-fed._tcp.example.org"] = {{0, 0, 8001, "alias.example.org"}, {5, 0, 8002, "real.example.org"}};
+  srv.cnames = {"alias.example.org"};
+  expect(resolve("example.org"), "real.example.org", 8002, "example.org", "example.org");
+  // With no other record, the next step applies (here: port 8448).
+  srv.records["_matrix-fed._tcp.example.org"] = {{0, 0, 8001, "alias.example.org"}};
+  expect(resolve("example.org"), "example.org", 8448, "example.org", "example.org");
+}
+
+// Answers after a short wait on the caller's executor, so that concurrent discoveries overlap.
+class SlowGetter final : public WellKnownGetter {
+ public:
+  int calls = 0;
+  Task<http::ClientResponse> get(std::string) override {
+    ++calls;
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, std::chrono::milliseconds(20));
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    co_return FakeGetter::json(R"({"m.server":"matrix.example.net:443"})");
+  }
+};
+
+TEST(SharedDiscovery, ConcurrentDiscoveriesOfOneNameShareOneLookup) {
+  FakeClock clock;
+  FakeSrv srv;
+  SlowGetter getter;
+  ServerDiscovery discovery{getter, srv, clock};
+  boost::asio::io_context io;
+  std::vector<std::future<Destination>> results;
+  for (int i = 0; i < 5; ++i) results.push_back(boost::asio::co_spawn(io, discovery.resolve("example.org"), boost::asio::use_future));
+  results.push_back(boost::asio::co_spawn(io, discovery.resolve("other.org"), boost::asio::use_future));
+  io.run();
+  for (auto& r : results) EXPECT_EQ(r.get().connect_host, "matrix.example.net");
+  EXPECT_EQ(getter.calls, 2);  // example.org once, other.org once
 }
 
 }  // namespace

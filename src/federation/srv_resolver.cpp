@@ -11,6 +11,24 @@
 #include "core/worker_pool.h"
 
 namespace herald::federation {
+namespace {
+
+using Answer = std::array<unsigned char, 8192>;
+
+// One query with a resolver state of its own (so worker threads share nothing): the answer's length,
+// or -1 when there is none. Blocks.
+int query_dns(const std::string& name, ns_type type, Answer& answer) {
+  struct __res_state state;
+  std::memset(&state, 0, sizeof state);
+  if (res_ninit(&state) != 0) return -1;
+  state.retrans = 2;  // seconds per try
+  state.retry = 2;
+  const int length = res_nquery(&state, name.c_str(), ns_c_in, type, answer.data(), static_cast<int>(answer.size()));
+  res_nclose(&state);
+  return length;
+}
+
+}  // namespace
 
 std::vector<SrvRecord> parse_srv_answer(const unsigned char* message, int length) {
   std::vector<SrvRecord> out;
@@ -35,19 +53,33 @@ std::vector<SrvRecord> parse_srv_answer(const unsigned char* message, int length
   return out;
 }
 
+bool answer_has_cname(const unsigned char* message, int length) {
+  ns_msg handle;
+  if (ns_initparse(message, length, &handle) != 0) return false;
+  const int count = ns_msg_count(handle, ns_s_an);
+  for (int i = 0; i < count; ++i) {
+    ns_rr rr;
+    if (ns_parserr(&handle, ns_s_an, i, &rr) == 0 && ns_rr_type(rr) == ns_t_cname) return true;
+  }
+  return false;
+}
+
+Task<bool> SystemSrvResolver::is_cname(std::string name) {
+  auto query = [name]() -> bool {
+    Answer answer{};
+    const int length = query_dns(name, ns_t_a, answer);
+    return length > 0 && answer_has_cname(answer.data(), length);
+  };
+  const bool cname = co_await workers_.run(std::move(query));
+  co_return cname;
+}
+
 Task<std::vector<SrvRecord>> SystemSrvResolver::lookup(std::string name) {
   auto query = [name]() -> std::vector<SrvRecord> {
-    struct __res_state state;
-    std::memset(&state, 0, sizeof state);
-    if (res_ninit(&state) != 0) return {};
-    state.retrans = 2;  // seconds per try
-    state.retry = 2;
-    std::array<unsigned char, 8192> answer{};
-    const int length = res_nquery(&state, name.c_str(), ns_c_in, ns_t_srv, answer.data(), static_cast<int>(answer.size()));
-    std::vector<SrvRecord> records;
-    if (length > 0) records = parse_srv_answer(answer.data(), length);
-    res_nclose(&state);
-    return records;
+    Answer answer{};
+    const int length = query_dns(name, ns_t_srv, answer);
+    if (length <= 0) return {};
+    return parse_srv_answer(answer.data(), length);
   };
   auto records = co_await workers_.run(std::move(query));
   log::debug("srv lookup name={} records={}", name, records.size());

@@ -84,5 +84,36 @@ TEST(SrvAnswer, IgnoresTruncatedOrGarbledMessages) {
   EXPECT_TRUE(parse_srv_answer(garbage.data(), static_cast<int>(garbage.size())).empty());
 }
 
+TEST(CnameAnswer, SeesACnameInTheAnswerSection) {
+  std::vector<unsigned char> m;
+  put16(m, 0x4321);
+  put16(m, 0x8180);
+  put16(m, 1);
+  put16(m, 2);
+  put16(m, 0);
+  put16(m, 0);
+  put_name(m, "alias.example.org");  // at offset 12
+  put16(m, 1);                       // A
+  put16(m, 1);
+  auto record = [&m](unsigned name_offset, unsigned type, const std::vector<unsigned char>& rdata) {
+    put16(m, 0xc000 | name_offset);
+    put16(m, type);
+    put16(m, 1);
+    put16(m, 0);
+    put16(m, 300);
+    put16(m, static_cast<unsigned>(rdata.size()));
+    m.insert(m.end(), rdata.begin(), rdata.end());
+  };
+  std::vector<unsigned char> target;
+  put_name(target, "real.example.net");
+  record(12, 5, target);  // CNAME
+  record(12, 1, {192, 0, 2, 1});
+  EXPECT_TRUE(answer_has_cname(m.data(), static_cast<int>(m.size())));
+  // The SRV answer above has none; garbage has none.
+  const auto srv = answer();
+  EXPECT_FALSE(answer_has_cname(srv.data(), static_cast<int>(srv.size())));
+  EXPECT_FALSE(answer_has_cname(m.data(), 5));
+}
+
 }  // namespace
 }  // namespace herald::federation

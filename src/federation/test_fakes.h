@@ -1,6 +1,7 @@
 #pragma once
 // Fakes shared by the federation unit tests: a settable clock, SRV records and well-known answers by name.
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,12 +22,14 @@ class FakeClock final : public Clock {
 class FakeSrv final : public SrvResolver {
  public:
   std::map<std::string, std::vector<SrvRecord>> records;
+  std::set<std::string> cnames;  // names is_cname() says are CNAMEs
   std::vector<std::string> asked;
   Task<std::vector<SrvRecord>> lookup(std::string name) override {
     asked.push_back(name);
     auto it = records.find(name);
     co_return it == records.end() ? std::vector<SrvRecord>{} : it->second;
   }
+  Task<bool> is_cname(std::string name) override { co_return cnames.contains(name); }
 };
 
 // Answers by URL; a URL with no answer throws http::ClientError (no connection).

@@ -18,8 +18,10 @@ void save(sql::Connection& c, const std::string& server_name, const std::vector<
 
 std::vector<StoredKeyObject> load_all(sql::Connection& c) {
   std::vector<StoredKeyObject> out;
-  for (const auto& r : c.query("SELECT DISTINCT server_name, key_json FROM server_keys_json ORDER BY server_name", {}))
-    out.push_back(StoredKeyObject{r.get_text(0), r.get_text(1)});
+  for (const auto& r : c.query("SELECT server_name, key_json, MAX(fetched_ts) FROM server_keys_json "
+                               "GROUP BY server_name, key_json ORDER BY server_name",
+                               {}))
+    out.push_back(StoredKeyObject{r.get_text(0), r.get_text(1), r.get_int(2)});
   return out;
 }
 

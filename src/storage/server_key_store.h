@@ -14,6 +14,7 @@ namespace herald::storage::server_key_store {
 struct StoredKeyObject {
   std::string server_name;
   std::string key_json;
+  std::int64_t fetched_ts = 0;  // when the object was fetched (a key counts for events up to 7 days after)
 };
 
 // Keeps the object for each key ID unless a stored one is valid for longer.

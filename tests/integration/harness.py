@@ -2,6 +2,7 @@
 
 Each server gets its own directory and a free port (port 0 + --port-file), so tests run in parallel.
 """
+import base64
 import http.client
 import json
 import os
@@ -20,6 +21,40 @@ HERALD_BIN = os.environ.get("HERALD_BIN") or os.path.join(os.path.dirname(__file
 
 def yaml_value(v):
     return json.dumps(v)  # JSON is YAML
+
+
+def q(s):
+    """`s` as one URL path segment."""
+    return urllib.parse.quote(s, safe="")
+
+
+def b64(data):
+    """Unpadded standard base64, as Matrix writes keys and signatures."""
+    return base64.b64encode(data).decode().rstrip("=")
+
+
+def canonical(obj):
+    """Matrix canonical JSON, as bytes (what gets signed and hashed)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _exchange(conn, method, path, body=None, raw=None, headers=None, query=None, token=None):
+    """One request on `conn` (HTTP or HTTPS): (status, lower-cased headers, parsed JSON or text)."""
+    if query:
+        path += "?" + urllib.parse.urlencode(query, doseq=True)
+    h = dict(headers or {})
+    data = raw
+    if body is not None:
+        data = json.dumps(body).encode()
+        h.setdefault("Content-Type", "application/json")
+    if token:
+        h["Authorization"] = "Bearer " + token
+    conn.request(method, path, body=data, headers=h)
+    resp = conn.getresponse()
+    payload = resp.read()
+    ctype = resp.getheader("Content-Type") or ""
+    parsed = json.loads(payload) if "json" in ctype and payload else payload.decode(errors="replace")
+    return resp.status, {k.lower(): v for k, v in resp.getheaders()}, parsed
 
 
 class HeraldServer:
@@ -104,21 +139,7 @@ log_level: info
         conn = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=timeout,
                                           source_address=(source, 0) if source else None)
         try:
-            if query:
-                path += "?" + urllib.parse.urlencode(query, doseq=True)
-            h = dict(headers or {})
-            data = raw
-            if body is not None:
-                data = json.dumps(body).encode()
-                h.setdefault("Content-Type", "application/json")
-            if token:
-                h["Authorization"] = "Bearer " + token
-            conn.request(method, path, body=data, headers=h)
-            resp = conn.getresponse()
-            payload = resp.read()
-            ctype = resp.getheader("Content-Type") or ""
-            parsed = json.loads(payload) if "json" in ctype and payload else payload.decode(errors="replace")
-            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, parsed
+            return _exchange(conn, method, path, body=body, raw=raw, headers=headers, query=query, token=token)
         finally:
             conn.close()
 
@@ -424,19 +445,7 @@ ip_range_whitelist: ["127.0.0.0/8", "::1/128"]
         own = conn is None
         conn = conn or self.https_connection(timeout)
         try:
-            if query:
-                path += "?" + urllib.parse.urlencode(query, doseq=True)
-            h = dict(headers or {})
-            data = None
-            if body is not None:
-                data = json.dumps(body).encode()
-                h.setdefault("Content-Type", "application/json")
-            conn.request(method, path, body=data, headers=h)
-            resp = conn.getresponse()
-            payload = resp.read()
-            ctype = resp.getheader("Content-Type") or ""
-            parsed = json.loads(payload) if "json" in ctype and payload else payload.decode(errors="replace")
-            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, parsed
+            return _exchange(conn, method, path, body=body, headers=headers, query=query)
         finally:
             if own:
                 conn.close()

@@ -1,26 +1,11 @@
 """Issue 11: what clients call at login for end-to-end encryption: device keys, one-time and fallback keys,
 cross-signing keys and signatures, device-list tracking, and send-to-device messages."""
-import base64
-import json
 import time
 import unittest
-import urllib.parse
 
 import nacl.signing
 
-from harness import UsersOnOneServer, in_background
-
-
-def q(s):
-    return urllib.parse.quote(s, safe="")
-
-
-def b64(data):
-    return base64.b64encode(data).decode().rstrip("=")
-
-
-def canonical(obj):
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+from harness import UsersOnOneServer, b64, canonical, in_background, q
 
 
 def sign(obj, user, key_id, signing_key):

@@ -17,28 +17,15 @@ import sqlite3
 import tempfile
 import time
 import unittest
-import urllib.parse
 
 import nacl.signing
 
-from harness import MatrixAssertions, start_federation_servers
+from harness import MatrixAssertions, b64, canonical, q, start_federation_servers
 from tls_ca import TestCA
 
 # Back off briefly in tests: a destination that was down is retried within a second.
 RETRY_YAML = "federation: {destination_min_retry_interval: 100ms, destination_retry_multiplier: 2, " \
              "destination_max_retry_interval: 1s}"
-
-
-def q(s):
-    return urllib.parse.quote(s, safe="")
-
-
-def b64(data):
-    return base64.b64encode(data).decode().rstrip("=")
-
-
-def canonical(obj):
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def wait_until(fn, timeout=30, interval=0.1):

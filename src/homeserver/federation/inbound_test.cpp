@@ -23,6 +23,7 @@
 #include "storage/event_graph_store.h"
 #include "storage/room_store.h"
 #include "storage/sqlite/sqlite_connection.h"
+#include "tests/support/room_service_fixture.h"
 #include "tests/support/run_task.h"
 
 namespace herald::homeserver {
@@ -30,18 +31,8 @@ using events::EventPtr;
 using testing::run_task;
 
 namespace {
-class TickingClock final : public Clock {
- public:
-  std::int64_t now_ms() const override { return ++now_; }
-  double monotonic_seconds() const override { return 1.0; }
-
- private:
-  mutable std::int64_t now_ = 1'700'000'000'000;
-};
-
 const UserId kAlice = UserId::parse("@alice:hs.test").value();
 const std::string kRob = "@rob:remote.test";
-const std::string kRemote = "remote.test";
 constexpr const char* kPdus = "herald_federation_inbound_pdus_total";
 
 // Records what it was asked and answers with what the test put in `answer`.
@@ -64,22 +55,8 @@ class FakeFetcher final : public MissingEventsFetcher {
 };
 }  // namespace
 
-class InboundTest : public ::testing::Test {
+class InboundTest : public testing::RemoteRoomFixture {
  protected:
-  void SetUp() override {
-    crypto::init();
-    db_.write_sync([](storage::sql::Connection& c) {
-      storage::account_store::insert_user(c, storage::StoredUser{"@alice:hs.test", std::nullopt}, 0);
-    });
-    rooms_.server_keys().add(kRemote, remote_key_.key_id(), remote_key_.public_key());
-    CreateRoomRequest request;
-    request.preset = "public_chat";
-    room_id_ = run_task(rooms_.create_room(kAlice, request));
-  }
-
-  std::shared_ptr<Room> room_now() { return registry_.cached(room_id_); }
-  RoomId rid() const { return RoomId::parse(room_id_).value(); }
-
   EventPtr build(const std::string& type, std::optional<std::string> state_key, nlohmann::json content,
                  std::vector<EventPtr> prev, std::vector<EventPtr> auth, const std::string& sender = kRob) {
     auto r = room_now();
@@ -109,30 +86,14 @@ class InboundTest : public ::testing::Test {
   }
   nlohmann::json send(const std::string& txn_id, nlohmann::json body) { return send(receiver_, txn_id, std::move(body)); }
 
-  bool in_timeline(const std::string& id) {
-    bool found = false;
-    db_.read_sync([&](storage::sql::Connection& c) { found = storage::room_store::find_event(c, id).has_value(); });
-    return found;
-  }
   void alice_sends_state(const std::string& type, nlohmann::json content) {
     run_task(rooms_.send(kAlice, "D", rid(), {type, "", "", std::move(content), std::nullopt}, std::nullopt));
   }
 
-  herald::testing::TempDir dir_;
-  storage::Database db_{storage::sqlite::connection_factory((dir_.path() / "db.sqlite").string())};
-  RoomRegistry registry_;
-  Notifier notifier_{0};
-  StreamCounter stream_{0};
-  crypto::SigningKey key_ = crypto::SigningKey::generate("test");
-  crypto::SigningKey remote_key_ = crypto::SigningKey::generate("remote");
-  TickingClock clock_;
-  ProfileCache profiles_;
-  RoomService rooms_{db_, registry_, notifier_, stream_, profiles_, key_, clock_, {.server_name = "hs.test", .default_room_version = "12"}};
   FederationRoomReader reader_{db_, rooms_, "hs.test"};
   FakeFetcher fetcher_;
   http::Metrics metrics_;
   TransactionReceiver receiver_{db_, rooms_, reader_, fetcher_, metrics_, clock_, "hs.test"};
-  std::string room_id_;
 };
 
 // /send ----------------------------------------------------------------------------------------------------

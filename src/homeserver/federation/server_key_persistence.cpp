@@ -31,7 +31,7 @@ std::size_t DatabaseKeyPersistence::load_into(storage::Database& db, federation:
       log::warn("stored server keys ignored server={} reason={}", row.server_name, keys.error());
       continue;
     }
-    store.add(*keys);
+    store.add(*keys, row.fetched_ts);
     ++loaded;
   }
   return loaded;

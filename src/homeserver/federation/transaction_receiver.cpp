@@ -113,7 +113,7 @@ Task<void> TransactionReceiver::fetch_signing_keys(const std::vector<nlohmann::j
       continue;
     }
     try {
-      co_await keys_->keys_for(server, clock_.now_ms());
+      co_await keys_->refetch(server);
     } catch (const std::exception& e) {
       // The pipeline then drops the PDU for want of a valid signature, and says so in its answer.
       log::info("federation keys not fetched origin={} server={} error={}", origin, server, e.what());

@@ -20,6 +20,7 @@
 #include "storage/event_graph_store.h"
 #include "storage/room_store.h"
 #include "storage/sqlite/sqlite_connection.h"
+#include "tests/support/room_service_fixture.h"
 #include "tests/support/run_task.h"
 
 namespace herald::homeserver {
@@ -28,34 +29,12 @@ using testing::run_task;
 namespace graph = storage::event_graph_store;
 
 namespace {
-class TickingClock final : public Clock {
- public:
-  std::int64_t now_ms() const override { return ++now_; }
-  double monotonic_seconds() const override { return 1.0; }
-
- private:
-  mutable std::int64_t now_ = 1'700'000'000'000;
-};
-
 const UserId kAlice = UserId::parse("@alice:hs.test").value();
 const std::string kRob = "@rob:remote.test";
 }  // namespace
 
-class EventPipelineTest : public ::testing::Test {
+class EventPipelineTest : public testing::RemoteRoomFixture {
  protected:
-  void SetUp() override {
-    crypto::init();
-    db_.write_sync([](storage::sql::Connection& c) {
-      storage::account_store::insert_user(c, storage::StoredUser{"@alice:hs.test", std::nullopt}, 0);
-    });
-    rooms_.server_keys().add("remote.test", remote_key_.key_id(), remote_key_.public_key());
-    CreateRoomRequest request;
-    request.preset = "public_chat";
-    room_id_ = run_task(rooms_.create_room(kAlice, request));
-  }
-
-  std::shared_ptr<Room> room_now() { return registry_.cached(room_id_); }
-
   // A PDU from remote.test built on the given prev events, with auth events chosen from `auth_from`
   // (the room's current state when null).
   nlohmann::json remote_pdu(const std::string& type, std::optional<std::string> state_key, nlohmann::json content,
@@ -74,7 +53,6 @@ class EventPipelineTest : public ::testing::Test {
   }
 
   Received receive(const nlohmann::json& pdu) { return run_task(rooms_.receive(rid(), {pdu})).at(0); }
-  RoomId rid() const { return RoomId::parse(room_id_).value(); }
 
   // Rob joins (the room is public) and is made a moderator by Alice.
   void rob_joins_as_moderator() {
@@ -97,23 +75,6 @@ class EventPipelineTest : public ::testing::Test {
     return out;
   }
 
-  bool in_timeline(const std::string& id) {
-    bool found = false;
-    db_.read_sync([&](storage::sql::Connection& c) { found = storage::room_store::find_event(c, id).has_value(); });
-    return found;
-  }
-
-  herald::testing::TempDir dir_;
-  storage::Database db_{storage::sqlite::connection_factory((dir_.path() / "db.sqlite").string())};
-  RoomRegistry registry_;
-  Notifier notifier_{0};
-  StreamCounter stream_{0};
-  crypto::SigningKey key_ = crypto::SigningKey::generate("test");
-  crypto::SigningKey remote_key_ = crypto::SigningKey::generate("remote");
-  TickingClock clock_;
-  ProfileCache profiles_;
-  RoomService rooms_{db_, registry_, notifier_, stream_, profiles_, key_, clock_, {.server_name = "hs.test", .default_room_version = "12"}};
-  std::string room_id_;
 };
 
 TEST_F(EventPipelineTest, LocalEventsFormAChainWithStoredStateAndOneExtremity) {

@@ -99,6 +99,23 @@ class GraphView {
     return state;
   }
 
+  // Throws 404 when `id` is not an event of this room, 403 when `server` may not see it.
+  void require_visible(const std::string& id, const std::string& server, const RoomAccess& now) {
+    if (!load(id)) throw MatrixError(Errc::not_found, "Unknown event " + id + " in this room");
+    if (!visible(id, server, now)) throw MatrixError(Errc::forbidden, "Host may not see this event");
+  }
+
+  // The federation form of each of `ids` that `server` may see, in order.
+  std::vector<nlohmann::json> visible_pdus(const std::vector<std::string>& ids, const std::string& server,
+                                           const RoomAccess& now) {
+    std::vector<nlohmann::json> out;
+    for (const auto& id : ids) {
+      if (!visible(id, server, now)) continue;
+      out.push_back(federation_form(*load(id)));
+    }
+    return out;
+  }
+
   // History visibility for servers, with the state after the event (a server's own join is visible to it).
   bool visible(const std::string& id, const std::string& server, const RoomAccess& now) {
     const auto state = state_after(id);
@@ -242,8 +259,7 @@ Task<StateAtEvent> FederationRoomReader::state_before(RoomId room, std::string e
   const events::RoomVersion& version = version_of(access);
   co_return co_await db_.read([&](storage::sql::Connection& c) {
     GraphView view(c, version, room.str());
-    if (!view.load(event_id)) throw MatrixError(Errc::not_found, "Unknown event " + event_id + " in this room");
-    if (!view.visible(event_id, server, access)) throw MatrixError(Errc::forbidden, "Host may not see this event");
+    view.require_visible(event_id, server, access);
     const auto state = view.state_before(event_id);
     if (!state) throw MatrixError(Errc::not_found, "The state at " + event_id + " is not known here");
     StateAtEvent out;
@@ -262,8 +278,7 @@ Task<std::vector<nlohmann::json>> FederationRoomReader::auth_chain(RoomId room, 
   const events::RoomVersion& version = version_of(access);
   co_return co_await db_.read([&](storage::sql::Connection& c) {
     GraphView view(c, version, room.str());
-    if (!view.load(event_id)) throw MatrixError(Errc::not_found, "Unknown event " + event_id + " in this room");
-    if (!view.visible(event_id, server, access)) throw MatrixError(Errc::forbidden, "Host may not see this event");
+    view.require_visible(event_id, server, access);
     const std::vector<std::string> start{event_id};
     return view.pdus(view.auth_chain(start));
   });
@@ -277,12 +292,7 @@ Task<std::vector<nlohmann::json>> FederationRoomReader::missing_events(RoomId ro
   const events::RoomVersion& version = version_of(access);
   co_return co_await db_.read([&](storage::sql::Connection& c) {
     GraphView view(c, version, room.str());
-    std::vector<nlohmann::json> out;
-    for (const auto& id : rooms::missing_events_walk(earliest, latest, limit, min_depth, view.walk_lookup())) {
-      if (!view.visible(id, server, access)) continue;
-      out.push_back(view.federation_form(*view.load(id)));
-    }
-    return out;
+    return view.visible_pdus(rooms::missing_events_walk(earliest, latest, limit, min_depth, view.walk_lookup()), server, access);
   });
 }
 
@@ -292,12 +302,7 @@ Task<std::vector<nlohmann::json>> FederationRoomReader::backfill(RoomId room, st
   const events::RoomVersion& version = version_of(access);
   co_return co_await db_.read([&](storage::sql::Connection& c) {
     GraphView view(c, version, room.str());
-    std::vector<nlohmann::json> out;
-    for (const auto& id : rooms::backfill_walk(from, limit, view.walk_lookup())) {
-      if (!view.visible(id, server, access)) continue;
-      out.push_back(view.federation_form(*view.load(id)));
-    }
-    return out;
+    return view.visible_pdus(rooms::backfill_walk(from, limit, view.walk_lookup()), server, access);
   });
 }
 

@@ -17,6 +17,7 @@
 #include "storage/database.h"
 #include "storage/room_store.h"
 #include "storage/sqlite/sqlite_connection.h"
+#include "tests/support/room_service_fixture.h"
 #include "tests/support/run_task.h"
 
 namespace herald::homeserver {
@@ -31,24 +32,7 @@ class FrozenClock final : public Clock {
 };
 }  // namespace
 
-class RoomServiceTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    crypto::init();
-    db_.write_sync([](storage::sql::Connection& c) {
-      storage::account_store::insert_user(c, storage::StoredUser{"@alice:hs.test", std::nullopt}, 0);
-    });
-  }
-  herald::testing::TempDir dir_;
-  storage::Database db_{storage::sqlite::connection_factory((dir_.path() / "db.sqlite").string())};
-  RoomRegistry registry_;
-  Notifier notifier_{0};
-  StreamCounter stream_{0};
-  crypto::SigningKey key_ = crypto::SigningKey::generate("test");
-  FrozenClock clock_;
-  ProfileCache profiles_;
-  RoomService rooms_{db_, registry_, notifier_, stream_, profiles_, key_, clock_, {.server_name = "hs.test", .default_room_version = "12"}};
-};
+using RoomServiceTest = testing::RoomServiceFixture<FrozenClock>;
 
 TEST_F(RoomServiceTest, IdenticalV12RoomsInOneMillisecondGetTheirOwnIds) {
   // In v12 the room ID is the create event's hash, and these create events would be byte-identical.
