@@ -89,6 +89,12 @@ class RemoteServer:
                "depth": 100, "prev_events": prev, "auth_events": auth, "origin_server_ts": ts}
         if state_key is not None:
             pdu["state_key"] = state_key
+        return self.sign_event(pdu)
+
+    def sign_event(self, pdu):
+        """Hashes and signs an unsigned PDU (a make_join template filled in); returns (event ID, PDU). Room
+        versions 4+ (URL-safe reference-hash IDs), with the v11 redaction rules of redact()."""
+        pdu = dict(pdu)
         pdu["hashes"] = {"sha256": b64(hashlib.sha256(canonical(pdu)).digest())}
         signing_input = canonical(redact(pdu))
         pdu["signatures"] = {self.server_name: {self.key_id: b64(self.key.sign(signing_input).signature)}}
@@ -107,7 +113,8 @@ class RemoteServer:
 class KeyServer:
     """A TLS server on 127.0.0.1 publishing a self-signed /_matrix/key/v2/server key object for its name,
     `localhost:<port>` (or `127.0.0.1:<port>` with host="127.0.0.1"). `leaf` is a tls_ca.Leaf for that host.
-    Counts the TCP connections it accepted (`accepted`) and records (path, Host) of each request."""
+    Counts the TCP connections it accepted (`accepted`) and records (path, Host) of each GET, and the
+    path and body of each PUT (a transaction sent to it) in `transactions`."""
 
     def __init__(self, leaf, host="localhost", key_id="ed25519:k1", signing_key=None):
         self.signing_key = signing_key or nacl.signing.SigningKey.generate()
@@ -115,6 +122,7 @@ class KeyServer:
         self.valid_until_ts = None  # None: an hour from now
         self.accepted = 0
         self.requests = []
+        self.transactions = []  # (path, body) of each PUT
         outer = self
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(leaf.chain_path, leaf.key_path)
@@ -135,6 +143,21 @@ class KeyServer:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def do_PUT(self):
+                # Transactions sent to this server: recorded, and answered as a server that took every PDU.
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                try:
+                    outer.transactions.append((self.path, json.loads(body)))
+                except ValueError:
+                    pass
+                reply = b'{"pdus":{}}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
 
             def log_message(self, *args):
                 pass

@@ -55,6 +55,9 @@ class TransactionReceiver {
   // 400 M_BAD_JSON / M_TOO_LARGE for a malformed or oversized transaction; 429 while the same transaction
   // is being handled.
   Task<nlohmann::json> receive(std::string origin, std::string txn_id, nlohmann::json body);
+  // Fetches the signing keys the pipeline will need for `pdus` that it does not have yet (also for the
+  // events of send_join and send_leave). `pdus` must outlive the await.
+  Task<void> fetch_signing_keys(const std::vector<nlohmann::json>& pdus, const std::string& origin);
 
  private:
   // `results` is the caller's, awaited at once.
@@ -67,7 +70,6 @@ class TransactionReceiver {
   // in `results`, when this transaction carried them, follow the new outcome.
   Task<void> hand_in_again(RoomId room, std::vector<std::string> unblocked, nlohmann::json& results);
   void count(const char* outcome, std::uint64_t n = 1);
-  Task<void> fetch_signing_keys(const std::vector<nlohmann::json>& pdus, const std::string& origin);
 
   storage::Database& db_;
   RoomService& rooms_;

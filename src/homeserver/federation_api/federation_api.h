@@ -36,5 +36,6 @@ void add_federation_routes(http::Router& router, FederationApi& api);
 void add_transaction_routes(http::Router& router, FederationApi& api);
 void add_retrieval_routes(http::Router& router, FederationApi& api);
 void add_federation_query_routes(http::Router& router, FederationApi& api);
+void add_membership_routes(http::Router& router, FederationApi& api);
 
 }  // namespace herald::homeserver

@@ -63,6 +63,12 @@ struct CreateRoomRequest {
   bool is_direct = false;
 };
 
+// make_join / make_leave: the room's version and the unsigned template the remote server fills in.
+struct MembershipTemplate {
+  std::string room_version;
+  nlohmann::json event;
+};
+
 // What a membership change asks beyond the membership itself: an unban is a leave that needs the target
 // banned (else 400 M_BAD_STATE).
 enum class MembershipIntent { plain, unban };
@@ -106,6 +112,20 @@ class RoomService {
   federation::StaticServerKeyRing& server_keys() { return server_keys_; }
   // Events received from elsewhere, through the event pipeline in order; wakes /sync for the accepted.
   Task<std::vector<Received>> receive(RoomId in_room, std::vector<nlohmann::json> pdus);
+
+  // make_join / make_leave (federation.md §7-8): `membership` ("join" or "leave") of the remote `user`,
+  // built as a local event would be on the current state (prev_events, auth_events, depth; a restricted
+  // room's join names a local user who vouches for it) and returned without hashes and signatures.
+  // 404 M_NOT_FOUND when the room is unknown or none of this server's users is in it; 400
+  // M_INCOMPATIBLE_ROOM_VERSION when the room's version is not in `supported` (["1"] when empty); 403
+  // M_FORBIDDEN when the auth rules refuse it on the current state.
+  Task<MembershipTemplate> membership_template(RoomId in_room, UserId user, std::string membership,
+                                               std::vector<std::string> supported);
+  // send_join / send_leave: a membership event a remote server built from such a template, through the
+  // pipeline like any received event (co-signed first when it names a local user as the authoriser of a
+  // restricted join). When accepted it is also queued for the room's other servers: this server is the
+  // one that relays it.
+  Task<Received> receive_relayed(RoomId in_room, nlohmann::json pdu);
 
  private:
   struct Appended {
@@ -166,6 +186,9 @@ class RoomService {
   std::optional<std::string> restricted_join_authoriser(storage::sql::Connection& c, const Room& room,
                                                         const std::string& user);
   void notify(const std::vector<Appended>& appended, const Room& room);
+  // A restricted join naming a local user as its authoriser gets this server's signature (the auth rules
+  // require it).
+  void co_sign_restricted_join(const Room& room, nlohmann::json& pdu) const;
 
   storage::Database& db_;
   RoomRegistry& registry_;
