@@ -15,6 +15,7 @@
 #include "events/redaction.h"
 #include "events/room_version.h"
 #include "homeserver/membership/remote_membership.h"
+#include "homeserver/rooms/stripped_state.h"
 #include "homeserver/sync/notifier.h"
 #include "homeserver/sync/stream_counter.h"
 #include "rooms/auth/auth_rules.h"
@@ -334,6 +335,7 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
       if (req.name) add({"m.room.name", "", creator.str(), {{"name", *req.name}}, std::nullopt});
       if (req.topic) add({"m.room.topic", "", creator.str(), {{"topic", *req.topic}}, std::nullopt});
       for (const auto& invitee : req.invite) {
+        if (inviter_ && remote_membership::server_of(invitee.str()) != options_.server_name) continue;  // below
         nlohmann::json content = member_content(c, invitee.str(), "invite");
         if (req.is_direct) content["is_direct"] = true;
         add({"m.room.member", invitee.str(), creator.str(), content, std::nullopt});
@@ -349,6 +351,22 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
   notify(appended, *created);
   log::info("room created room={} version={} creator={} events={}", created->room_id, version->id, creator.str(),
             appended.size());
+  // Users of other servers are invited once the room exists: each through its server (a refusal there
+  // leaves the room without that invite, and the room is still created).
+  for (const auto& invitee : req.invite) {
+    if (!inviter_ || remote_membership::server_of(invitee.str()) == options_.server_name) continue;
+    nlohmann::json extra = nlohmann::json::object();
+    if (req.is_direct) extra["is_direct"] = true;
+    auto parsed = RoomId::parse(created->room_id);
+    if (!parsed) break;
+    RoomId room_id = *parsed;
+    std::optional<std::string> no_reason;
+    try {
+      co_await set_membership(creator, room_id, invitee, rooms::Membership::invite, no_reason, extra);
+    } catch (const MatrixError& e) {
+      log::warn("createRoom invite failed room={} invitee={}: {}", created->room_id, invitee.str(), e.what());
+    }
+  }
   co_return created->room_id;
 }
 
@@ -522,9 +540,16 @@ Task<std::string> RoomService::set_membership(UserId sender, RoomId in_room, Use
   });
   if (early.plan && !early.plan->built) co_return early.plan->event_id;  // nothing to write (already invited, same join)
 
+  // An invite of another server's user is committed only once that server has countersigned it.
+  const std::string target_server(remote_membership::server_of(request.target));
+  const bool remote_invite = inviter_ && kind == rooms::Membership::invite && target_server != options_.server_name;
+
   std::shared_ptr<Room> room;
   std::optional<Appended> appended;
   std::string event_id;
+  std::optional<Built> pending;    // a remote invite, built and checked, not stored yet
+  nlohmann::json invite_state;     // its invite_room_state
+  std::uint64_t planned_applied = 0;
   std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
     begin_write_job(c);
     room = registry_.get_for_write(c, room_id, others_wrote_);
@@ -539,11 +564,48 @@ Task<std::string> RoomService::set_membership(UserId sender, RoomId in_room, Use
       plan = plan_membership(*room, request, member_content(c, request.target, membership), authoriser, now);
     }
     event_id = plan->event_id;
-    if (plan->built) appended = commit_built(c, *room, std::move(*plan->built));
+    if (!plan->built) return;
+    if (remote_invite) {
+      pending = std::move(plan->built);
+      invite_state = invite_room_state(*room, request.sender);
+      planned_applied = room->applied;
+      return;
+    }
+    appended = commit_built(c, *room, std::move(*plan->built));
   };
   {
     const InFlight in_flight(early.room);
     co_await write_room(room_id, job);
+  }
+  if (pending) {
+    // No job open while the invitee's server is asked.
+    const events::EventPtr sent = pending->local.event;
+    RemoteInvite invite{target_server, std::string(room->version->id), room_id, event_id, sent->pdu(), std::move(invite_state)};
+    nlohmann::json signed_pdu = co_await inviter_->send_invite(std::move(invite));
+    auto text = canonical_json(signed_pdu);
+    if (!text) throw MatrixError(Errc::unknown, "The countersigned invite cannot be canonicalised");
+    const events::EventPtr countersigned =
+        events::Event::from_text(event_id, room_id, std::move(*text), sent->reference_hash());
+    const std::shared_ptr<Room> planned_room = room;
+    std::function<void(storage::sql::Connection&)> commit = [&](storage::sql::Connection& c) {
+      begin_write_job(c);
+      room = registry_.get_for_write(c, room_id, others_wrote_);
+      if (!room) not_found_room();
+      if (room != planned_room || room->applied != planned_applied) {
+        // The room changed while the invitee's server was asked: the invite must still pass on the
+        // current state (the target may have joined, been banned or invited by someone else meanwhile).
+        if (room->state.membership(request.target) == "invite") {
+          throw MatrixError(Errc::forbidden, "The user was invited by someone else meanwhile");
+        }
+        if (auto denial = rooms::auth::check_event(*countersigned, room->state)) {
+          throw MatrixError(Errc::forbidden, "The room changed while inviting: " + denial->reason);
+        }
+      }
+      const LocalEvent local{countersigned, pending->local.auth_ids, EventPipeline::timeline_row(*countersigned, room->state)};
+      appended = commit_built(c, *room, Built{local, std::nullopt});
+    };
+    const InFlight in_flight(room);
+    co_await write_room(room_id, commit);
   }
   if (appended) {
     notify({*appended}, *room);

@@ -21,6 +21,7 @@
 #include "federation/server_key_ring.h"
 #include "homeserver/rooms/event_pipeline.h"
 #include "homeserver/rooms/local_event_outbox.h"
+#include "homeserver/rooms/remote_inviter.h"
 #include "homeserver/rooms/room_registry.h"
 #include "rooms/membership.h"
 #include "storage/room_store.h"
@@ -82,6 +83,9 @@ class RoomService {
   // Where local events go to reach other servers (set once at wiring, before serving: the outbox needs
   // the federation layer, which needs this service's key ring). Null: nothing is sent.
   void set_outbox(LocalEventOutbox* outbox) { outbox_ = outbox; }
+  // Who asks another server to countersign an invite of one of its users before it is committed (set
+  // once at wiring). Null: such invites are committed directly.
+  void set_inviter(RemoteInviter* inviter) { inviter_ = inviter; }
   RoomRegistry& registry() { return registry_; }
 
   Task<std::string> create_room(UserId creator, CreateRoomRequest request);
@@ -89,6 +93,9 @@ class RoomService {
   Task<std::string> send(UserId sender, std::string device_id, RoomId in_room, events::EventDraft draft,
                          std::optional<std::string> txn_key);
   // invite / join / leave / ban / knock of `target` by `sender`, with the pre-checks clients expect.
+  // Inviting a user of another server: built and auth-checked in one write job, countersigned by the
+  // invitee's server (RemoteInviter, no job open), then committed in a second job that checks the auth
+  // rules again when the room changed meanwhile; a refusal or an unreachable server stores nothing.
   Task<std::string> set_membership(UserId sender, RoomId in_room, UserId target, rooms::Membership kind,
                                    std::optional<std::string> reason, nlohmann::json extra_content,
                                    MembershipIntent intent = MembershipIntent::plain);
@@ -204,6 +211,7 @@ class RoomService {
   federation::StaticServerKeyRing server_keys_;
   EventPipeline pipeline_{server_keys_};
   LocalEventOutbox* outbox_ = nullptr;
+  RemoteInviter* inviter_ = nullptr;
 };
 
 }  // namespace herald::homeserver

@@ -1,5 +1,7 @@
 #include "homeserver/sync/sync_service.h"
 
+#include "homeserver/rooms/stripped_state.h"
+
 #include <algorithm>
 #include <iterator>
 #include <map>
@@ -64,8 +66,6 @@ nlohmann::json client_event(const storage::StoredEvent& e, const events::RoomVer
 }
 
 namespace {
-constexpr const char* kStrippedTypes[] = {"m.room.create", "m.room.name",  "m.room.avatar", "m.room.topic",
-                                          "m.room.join_rules", "m.room.canonical_alias", "m.room.encryption"};
 constexpr std::int64_t kDefaultTimelineLimit = 10;
 constexpr std::int64_t kMaxToDevicePerSync = 100;
 // How far behind a sync may be and still count as an interactive read.
@@ -88,10 +88,11 @@ nlohmann::json stripped_state(storage::sql::Connection& c, const Room& room, con
   const events::EventPtr event = own ? events::Event::from_text(own->event_id, own->room_id, own->pdu, "") : nullptr;
   // The public face and the inviter's member event, read under one lock.
   std::vector<rooms::StateKey> keys;
-  for (const char* type : kStrippedTypes) keys.emplace_back(type, "");
+  const std::vector<std::string>& types = stripped_state_types();
+  for (const std::string& type : types) keys.emplace_back(type, "");
   if (event) keys.emplace_back("m.room.member", event->sender());
   const std::vector<events::EventPtr> found = room.state_events(keys);
-  for (std::size_t i = 0; i < std::size(kStrippedTypes); ++i)
+  for (std::size_t i = 0; i < types.size(); ++i)
     if (found[i]) out.push_back(found[i]->stripped());
   if (!event) return out;
   const events::EventPtr& inviter = found.back();
