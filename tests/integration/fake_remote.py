@@ -101,6 +101,16 @@ class RemoteServer:
         event_id = "$" + b64(hashlib.sha256(signing_input).digest(), url=True)
         return event_id, pdu
 
+    def sign_existing(self, pdu):
+        """Adds this server's signature to a PDU signed elsewhere (an invite countersigned), v11 redaction."""
+        pdu = dict(pdu)
+        redacted = redact(pdu)
+        redacted.pop("signatures", None)
+        sig = b64(self.key.sign(canonical(redacted)).signature)
+        pdu["signatures"] = dict(pdu.get("signatures", {}))
+        pdu["signatures"][self.server_name] = {self.key_id: sig}
+        return pdu
+
     def x_matrix(self, method, uri, destination, body):
         """An X-Matrix Authorization header for a request to `destination` (federation.md §4)."""
         request = {"method": method, "uri": uri, "origin": self.server_name, "destination": destination}
@@ -123,6 +133,9 @@ class KeyServer:
         self.accepted = 0
         self.requests = []
         self.transactions = []  # (path, body) of each PUT
+        # How /v2/invite is answered: "sign" (countersigned with this server's key), "silent" (the
+        # connection is closed without an answer), or (status, body) for a refusal.
+        self.invite_answer = "sign"
         outer = self
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(leaf.chain_path, leaf.key_path)
@@ -152,8 +165,23 @@ class KeyServer:
                     outer.transactions.append((self.path, json.loads(body)))
                 except ValueError:
                     pass
-                reply = b'{"pdus":{}}'
-                self.send_response(200)
+                status, reply = 200, b'{"pdus":{}}'
+                if "/invite/" in self.path:
+                    answer = outer.invite_answer
+                    if answer == "silent":
+                        self.close_connection = True
+                        return
+                    if answer == "sign":
+                        parsed = json.loads(body)
+                        event = parsed["event"] if self.path.startswith("/_matrix/federation/v2/") else parsed
+                        event = {k: v for k, v in event.items() if k != "unsigned"}
+                        signed = outer.remote().sign_existing(event)
+                        status = 200
+                        reply = json.dumps({"event": signed} if self.path.startswith("/_matrix/federation/v2/")
+                                           else [200, {"event": signed}]).encode()
+                    else:
+                        status, reply = answer[0], json.dumps(answer[1]).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
