@@ -62,7 +62,8 @@ namespace herald::app {
 std::int64_t max_stream_position(storage::Database& db) {
   std::int64_t position = 0;
   db.read_sync([&](storage::sql::Connection& c) {
-    position = std::max({storage::room_store::max_stream(c), storage::account_data_store::max_stream(c),
+    position = std::max({storage::room_store::max_stream(c), storage::room_store::max_membership_stream(c),
+                         storage::account_data_store::max_stream(c),
                          storage::presence_store::max_stream(c), storage::e2e_key_store::max_stream(c),
                          storage::to_device_store::max_stream(c)});
   });

@@ -143,6 +143,21 @@ class FederationInviteTest(MatrixAssertions, unittest.TestCase):
         joined = self.ok(self.hs.client("GET", "/joined_rooms", token=self.bob))["joined_rooms"]
         self.assertNotIn(self.room, joined)
 
+    def test_invite_survives_a_restart_and_later_positions_follow_it(self):
+        event_id, pdu = self.invite_event()
+        self.ok(self.invite(event_id, pdu))
+        since = self.ok(self.hs.client("GET", "/sync", token=self.bob, query={"timeout": "0"}))["next_batch"]
+        self.hs.stop()
+        self.hs.start()
+        self.assertIn(self.room, self.sync_invites())
+        # The invite's stream position has no event behind it: a new event after the restart still comes after
+        # it, so a sync from before the restart sees it.
+        self.ok(self.hs.client("PUT", f"/user/{q(self.bob_id)}/account_data/org.example.after", token=self.bob,
+                               body={"n": 1}))
+        later = self.ok(self.hs.client("GET", "/sync", token=self.bob, query={"timeout": "0", "since": since}))
+        types = [e["type"] for e in later.get("account_data", {}).get("events", [])]
+        self.assertIn("org.example.after", types)
+
     def test_v1_invite_answers_the_legacy_array(self):
         pdu = {"type": "m.room.member", "room_id": self.room, "sender": self.rob, "state_key": self.bob_id,
                "content": {"membership": "invite"}, "depth": 7, "prev_events": [], "auth_events": [],

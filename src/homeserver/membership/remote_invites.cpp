@@ -17,7 +17,6 @@
 #include "storage/database.h"
 #include "storage/event_graph_store.h"
 #include "storage/room_store.h"
-#include "storage/sql/connection.h"
 
 namespace herald::homeserver {
 namespace remote_invites {
@@ -160,12 +159,7 @@ Task<nlohmann::json> RemoteInvites::accept(std::string invitee, std::string room
     if (current && (current->membership == "join" || current->membership == "ban")) return;
     if (current && current->event_id == event_id) return;  // the same invite again
     position = stream_.next_after(storage::room_store::max_stream(c));
-    c.execute(
-        "INSERT INTO memberships (room_id, user_id, membership, event_id, stream_ordering, forgotten) "
-        "VALUES ($1, $2, 'invite', $3, $4, 0) ON CONFLICT (room_id, user_id) DO UPDATE SET "
-        "membership = excluded.membership, event_id = excluded.event_id, "
-        "stream_ordering = excluded.stream_ordering, forgotten = 0",
-        {room_id, invitee, event_id, position});
+    storage::room_store::set_membership_outside_timeline(c, room_id, invitee, "invite", event_id, position);
   };
   co_await db_.write(job);
   if (position) notifier_.notify_users(position, {invitee});
@@ -181,8 +175,7 @@ Task<bool> RemoteInvites::reject_locally(UserId user, RoomId room) {
     const auto current = storage::room_store::membership(c, room_id, user_id);
     if (!current || current->membership != "invite") return;
     position = stream_.next_after(storage::room_store::max_stream(c));
-    c.execute("UPDATE memberships SET membership = 'leave', stream_ordering = $1 WHERE room_id = $2 AND user_id = $3",
-              {position, room_id, user_id});
+    storage::room_store::set_membership_outside_timeline(c, room_id, user_id, "leave", current->event_id, position);
   };
   co_await db_.write(job);
   if (!position) co_return false;
