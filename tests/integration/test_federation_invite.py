@@ -180,6 +180,11 @@ class FederationInviteTest(MatrixAssertions, unittest.TestCase):
         event_id, pdu = self.invite_event(invitee=self.other.user("carol"))
         self.assert_refused(self.invite(event_id, pdu), 403)
 
+    def test_invite_for_an_unknown_local_user_is_refused(self):
+        event_id, pdu = self.invite_event(invitee=f"@nobody:{self.hs.server_name}")
+        status, _, body = self.invite(event_id, pdu)
+        self.assertEqual(status, 403, body)
+
     def test_sender_not_of_the_origin_is_refused(self):
         event_id, pdu = self.invite_event(sender=self.other.user("mallory"))
         self.assert_refused(self.invite(event_id, pdu), 403)

@@ -8,6 +8,7 @@
 #include "events/room_version.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/federation/transaction_receiver.h"
+#include "homeserver/accounts/account_service.h"
 #include "homeserver/federation_api/federation_api.h"
 #include "homeserver/membership/remote_invites.h"
 #include "homeserver/rooms/room_service.h"
@@ -23,6 +24,9 @@ Task<nlohmann::json> receive_invite(FederationApi& api, std::string origin, Room
         .with("room_version", room_version);
   }
   std::string invitee = remote_invites::check_invite_event(pdu, *version, room.str(), event_id, origin, api.server_name);
+  UserId invitee_id = parse_user_id(invitee, "state_key");
+  const bool exists = co_await api.accounts.user_exists(std::move(invitee_id));
+  if (!exists) throw MatrixError(Errc::forbidden, "The user " + invitee + " does not exist here");
   std::vector<nlohmann::json> pdus{pdu};
   co_await api.transactions.fetch_signing_keys(pdus, origin);
   remote_invites::require_sender_signature(pdu, *version, api.rooms.server_keys());
