@@ -13,6 +13,7 @@
 #include "core/worker_pool.h"
 #include "crypto/signing_key.h"
 #include "homeserver/accounts/account_data_service.h"
+#include "homeserver/membership/remote_invites.h"
 #include "homeserver/accounts/account_service.h"
 #include "homeserver/accounts/openid_tokens.h"
 #include "homeserver/accounts/threepids.h"
@@ -62,7 +63,8 @@ namespace herald::app {
 std::int64_t max_stream_position(storage::Database& db) {
   std::int64_t position = 0;
   db.read_sync([&](storage::sql::Connection& c) {
-    position = std::max({storage::room_store::max_stream(c), storage::account_data_store::max_stream(c),
+    position = std::max({storage::room_store::max_stream(c), storage::room_store::max_membership_stream(c),
+                         storage::account_data_store::max_stream(c),
                          storage::presence_store::max_stream(c), storage::e2e_key_store::max_stream(c),
                          storage::to_device_store::max_stream(c)});
   });
@@ -117,6 +119,7 @@ class HomeserverHost final : public ServiceHost {
         notifier_(stream_.last()),
         rooms_(db_, registry_, notifier_, stream_, profiles_, signing_key_, clock_,
                {.server_name = config.server_name, .default_room_version = config.default_room_version}),
+        remote_invites_(db_, stream_, notifier_, signing_key_, config.server_name, clock_),
         room_reader_(db_),
         sync_(db_, registry_, notifier_, clock_),
         filters_(db_),
@@ -170,7 +173,8 @@ class HomeserverHost final : public ServiceHost {
              .identity = identity_,
              .signing_key = signing_key_,
              .clock = clock_,
-             .federation = federation_},
+             .federation = federation_,
+             .remote_invites = remote_invites_},
         outbound_queue_(db_),
         sender_(outbound, federation_.client(), outbound_queue_, metrics_, clock_, sender_options_of(config)),
         outbox_(config.server_name, sender_, clock_),
@@ -188,6 +192,7 @@ class HomeserverHost final : public ServiceHost {
                         .reader = federation_reader_,
                         .rooms = rooms_,
                         .accounts = accounts_,
+                        .invites = remote_invites_,
                         .clock = clock_},
         server_(io, router_, metrics_,
                 {.body_limit = config.max_request_body_bytes,
@@ -258,6 +263,7 @@ class HomeserverHost final : public ServiceHost {
   homeserver::StreamCounter stream_;
   homeserver::Notifier notifier_;
   homeserver::RoomService rooms_;
+  homeserver::RemoteInvites remote_invites_;
   homeserver::RoomReader room_reader_;
   homeserver::SyncService sync_;
   homeserver::FilterStore filters_;

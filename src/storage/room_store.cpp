@@ -56,6 +56,20 @@ std::int64_t count_public_rooms(sql::Connection& c) {
   return c.query_one("SELECT COUNT(*) FROM rooms WHERE is_public = 1")->get_int(0);
 }
 
+void set_membership_outside_timeline(sql::Connection& c, const std::string& room_id, const std::string& user_id,
+                                     const std::string& membership, const std::string& event_id, std::int64_t stream) {
+  c.execute(
+      "INSERT INTO memberships (room_id, user_id, membership, event_id, stream_ordering, forgotten) "
+      "VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (room_id, user_id) DO UPDATE SET "
+      "membership = excluded.membership, event_id = excluded.event_id, "
+      "stream_ordering = excluded.stream_ordering, forgotten = 0",
+      {room_id, user_id, membership, event_id, stream});
+}
+
+std::int64_t max_membership_stream(sql::Connection& c) {
+  return c.query_one("SELECT COALESCE(MAX(stream_ordering), 0) FROM memberships")->get_int(0);
+}
+
 std::int64_t max_stream(sql::Connection& c) {
   return c.query_one("SELECT COALESCE(MAX(stream_ordering), 0) FROM events")->get_int(0);
 }

@@ -95,6 +95,12 @@ std::string membership_at(sql::Connection& c, const std::string& room_id, const 
 std::vector<StoredMembership> memberships_of(sql::Connection& c, const std::string& user_id);
 std::optional<StoredMembership> membership(sql::Connection& c, const std::string& room_id, const std::string& user_id);
 void set_forgotten(sql::Connection& c, const std::string& room_id, const std::string& user_id);
+// A membership row with no timeline event behind it: an invite from another server to a room this server
+// is not in (the event is an outlier), or its local rejection.
+void set_membership_outside_timeline(sql::Connection& c, const std::string& room_id, const std::string& user_id,
+                                     const std::string& membership, const std::string& event_id, std::int64_t stream);
+// The highest stream position of a membership row (those above may have no event; read at startup).
+std::int64_t max_membership_stream(sql::Connection& c);
 
 bool insert_alias(sql::Connection& c, const std::string& alias, const std::string& room_id, const std::string& creator);
 std::optional<std::string> alias_room(sql::Connection& c, const std::string& alias);

@@ -29,6 +29,7 @@ namespace herald::homeserver {
 class AccountService;
 class UserInteractiveAuth;
 class RoomService;
+class RemoteInvites;
 class SyncService;
 class Notifier;
 class ThirdPartyInvites;
@@ -89,6 +90,8 @@ struct ClientApi {
   // Discovery, the signing client, remote keys and the X-Matrix verifier: api.federation.verifier(),
   // api.federation.client(), api.federation.keys() (federation/federation_layer.h).
   federation::FederationLayer& federation;
+  // Invites from other servers to rooms this server is not in (rejecting them here).
+  RemoteInvites& remote_invites;
 };
 
 // Current and r0 prefixes serve every endpoint; api/v1 only those that existed in 2014-15.

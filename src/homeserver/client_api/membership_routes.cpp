@@ -7,6 +7,7 @@
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/client_api/request_auth.h"
+#include "homeserver/membership/remote_invites.h"
 #include "homeserver/membership/third_party_invites.h"
 #include "homeserver/rooms/room_service.h"
 #include "rooms/membership.h"
@@ -116,6 +117,9 @@ Task<http::Response> post_leave(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const RoomId room_id = room_id_param(req);
   const nlohmann::json body = json_body::parse_object_or_empty(req.body);
+  // An invite from another server to a room this server is not in is rejected here (RemoteInvites).
+  const bool rejected_remote_invite = co_await api.remote_invites.reject_locally(s.user_id, room_id);
+  if (rejected_remote_invite) co_return http::Response::json(200, nlohmann::json::object());
   co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, rooms::Membership::leave, reason_of(body), nlohmann::json::object());
   co_return http::Response::json(200, nlohmann::json::object());
 }

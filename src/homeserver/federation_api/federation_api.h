@@ -15,6 +15,7 @@ namespace herald::homeserver {
 class AccountService;
 class FederationGate;
 class FederationRoomReader;
+class RemoteInvites;
 class RoomService;
 class TransactionReceiver;
 
@@ -25,6 +26,7 @@ struct FederationApi {
   FederationRoomReader& reader;
   RoomService& rooms;
   AccountService& accounts;
+  RemoteInvites& invites;
   const Clock& clock;
 };
 
@@ -37,5 +39,6 @@ void add_transaction_routes(http::Router& router, FederationApi& api);
 void add_retrieval_routes(http::Router& router, FederationApi& api);
 void add_federation_query_routes(http::Router& router, FederationApi& api);
 void add_membership_routes(http::Router& router, FederationApi& api);
+void add_invite_routes(http::Router& router, FederationApi& api);
 
 }  // namespace herald::homeserver

@@ -14,11 +14,13 @@
 #include "homeserver/rooms/room_registry.h"
 #include "homeserver/accounts/account_data_service.h"
 #include "homeserver/e2e/device_lists.h"
+#include "homeserver/membership/remote_invites.h"
 #include "homeserver/presence/presence_service.h"
 #include "homeserver/sync/notifier.h"
 #include "homeserver/sync/sent_members.h"
 #include "storage/account_data_store.h"
 #include "storage/database.h"
+#include "storage/event_graph_store.h"
 #include "storage/e2e_key_store.h"
 #include "storage/presence_store.h"
 #include "storage/to_device_store.h"
@@ -101,9 +103,34 @@ nlohmann::json stripped_state(storage::sql::Connection& c, const Room& room, con
   return out;
 }
 
+// An invite from another server to a room this server is not in (RemoteInvites): kept as an outlier whose
+// unsigned.invite_room_state is the stripped state the inviting server sent; the invite itself ends it.
+std::optional<nlohmann::json> remote_invite_state(storage::sql::Connection& c, const storage::StoredMembership& m) {
+  const auto outlier = storage::event_graph_store::find_outside(c, m.event_id);
+  if (!outlier) return std::nullopt;
+  const nlohmann::json pdu = nlohmann::json::parse(outlier->pdu, nullptr, false);
+  if (!pdu.is_object()) return std::nullopt;
+  nlohmann::json out = nlohmann::json::array();
+  if (const auto u = pdu.find("unsigned"); u != pdu.end() && u->is_object()) {
+    for (auto& e : remote_invites::stripped(u->value("invite_room_state", nlohmann::json::array()))) {
+      if (e["type"] == "m.room.member" && e["state_key"] == pdu.value("state_key", "")) continue;
+      out.push_back(std::move(e));
+    }
+  }
+  out.push_back({{"type", pdu.value("type", "")},
+                 {"state_key", pdu.value("state_key", "")},
+                 {"sender", pdu.value("sender", "")},
+                 {"content", pdu.value("content", nlohmann::json::object())}});
+  return out;
+}
+
 // The sender of the user's own membership event (who invited them, say).
 std::string membership_sender(storage::sql::Connection& c, const storage::StoredMembership& m) {
   auto own = rs::find_event(c, m.event_id);
+  if (!own) {
+    const auto outlier = storage::event_graph_store::find_outside(c, m.event_id);
+    return outlier ? nlohmann::json::parse(outlier->pdu, nullptr, false).value("sender", "") : "";
+  }
   return own ? nlohmann::json::parse(own->pdu).value("sender", "") : "";
 }
 }  // namespace
@@ -352,7 +379,19 @@ nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest
     if (m.membership == "join") joined_rooms.push_back(m.room_id);
     if (!rf.allows_room(m.room_id)) continue;
     auto room = registry_.get(c, m.room_id);
-    if (!room) continue;
+    if (!room) {
+      // Only an invite from another server names a room this server does not have; once rejected, an
+      // incremental sync says the room was left (there is no leave event here to show).
+      if (m.membership == "leave" && !p.initial && m.stream > since) {
+        leave[m.room_id] = {{"state", {{"events", nlohmann::json::array()}}},
+                            {"timeline", {{"events", nlohmann::json::array()}, {"limited", false}}},
+                            {"account_data", {{"events", nlohmann::json::array()}}}};
+      }
+      if (m.membership != "invite" || (!p.initial && m.stream <= since)) continue;
+      if (p.ignored.contains(membership_sender(c, m))) continue;
+      if (auto state = remote_invite_state(c, m)) invite[m.room_id] = {{"invite_state", {{"events", std::move(*state)}}}};
+      continue;
+    }
     const bool changed = m.stream > since;
     if (m.membership == "join") {
       if (auto r = joined_room(p, m, *room)) join[m.room_id] = std::move(*r);

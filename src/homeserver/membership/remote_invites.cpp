@@ -1,0 +1,186 @@
+#include "homeserver/membership/remote_invites.h"
+
+#include <stdexcept>
+
+#include "core/clock.h"
+#include "core/matrix_error.h"
+#include "crypto/signed_json.h"
+#include "crypto/signing_key.h"
+#include "events/event_builder.h"
+#include "events/redaction.h"
+#include "events/room_version.h"
+#include "federation/server_key_ring.h"
+#include "homeserver/membership/remote_membership.h"
+#include "homeserver/sync/notifier.h"
+#include "homeserver/sync/stream_counter.h"
+#include "storage/account_data_store.h"
+#include "storage/database.h"
+#include "storage/event_graph_store.h"
+#include "storage/room_store.h"
+
+namespace herald::homeserver {
+namespace remote_invites {
+namespace {
+[[noreturn]] void invalid(const std::string& why) { throw MatrixError(Errc::invalid_param, why, 400); }
+
+std::string string_field(const nlohmann::json& pdu, const char* key) {
+  const auto it = pdu.find(key);
+  if (it == pdu.end() || !it->is_string()) invalid(std::string("The event has no string ") + key);
+  return it->get<std::string>();
+}
+}  // namespace
+
+std::string check_invite_event(const nlohmann::json& pdu, const events::RoomVersion& version, const std::string& room_id,
+                               const std::string& event_id, const std::string& origin, const std::string& server_name) {
+  if (!pdu.is_object()) throw MatrixError(Errc::bad_json, "The event must be a JSON object", 400);
+  if (string_field(pdu, "type") != "m.room.member") invalid("The event is not an m.room.member event");
+  if (string_field(pdu, "room_id") != room_id) invalid("The event is for another room");
+  const std::string sender = string_field(pdu, "sender");
+  const std::string invitee = string_field(pdu, "state_key");
+  const auto content = pdu.find("content");
+  if (content == pdu.end() || !content->is_object()) invalid("The event has no content");
+  const auto m = content->find("membership");
+  if (m == content->end() || !m->is_string() || m->get<std::string>() != "invite") {
+    invalid("The event's membership is not invite");
+  }
+  if (remote_membership::server_of(sender) != origin) {
+    throw MatrixError(Errc::forbidden, "The invite's sender is not a user of " + origin);
+  }
+  if (remote_membership::server_of(invitee) != server_name) {
+    throw MatrixError(Errc::forbidden, "The invited user " + invitee + " is not a user of this server");
+  }
+  std::string actual;
+  if (version.event_ids == events::EventIdFormat::server_assigned) {
+    actual = string_field(pdu, "event_id");
+  } else {
+    try {
+      nlohmann::json bare = pdu;
+      bare.erase("event_id");
+      actual = events::event_id_from_reference_hash(events::reference_hash(bare, version), version);
+    } catch (const std::exception&) {
+      throw MatrixError(Errc::bad_json, "The event is not canonical JSON", 400);
+    }
+  }
+  if (actual != event_id) invalid("The event ID in the path is not the event's (" + actual + ")");
+  return invitee;
+}
+
+void require_sender_signature(const nlohmann::json& pdu, const events::RoomVersion& version,
+                              const federation::ServerKeyRing& keys) {
+  const std::string server(remote_membership::server_of(pdu.value("sender", "")));
+  nlohmann::json bare = pdu;
+  bare.erase("unsigned");
+  if (version.event_ids != events::EventIdFormat::server_assigned) bare.erase("event_id");
+  nlohmann::json redacted;
+  try {
+    redacted = events::redact(bare, version);
+  } catch (const std::exception&) {
+    throw MatrixError(Errc::bad_json, "The event cannot be redacted", 400);
+  }
+  const std::int64_t at = version.enforce_key_validity ? pdu.value("origin_server_ts", std::int64_t{0}) : 0;
+  const auto sigs = bare.find("signatures");
+  if (sigs != bare.end() && sigs->is_object()) {
+    const auto mine = sigs->find(server);
+    if (mine != sigs->end() && mine->is_object()) {
+      for (const auto& [key_id, sig] : mine->items()) {
+        if (key_id.rfind("ed25519:", 0) != 0 || !sig.is_string()) continue;
+        const auto key = keys.verify_key(server, key_id, at);
+        try {
+          if (key && crypto::verify_json(redacted, server, key_id, *key)) return;
+        } catch (const std::exception&) {
+        }
+      }
+    }
+  }
+  throw MatrixError(Errc::unauthorized, "The invite has no valid signature of " + server);
+}
+
+nlohmann::json countersign(const nlohmann::json& pdu, const events::RoomVersion& version, const std::string& server_name,
+                           const crypto::SigningKey& key) {
+  nlohmann::json out = pdu;
+  out.erase("unsigned");
+  nlohmann::json bare = out;
+  if (version.event_ids != events::EventIdFormat::server_assigned) bare.erase("event_id");
+  nlohmann::json redacted = events::redact(bare, version);
+  crypto::sign_json(redacted, server_name, key);
+  out["signatures"][server_name] = redacted["signatures"][server_name];
+  return out;
+}
+
+nlohmann::json stripped(const nlohmann::json& invite_room_state) {
+  nlohmann::json out = nlohmann::json::array();
+  if (!invite_room_state.is_array()) return out;
+  for (const auto& e : invite_room_state) {
+    if (!e.is_object() || !e.contains("type") || !e["type"].is_string() || !e.contains("state_key") ||
+        !e["state_key"].is_string()) {
+      continue;
+    }
+    const auto content = e.find("content");
+    out.push_back({{"type", e["type"]},
+                   {"state_key", e["state_key"]},
+                   {"sender", e.value("sender", "")},
+                   {"content", content != e.end() && content->is_object() ? *content : nlohmann::json::object()}});
+  }
+  return out;
+}
+
+bool blocks_invites(const nlohmann::json& config) {
+  return config.is_object() && config.value("default_action", "") == "block";
+}
+
+}  // namespace remote_invites
+
+RemoteInvites::RemoteInvites(storage::Database& db, StreamCounter& stream, Notifier& notifier,
+                             const crypto::SigningKey& key, std::string server_name, const Clock& clock)
+    : db_(db), stream_(stream), notifier_(notifier), key_(key), server_name_(std::move(server_name)), clock_(clock) {}
+
+Task<nlohmann::json> RemoteInvites::accept(std::string invitee, std::string room_id, std::string event_id,
+                                           const events::RoomVersion& version, nlohmann::json pdu,
+                                           nlohmann::json invite_room_state) {
+  nlohmann::json signed_event = remote_invites::countersign(pdu, version, server_name_, key_);
+  nlohmann::json kept = signed_event;
+  kept["unsigned"] = {{"invite_room_state", std::move(invite_room_state)}, {"room_version", std::string(version.id)}};
+  const std::string text = kept.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::int64_t now = clock_.now_ms();
+  std::int64_t position = 0;
+  auto job = [&](storage::sql::Connection& c) {
+    const auto config = storage::account_data_store::find(c, invitee, "", "m.invite_permission_config");
+    if (config && remote_invites::blocks_invites(nlohmann::json::parse(*config, nullptr, false))) {
+      throw MatrixError(Errc::invite_blocked, "The user does not accept invites");
+    }
+    if (!storage::event_graph_store::find_outside(c, event_id)) {
+      storage::event_graph_store::insert_outside(
+          c, {event_id, room_id, storage::OutsideStatus::outlier, std::string("invite over federation"), text, std::nullopt},
+          now);
+    }
+    // A room this server is in takes the invite through /send into its timeline and state.
+    if (storage::room_store::find_room(c, room_id)) return;
+    const auto current = storage::room_store::membership(c, room_id, invitee);
+    if (current && (current->membership == "join" || current->membership == "ban")) return;
+    if (current && current->event_id == event_id) return;  // the same invite again
+    position = stream_.next_after(storage::room_store::max_stream(c));
+    storage::room_store::set_membership_outside_timeline(c, room_id, invitee, "invite", event_id, position);
+  };
+  co_await db_.write(job);
+  if (position) notifier_.notify_users(position, {invitee});
+  co_return signed_event;
+}
+
+Task<bool> RemoteInvites::reject_locally(UserId user, RoomId room) {
+  std::int64_t position = 0;
+  const std::string user_id = user.str();
+  const std::string room_id = room.str();
+  auto job = [&](storage::sql::Connection& c) {
+    if (storage::room_store::find_room(c, room_id)) return;
+    const auto current = storage::room_store::membership(c, room_id, user_id);
+    if (!current || current->membership != "invite") return;
+    position = stream_.next_after(storage::room_store::max_stream(c));
+    storage::room_store::set_membership_outside_timeline(c, room_id, user_id, "leave", current->event_id, position);
+  };
+  co_await db_.write(job);
+  if (!position) co_return false;
+  notifier_.notify_users(position, {user_id});
+  co_return true;
+}
+
+}  // namespace herald::homeserver

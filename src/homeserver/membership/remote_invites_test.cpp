@@ -1,0 +1,126 @@
+#include "homeserver/membership/remote_invites.h"
+
+#include <gtest/gtest.h>
+
+#include "core/matrix_error.h"
+#include "crypto/signed_json.h"
+#include "crypto/signing_key.h"
+#include "events/event_builder.h"
+#include "events/redaction.h"
+#include "events/room_version.h"
+#include "federation/server_key_ring.h"
+
+namespace herald::homeserver::remote_invites {
+namespace {
+
+const events::RoomVersion& v10() { return *events::find_room_version("10"); }
+
+crypto::SigningKey& their_key() {
+  static crypto::SigningKey key = crypto::SigningKey::from_seed(std::string(32, 't'), "k");
+  return key;
+}
+
+// An invite of @bob:here by @alice:there, signed by "there".
+nlohmann::json invite_of(const std::string& sender = "@alice:there", const std::string& invitee = "@bob:here",
+                         const std::string& membership = "invite") {
+  nlohmann::json pdu = {{"type", "m.room.member"}, {"room_id", "!r:there"}, {"sender", sender},
+                        {"state_key", invitee}, {"content", {{"membership", membership}}}, {"depth", 5},
+                        {"prev_events", {"$p"}}, {"auth_events", {"$a"}}, {"origin_server_ts", 1000}};
+  pdu["hashes"] = {{"sha256", events::content_hash(pdu)}};
+  nlohmann::json redacted = events::redact(pdu, v10());
+  crypto::sign_json(redacted, "there", their_key());
+  pdu["signatures"] = redacted["signatures"];
+  return pdu;
+}
+
+std::string id_of(const nlohmann::json& pdu) {
+  return events::event_id_from_reference_hash(events::reference_hash(pdu, v10()), v10());
+}
+
+int status_of(const nlohmann::json& pdu, const std::string& event_id, const std::string& origin = "there") {
+  try {
+    check_invite_event(pdu, v10(), "!r:there", event_id, origin, "here");
+  } catch (const MatrixError& e) {
+    return e.http_status();
+  }
+  return 200;
+}
+
+}  // namespace
+
+TEST(RemoteInvites, AnInviteOfALocalUserByAUserOfTheOriginPasses) {
+  const nlohmann::json pdu = invite_of();
+  EXPECT_EQ(check_invite_event(pdu, v10(), "!r:there", id_of(pdu), "there", "here"), "@bob:here");
+}
+
+TEST(RemoteInvites, RefusesWhatIsNotAnInviteFromTheOriginToALocalUser) {
+  const nlohmann::json other_server = invite_of("@alice:there", "@bob:elsewhere");
+  EXPECT_EQ(status_of(other_server, id_of(other_server)), 403);
+  const nlohmann::json not_origin = invite_of("@mallory:elsewhere");
+  EXPECT_EQ(status_of(not_origin, id_of(not_origin)), 403);
+  const nlohmann::json join = invite_of("@alice:there", "@bob:here", "join");
+  EXPECT_EQ(status_of(join, id_of(join)), 400);
+  const nlohmann::json pdu = invite_of();
+  EXPECT_EQ(status_of(pdu, "$wrong"), 400);
+  nlohmann::json message = pdu;
+  message["type"] = "m.room.message";
+  EXPECT_EQ(status_of(message, id_of(message)), 400);
+  EXPECT_EQ(status_of(nlohmann::json::array(), "$x"), 400);
+}
+
+TEST(RemoteInvites, TheSenderServersSignatureMustVerify) {
+  federation::StaticServerKeyRing keys;
+  nlohmann::json pdu = invite_of();
+  pdu["unsigned"] = {{"invite_room_state", nlohmann::json::array()}};  // not part of what is signed
+  EXPECT_THROW(require_sender_signature(pdu, v10(), keys), MatrixError);  // key unknown
+  keys.add("there", their_key().key_id(), their_key().public_key());
+  EXPECT_NO_THROW(require_sender_signature(pdu, v10(), keys));
+  nlohmann::json tampered = pdu;
+  tampered["sender"] = "@eve:there";
+  try {
+    require_sender_signature(tampered, v10(), keys);
+    FAIL();
+  } catch (const MatrixError& e) {
+    EXPECT_EQ(e.http_status(), 401);
+  }
+}
+
+TEST(RemoteInvites, CountersigningAddsOurSignatureAndDropsUnsigned) {
+  const crypto::SigningKey ours = crypto::SigningKey::from_seed(std::string(32, 'o'), "o");
+  nlohmann::json pdu = invite_of();
+  pdu["unsigned"] = {{"invite_room_state", nlohmann::json::array()}};
+  const nlohmann::json out = countersign(pdu, v10(), "here", ours);
+  EXPECT_FALSE(out.contains("unsigned"));
+  EXPECT_EQ(out["signatures"]["there"], pdu["signatures"]["there"]);
+  EXPECT_EQ(id_of(out), id_of(invite_of()));  // the event is unchanged
+  federation::StaticServerKeyRing keys;
+  keys.add("there", their_key().key_id(), their_key().public_key());
+  keys.add("here", ours.key_id(), ours.public_key());
+  const nlohmann::json redacted = events::redact(out, v10());
+  EXPECT_TRUE(crypto::verify_json(redacted, "here", ours.key_id(), ours.public_key()));
+  EXPECT_NO_THROW(require_sender_signature(out, v10(), keys));
+}
+
+TEST(RemoteInvites, StrippedStateKeepsTypeStateKeySenderContent) {
+  const nlohmann::json state = nlohmann::json::array(
+      {{{"type", "m.room.create"}, {"state_key", ""}, {"sender", "@alice:there"}, {"content", {{"room_version", "10"}}},
+        {"event_id", "$c"}, {"hashes", {{"sha256", "x"}}}},
+       {{"type", "m.room.name"}, {"state_key", ""}, {"sender", "@alice:there"}, {"content", {{"name", "N"}}}},
+       "junk",
+       {{"type", "m.room.topic"}}});
+  const nlohmann::json out = stripped(state);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], (nlohmann::json{{"type", "m.room.create"}, {"state_key", ""}, {"sender", "@alice:there"},
+                                    {"content", {{"room_version", "10"}}}}));
+  EXPECT_EQ(out[1]["content"]["name"], "N");
+  EXPECT_TRUE(stripped(nlohmann::json::object()).empty());
+}
+
+TEST(RemoteInvites, InvitePermissionConfigBlocks) {
+  EXPECT_TRUE(blocks_invites({{"default_action", "block"}}));
+  EXPECT_FALSE(blocks_invites({{"default_action", "allow"}}));
+  EXPECT_FALSE(blocks_invites(nlohmann::json::object()));
+  EXPECT_FALSE(blocks_invites(nlohmann::json()));
+}
+
+}  // namespace herald::homeserver::remote_invites
