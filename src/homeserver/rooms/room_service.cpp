@@ -41,26 +41,6 @@ void check_type_and_state_key(const EventDraft& d) {
   if (d.state_key && d.state_key->size() > 255) throw MatrixError(Errc::invalid_param, "State key is longer than 255 bytes");
 }
 
-// Canonical alias content without `alias` (as alias or alt alias); nullopt when it does not name it.
-std::optional<nlohmann::json> without_alias(const nlohmann::json& content, const std::string& alias) {
-  nlohmann::json out = content;
-  bool changed = false;
-  if (auto a = out.find("alias"); a != out.end() && a->is_string() && a->get<std::string>() == alias) {
-    out.erase("alias");
-    changed = true;
-  }
-  if (auto alt = out.find("alt_aliases"); alt != out.end() && alt->is_array()) {
-    nlohmann::json kept = nlohmann::json::array();
-    for (const auto& a : *alt)
-      if (!(a.is_string() && a.get<std::string>() == alias)) kept.push_back(a);
-    if (kept.size() != alt->size()) {
-      *alt = std::move(kept);
-      changed = true;
-    }
-  }
-  if (!changed) return std::nullopt;
-  return out;
-}
 
 }  // namespace
 
@@ -384,13 +364,13 @@ Task<void> RoomService::write_room(std::string room_id, std::function<void(stora
   }
 }
 
-namespace {
-// A join that a restricted room's `allow` rules may authorise needs other rooms' state (a database read).
-bool may_need_authoriser(const Room& room, const std::string& membership) {
+bool RoomService::may_need_authoriser(const Room& room, const std::string& membership) {
   if (membership != "join") return false;
   const std::string rule = room.state.join_rule();
   return (room.version->restricted && rule == "restricted") || (room.version->knock_restricted && rule == "knock_restricted");
 }
+
+namespace {
 
 // Counts a room's writes in flight for as long as it lives.
 class InFlight {
@@ -697,152 +677,6 @@ Task<void> RoomService::set_profile(UserId user, std::optional<std::string> disp
     throw;
   }
   for (const auto& [room, a] : sent) notify({a}, *room);
-}
-
-// Events from elsewhere ---------------------------------------------------------------------------------
-
-Task<std::vector<Received>> RoomService::receive(RoomId in_room, std::vector<nlohmann::json> pdus) {
-  const std::string& room_id = in_room.str();
-  std::shared_ptr<Room> room;
-  std::vector<Received> results;
-  const std::int64_t now = clock_.now_ms();
-  std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
-    begin_write_job(c);
-    results.clear();
-    room = registry_.get_for_write(c, room_id, others_wrote_);
-    if (!room) not_found_room();
-    auto tx = room_transaction(c);
-    for (const auto& pdu : pdus) results.push_back(pipeline_.receive(tx, *room, pdu, now));
-  };
-  co_await write_room(room_id, job);
-  std::vector<Appended> appended;
-  for (const auto& r : results)
-    if (r.outcome == Outcome::accepted) appended.push_back({r.event, r.stream});
-  notify(appended, *room);
-  co_return results;
-}
-
-// Membership through this server (make_join/send_join, make_leave/send_leave) ----------------------------
-
-Task<MembershipTemplate> RoomService::membership_template(RoomId in_room, UserId user, std::string membership,
-                                                          std::vector<std::string> supported) {
-  const std::string& room_id = in_room.str();
-  const std::int64_t now = clock_.now_ms();
-  auto make = [&](storage::sql::Connection& c) {
-    auto room = registry_.get(c, room_id);
-    if (!room) not_found_room();
-    std::shared_lock lock(room->mutex);
-    // Only a server in the room can build on its current state (as Synapse: 404 otherwise).
-    if (!room->joined_servers.contains(options_.server_name)) not_found_room();
-    const std::string version(room->version->id);
-    remote_membership::require_supported_version(version, supported);
-    nlohmann::json content = {{"membership", membership}};
-    if (may_need_authoriser(*room, membership)) {
-      const std::string current = room->state.membership(user.str());
-      if (current != "join" && current != "invite") {
-        if (auto authoriser = restricted_join_authoriser(c, *room, user.str())) content["join_authorised_via_users_server"] = *authoriser;
-      }
-    }
-    // The same builder and auth check as a local event (signed with this server's key, which the
-    // template then drops).
-    const Built built = build(*room, EventDraft{"m.room.member", user.str(), user.str(), std::move(content), std::nullopt}, now);
-    return MembershipTemplate{version, remote_membership::template_of(built.local.event->pdu())};
-  };
-  MembershipTemplate made = co_await db_.read(make);
-  co_return made;
-}
-
-Task<Received> RoomService::receive_relayed(RoomId in_room, nlohmann::json pdu) {
-  const std::string& room_id = in_room.str();
-  std::shared_ptr<Room> room;
-  Received result;
-  std::vector<std::string> destinations;
-  const std::int64_t now = clock_.now_ms();
-  std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
-    begin_write_job(c);
-    destinations.clear();
-    room = registry_.get_for_write(c, room_id, others_wrote_);
-    if (!room) not_found_room();
-    nlohmann::json event = pdu;
-    co_sign_restricted_join(*room, event);
-    auto tx = room_transaction(c);
-    result = pipeline_.receive(tx, *room, event, now);
-    if (result.outcome == Outcome::accepted && outbox_) destinations = outbox_->enqueue(c, *room, *result.event);
-  };
-  co_await write_room(room_id, job);
-  if (result.outcome == Outcome::accepted) notify({Appended{result.event, result.stream, destinations}}, *room);
-  co_return result;
-}
-
-void RoomService::co_sign_restricted_join(const Room& room, nlohmann::json& pdu) const {
-  const auto content = pdu.find("content");
-  if (content == pdu.end() || !content->is_object()) return;
-  const auto via = content->find("join_authorised_via_users_server");
-  if (via == content->end() || !via->is_string()) return;
-  if (remote_membership::server_of(via->get<std::string>()) != options_.server_name) return;
-  if (!pdu.contains("signatures") || !pdu["signatures"].is_object()) return;  // the pipeline refuses it anyway
-  try {
-    nlohmann::json redacted = events::redact(pdu, *room.version);
-    crypto::sign_json(redacted, options_.server_name, key_);
-    pdu["signatures"][options_.server_name] = redacted["signatures"][options_.server_name];
-  } catch (const std::invalid_argument&) {
-    // Not canonical JSON: the pipeline drops it.
-  }
-}
-
-// Aliases ---------------------------------------------------------------------------------------------------
-
-Task<std::optional<std::string>> RoomService::resolve_alias(std::string alias) {
-  co_return co_await db_.read([&](storage::sql::Connection& c) { return rs::alias_room(c, alias); });
-}
-
-Task<void> RoomService::create_alias(UserId sender, std::string alias, std::string room_id) {
-  co_await db_.write([&](storage::sql::Connection& c) {
-    begin_write_job(c);
-    auto room = registry_.get_for_write(c, room_id, others_wrote_);
-    if (!room) throw MatrixError(Errc::not_found, "Unknown room", 400);
-    if (room->state.membership(sender.str()) != "join") throw MatrixError(Errc::forbidden, "You are not in this room");
-    if (!rs::insert_alias(c, alias, room_id, sender.str())) {
-      throw MatrixError(Errc::unknown, "Room alias " + alias + " already exists", 409);
-    }
-  });
-}
-
-Task<void> RoomService::delete_alias(UserId sender, std::string alias) {
-  std::string deleted_from;
-  co_await db_.write([&](storage::sql::Connection& c) {
-    auto room_id = rs::alias_room(c, alias);
-    if (!room_id) throw MatrixError(Errc::not_found, "Room alias " + alias + " not found");
-    const auto creator = rs::alias_creator(c, alias);
-    bool allowed = creator && *creator == sender.str();
-    if (!allowed) {
-      if (auto room = registry_.get(c, *room_id)) {
-        const auto pl = room->state.power_levels();
-        allowed = room->state.membership(sender.str()) == "join" &&
-                  room->state.user_power(sender.str()) >= pl.event_level("m.room.canonical_alias", true);
-      }
-    }
-    if (!allowed) throw MatrixError(Errc::forbidden, "You don't have permission to delete the alias");
-    rs::delete_alias(c, alias);
-    deleted_from = *room_id;
-  });
-  // The room's canonical alias event stops naming it, when the deleter may send one (as Synapse).
-  const auto deleted_room = RoomId::parse(deleted_from);
-  if (!deleted_room) co_return;
-  std::shared_ptr<Room> room = co_await find_room(*deleted_room);
-  if (!room) co_return;
-  std::optional<nlohmann::json> content;
-  {
-    std::shared_lock lock(room->mutex);
-    if (const EventPtr* e = room->state.find("m.room.canonical_alias")) content = without_alias((*e)->content(), alias);
-  }
-  if (!content) co_return;
-  try {
-    EventDraft draft{"m.room.canonical_alias", std::string(), sender.str(), std::move(*content), std::nullopt};
-    co_await send(sender, "", *deleted_room, std::move(draft), std::nullopt);
-  } catch (const MatrixError& e) {
-    log::info("alias {} deleted; room {} keeps it in m.room.canonical_alias: {}", alias, deleted_from, e.message());
-  }
 }
 
 }  // namespace herald::homeserver

@@ -135,6 +135,8 @@ class RoomService {
   Task<Received> receive_relayed(RoomId in_room, nlohmann::json pdu);
 
  private:
+  // A join that a restricted room's `allow` rules may authorise needs other rooms' state (a database read).
+  static bool may_need_authoriser(const Room& room, const std::string& membership);
   struct Appended {
     events::EventPtr event;
     std::int64_t stream;
