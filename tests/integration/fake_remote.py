@@ -225,3 +225,48 @@ class KeyServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread = None
+
+
+class FakeRemotesFixture:
+    """One Herald under test that trusts a throwaway CA and may reach loopback, beside fake remote key
+    servers whose certificates that CA issued. Mix into a TestCase and call from setUpClass/tearDownClass."""
+
+    @classmethod
+    def start_fake_remotes(cls, prefix, extra_yaml=""):
+        import shutil
+        import tempfile
+        from harness import HeraldServer
+        from tls_ca import TestCA
+        cls.tmp = tempfile.mkdtemp(prefix=prefix)
+        cls.ca = TestCA(cls.tmp)
+        cls.leaf = cls.ca.issue("remotes")
+        cls.key_servers = []
+        cls.hs = None
+        try:
+            cls.before_herald()
+            yaml = (f"federation_custom_ca_list: [{json.dumps(cls.ca.root_path)}]\n"
+                    'ip_range_whitelist: ["127.0.0.0/8", "::1/128"]\n' + extra_yaml)
+            cls.hs = HeraldServer(extra_yaml=yaml).start()
+        except BaseException:
+            cls.stop_fake_remotes()
+            raise
+
+    @classmethod
+    def before_herald(cls):
+        """Start the key servers the test needs (with cls.key_server())."""
+
+    @classmethod
+    def stop_fake_remotes(cls):
+        import shutil
+        if getattr(cls, "hs", None):
+            cls.hs.stop()
+            cls.hs.cleanup()
+        for key_server in getattr(cls, "key_servers", []):
+            key_server.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def key_server(cls):
+        server = KeyServer(cls.leaf)
+        cls.key_servers.append(server)
+        return server

@@ -4,55 +4,33 @@ event inviting one of its users, sent by a user of the requesting server, its ev
 signature), countersigns it, and keeps it as an outlier: the invitee's /sync shows the room under
 rooms.invite with the stripped state the inviting server sent plus the invite, and rejecting it (leave)
 removes it. A made-up remote server (fake_remote.KeyServer, keys over HTTPS from a throwaway test CA) invites."""
-import json
-import shutil
-import tempfile
 import time
 import unittest
 import urllib.parse
 
 import nacl.signing
 
-from fake_remote import KeyServer, redact, signed_by, unb64
-from harness import HeraldServer, MatrixAssertions
-from tls_ca import TestCA
+from fake_remote import FakeRemotesFixture, redact, signed_by, unb64
+from harness import MatrixAssertions
 
 
 def q(s):
     return urllib.parse.quote(s, safe="")
 
 
-class FederationInviteTest(MatrixAssertions, unittest.TestCase):
+class FederationInviteTest(FakeRemotesFixture, MatrixAssertions, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="herald-it-fed-invite-")
-        cls.ca = TestCA(cls.tmp)
-        cls.leaf = cls.ca.issue("remotes")
-        cls.key_servers = []
-        try:
-            cls.remote = cls.key_server().remote()
-            cls.other = cls.key_server().remote()
-            yaml = (f"federation_custom_ca_list: [{json.dumps(cls.ca.root_path)}]\n"
-                    'ip_range_whitelist: ["127.0.0.0/8", "::1/128"]\n')
-            cls.hs = HeraldServer(extra_yaml=yaml).start()
-        except BaseException:
-            cls.tearDownClass()
-            raise
+        cls.start_fake_remotes("herald-it-fed-invite-")
+
+    @classmethod
+    def before_herald(cls):
+        cls.remote = cls.key_server().remote()
+        cls.other = cls.key_server().remote()
 
     @classmethod
     def tearDownClass(cls):
-        if getattr(cls, "hs", None):
-            cls.hs.stop()
-            cls.hs.cleanup()
-        for key_server in cls.key_servers:
-            key_server.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    @classmethod
-    def key_server(cls):
-        server = KeyServer(cls.leaf)
-        cls.key_servers.append(server)
-        return server
+        cls.stop_fake_remotes()
 
     users = 0
 

@@ -2,18 +2,14 @@
 through PUT /_matrix/federation/v2/invite (room version, the event, stripped state with the full create
 event) and is stored only once it comes back countersigned; a refusal or an unreachable server leaves no
 invite behind. A made-up remote server (fake_remote.KeyServer) plays the invitee's server."""
-import json
-import shutil
 import socket
-import tempfile
 import unittest
 import urllib.parse
 
 import nacl.signing
 
-from fake_remote import KeyServer, redact, signed_by, unb64
-from harness import HeraldServer, MatrixAssertions
-from tls_ca import TestCA
+from fake_remote import FakeRemotesFixture, redact, signed_by, unb64
+from harness import MatrixAssertions
 
 
 def q(s):
@@ -26,31 +22,19 @@ def free_port():
         return s.getsockname()[1]
 
 
-class FederationInviteOutTest(MatrixAssertions, unittest.TestCase):
+class FederationInviteOutTest(FakeRemotesFixture, MatrixAssertions, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="herald-it-fed-invite-out-")
-        cls.ca = TestCA(cls.tmp)
-        cls.leaf = cls.ca.issue("remotes")
-        cls.keys = None
-        try:
-            cls.keys = KeyServer(cls.leaf)
-            cls.remote = cls.keys.remote()
-            yaml = (f"federation_custom_ca_list: [{json.dumps(cls.ca.root_path)}]\n"
-                    'ip_range_whitelist: ["127.0.0.0/8", "::1/128"]\n')
-            cls.hs = HeraldServer(extra_yaml=yaml).start()
-        except BaseException:
-            cls.tearDownClass()
-            raise
+        cls.start_fake_remotes("herald-it-fed-invite-out-")
+
+    @classmethod
+    def before_herald(cls):
+        cls.keys = cls.key_server()
+        cls.remote = cls.keys.remote()
 
     @classmethod
     def tearDownClass(cls):
-        if getattr(cls, "hs", None):
-            cls.hs.stop()
-            cls.hs.cleanup()
-        if cls.keys:
-            cls.keys.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.stop_fake_remotes()
 
     users = 0
 

@@ -3,18 +3,14 @@ make_join answers a template built on the room's current state, send_join takes 
 event pipeline and answers the state before it (signed by this server) and its auth chain, and the join then
 goes out to the room's other servers; make_leave/send_leave do the same for leaving. A made-up remote server
 (fake_remote.KeyServer, keys over HTTPS from a throwaway test CA) plays the joining server."""
-import json
-import shutil
-import tempfile
 import time
 import unittest
 import urllib.parse
 
 import nacl.signing
 
-from fake_remote import KeyServer, redact, signed_by, unb64
-from harness import HeraldServer, MatrixAssertions
-from tls_ca import TestCA
+from fake_remote import FakeRemotesFixture, redact, signed_by, unb64
+from harness import MatrixAssertions
 
 ALL_VERSIONS = [str(v) for v in range(1, 13)]
 RETRY_YAML = "federation: {destination_min_retry_interval: 100ms, destination_retry_multiplier: 2, " \
@@ -44,39 +40,21 @@ def wait_until(fn, timeout=20, interval=0.1):
     return fn()
 
 
-class FederationMembershipTest(MatrixAssertions, unittest.TestCase):
+class FederationMembershipTest(FakeRemotesFixture, MatrixAssertions, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="herald-it-fed-membership-")
-        cls.ca = TestCA(cls.tmp)
-        cls.leaf = cls.ca.issue("remotes")
-        cls.key_servers = []
-        try:
-            cls.remote_keys = cls.key_server()
-            cls.remote = cls.remote_keys.remote()
-            cls.other_keys = cls.key_server()
-            cls.other = cls.other_keys.remote()
-            yaml = (f"federation_custom_ca_list: [{json.dumps(cls.ca.root_path)}]\n"
-                    'ip_range_whitelist: ["127.0.0.0/8", "::1/128"]\n' + RETRY_YAML)
-            cls.hs = HeraldServer(extra_yaml=yaml).start()
-        except BaseException:
-            cls.tearDownClass()
-            raise
+        cls.start_fake_remotes("herald-it-fed-membership-", RETRY_YAML)
+
+    @classmethod
+    def before_herald(cls):
+        cls.remote_keys = cls.key_server()
+        cls.remote = cls.remote_keys.remote()
+        cls.other_keys = cls.key_server()
+        cls.other = cls.other_keys.remote()
 
     @classmethod
     def tearDownClass(cls):
-        if getattr(cls, "hs", None):
-            cls.hs.stop()
-            cls.hs.cleanup()
-        for key_server in cls.key_servers:
-            key_server.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    @classmethod
-    def key_server(cls):
-        server = KeyServer(cls.leaf)
-        cls.key_servers.append(server)
-        return server
+        cls.stop_fake_remotes()
 
     users = 0
 
