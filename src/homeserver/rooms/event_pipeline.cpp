@@ -5,14 +5,13 @@
 #include <set>
 #include <unordered_map>
 
-#include "core/canonical_json.h"
-#include "core/ids.h"
 #include "crypto/base64.h"
 #include "crypto/signed_json.h"
 #include "events/event_builder.h"
 #include "events/redaction.h"
 #include "events/room_version.h"
 #include "federation/server_key_ring.h"
+#include "homeserver/rooms/pdu_checks.h"
 #include "rooms/auth/auth_rules.h"
 #include "rooms/state_resolution.h"
 #include "storage/room_write_transaction.h"
@@ -47,80 +46,6 @@ std::int64_t current_state_group(storage::RoomWriteTransaction& tx, Room& room) 
   room.state_group = tx.add_state_group(room.room_id, std::nullopt, ids_of(room.state));
   tx.set_room_state_group(room.room_id, room.state_group);
   return room.state_group;
-}
-
-// The referenced event IDs of prev_events / auth_events: strings (v3+) or [id, hashes] pairs (v1-2).
-std::optional<std::vector<std::string>> reference_ids(const nlohmann::json& pdu, const char* key, std::size_t max,
-                                                      const events::RoomVersion& version) {
-  auto it = pdu.find(key);
-  if (it == pdu.end() || !it->is_array() || it->size() > max) return std::nullopt;
-  std::vector<std::string> out;
-  for (const auto& ref : *it) {
-    if (version.event_ids == events::EventIdFormat::server_assigned) {
-      if (!ref.is_array() || ref.size() != 2 || !ref[0].is_string() || !ref[1].is_object()) return std::nullopt;
-      out.push_back(ref[0].get<std::string>());
-    } else {
-      if (!ref.is_string()) return std::nullopt;
-      out.push_back(ref.get<std::string>());
-    }
-    if (out.back().empty() || out.back()[0] != '$' || out.back().size() > 255) return std::nullopt;
-  }
-  return out;
-}
-
-std::string server_of(const std::string& id) {
-  const auto colon = id.find(':');
-  return colon == std::string::npos ? std::string() : id.substr(colon + 1);
-}
-
-bool is_short_string(const nlohmann::json& pdu, const char* key, bool required) {
-  auto it = pdu.find(key);
-  if (it == pdu.end()) return !required;
-  return it->is_string() && it->get_ref<const std::string&>().size() <= 255;
-}
-
-// The format and size checks; a reason when the PDU is not a well-formed event of this room.
-std::optional<std::string> format_problem(const nlohmann::json& pdu, const Room& room, std::size_t pdu_bytes) {
-  const events::RoomVersion& v = *room.version;
-  if (!pdu.is_object()) return "the PDU is not a JSON object";
-  if (pdu_bytes > EventPipeline::kMaxPduBytes) return "the PDU is larger than 65536 bytes";
-  if (v.strict_canonical_json && !is_canonical_compatible(pdu)) return "the PDU is not canonical JSON (floats or integers beyond 2^53)";
-  if (!is_short_string(pdu, "type", true) || pdu["type"].get_ref<const std::string&>().empty()) return "type must be a string of 1 to 255 bytes";
-  if (!is_short_string(pdu, "sender", true)) return "sender must be a user ID";
-  if (!UserId::parse(pdu["sender"].get<std::string>())) return "sender is not a valid user ID";
-  if (!is_short_string(pdu, "state_key", false)) return "state_key must be a string of at most 255 bytes";
-  if (!pdu.contains("room_id") || !pdu["room_id"].is_string() || pdu["room_id"].get<std::string>() != room.room_id)
-    return "room_id does not name this room";
-  if (!pdu.contains("origin_server_ts") || !pdu["origin_server_ts"].is_number_integer()) return "origin_server_ts must be an integer";
-  if (!pdu.contains("depth") || !pdu["depth"].is_number_integer() || pdu["depth"].get<std::int64_t>() < 0)
-    return "depth must be a non-negative integer";
-  if (!pdu.contains("content") || !pdu["content"].is_object()) return "content must be an object";
-  if (!reference_ids(pdu, "prev_events", EventPipeline::kMaxPrevEvents, v)) return "prev_events must list at most 20 event references";
-  if (!reference_ids(pdu, "auth_events", EventPipeline::kMaxAuthEvents, v)) return "auth_events must list at most 10 event references";
-  if (!pdu.contains("hashes") || !pdu["hashes"].is_object() || !pdu["hashes"].contains("sha256") || !pdu["hashes"]["sha256"].is_string())
-    return "hashes.sha256 is missing";
-  if (!pdu.contains("signatures") || !pdu["signatures"].is_object()) return "signatures is missing";
-  if (v.event_ids == events::EventIdFormat::server_assigned &&
-      (!is_short_string(pdu, "event_id", true) || pdu["event_id"].get_ref<const std::string&>().rfind('$', 0) != 0 ||
-       server_of(pdu["event_id"].get<std::string>()).empty()))
-    return "event_id is missing or malformed";
-  if (pdu["type"] == "m.room.create") return "a room's create event cannot be received into the room";
-  return std::nullopt;
-}
-
-// The servers whose signatures the event needs (rooms-and-auth.md §5): the sender's; for v1-2 the event
-// ID's; for a restricted join, the authorising user's.
-std::set<std::string> required_signers(const nlohmann::json& pdu, const events::RoomVersion& v) {
-  std::set<std::string> servers{server_of(pdu["sender"].get<std::string>())};
-  if (v.event_ids == events::EventIdFormat::server_assigned) servers.insert(server_of(pdu["event_id"].get<std::string>()));
-  if (v.restricted && pdu["type"] == "m.room.member") {
-    const auto& content = pdu["content"];
-    if (content.value("membership", "") == "join") {
-      if (auto via = content.find("join_authorised_via_users_server"); via != content.end() && via->is_string())
-        servers.insert(server_of(via->get<std::string>()));
-    }
-  }
-  return servers;
 }
 
 // Loads events by ID for one receipt: from the room's cached state first, then storage.
@@ -230,7 +155,7 @@ Received EventPipeline::receive(storage::RoomWriteTransaction& tx, Room& room, c
 
   // 1. Format and size.
   const std::string text = pdu_in.is_object() ? pdu_in.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "";
-  if (auto problem = format_problem(pdu_in, room, text.size())) return finish(Outcome::dropped, *problem);
+  if (auto problem = pdu_checks::format_problem(pdu_in, version, room.room_id, text.size())) return finish(Outcome::dropped, *problem);
   nlohmann::json pdu = pdu_in;
   pdu.erase("unsigned");  // what another server says about the event is not part of it
   std::string event_id;
@@ -251,7 +176,7 @@ Received EventPipeline::receive(storage::RoomWriteTransaction& tx, Room& room, c
   // 2. Signatures, over the redacted event.
   const nlohmann::json redacted = events::redact(pdu, version);
   const std::int64_t key_time = version.enforce_key_validity ? pdu["origin_server_ts"].get<std::int64_t>() : 0;
-  for (const std::string& server : required_signers(pdu, version)) {
+  for (const std::string& server : pdu_checks::required_signers(pdu, version)) {
     bool verified = false;
     auto sigs = pdu["signatures"].find(server);
     if (sigs != pdu["signatures"].end() && sigs->is_object()) {
@@ -282,8 +207,8 @@ Received EventPipeline::receive(storage::RoomWriteTransaction& tx, Room& room, c
   const std::string stored_text = pdu.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   EventPtr event = events::Event::from_text(event_id, room.room_id, stored_text, reference);
   out.event = event;
-  const auto prev_ids = *reference_ids(pdu, "prev_events", kMaxPrevEvents, version);
-  const auto auth_ids = *reference_ids(pdu, "auth_events", kMaxAuthEvents, version);
+  const auto prev_ids = *pdu_checks::reference_ids(pdu, "prev_events", kMaxPrevEvents, version);
+  const auto auth_ids = *pdu_checks::reference_ids(pdu, "auth_events", kMaxAuthEvents, version);
   EventLoader load(tx, room);
 
   auto keep_outside = [&](storage::OutsideStatus status, const std::string& reason, std::optional<std::int64_t> state_before) {

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "events/event.h"
+#include "homeserver/rooms/pdu_checks.h"
 #include "homeserver/rooms/room_registry.h"
 #include "storage/room_store.h"
 
@@ -54,9 +55,9 @@ struct Received {
 class EventPipeline {
  public:
   // The spec's limits on a PDU (federation.md §4).
-  static constexpr std::size_t kMaxPduBytes = 65536;
-  static constexpr std::size_t kMaxPrevEvents = 20;
-  static constexpr std::size_t kMaxAuthEvents = 10;
+  static constexpr std::size_t kMaxPduBytes = pdu_checks::kMaxPduBytes;
+  static constexpr std::size_t kMaxPrevEvents = pdu_checks::kMaxPrevEvents;
+  static constexpr std::size_t kMaxAuthEvents = pdu_checks::kMaxAuthEvents;
   // A local event refers to at most this many forward extremities (as Synapse).
   static constexpr std::size_t kMaxLocalPrevEvents = 10;
 
