@@ -28,6 +28,7 @@
 #include "homeserver/federation/federation_missing_events_fetcher.h"
 #include "homeserver/federation/federation_outbox.h"
 #include "homeserver/federation/federation_inviter.h"
+#include "homeserver/federation/federation_joiner.h"
 #include "homeserver/federation/transaction_receiver.h"
 #include "homeserver/federation/verifier_authenticator.h"
 #include "homeserver/federation_api/federation_api.h"
@@ -179,6 +180,7 @@ class HomeserverHost final : public ServiceHost {
         sender_(outbound, federation_.client(), outbound_queue_, metrics_, clock_, sender_options_of(config)),
         outbox_(config.server_name, sender_, clock_),
         inviter_(federation_.client(), federation_.keys()),
+        joiner_(federation_.client(), federation_.keys(), rooms_, workers_, signing_key_, config.server_name, clock_),
         federation_reader_(db_, rooms_, config.server_name),
         missing_events_(federation_.client()),
         transactions_(db_, rooms_, federation_reader_, missing_events_, metrics_, clock_, config.server_name,
@@ -206,6 +208,7 @@ class HomeserverHost final : public ServiceHost {
     });
     rooms_.set_outbox(&outbox_);
     rooms_.set_inviter(&inviter_);
+    api_.remote_joiner = &joiner_;
     homeserver::add_client_routes(router_, api_);
     const std::size_t known = homeserver::DatabaseKeyPersistence::load_into(db_, federation_.keys());
     if (known > 0) log::info("server keys loaded objects={}", known);
@@ -285,6 +288,7 @@ class HomeserverHost final : public ServiceHost {
   federation::TransactionSender sender_;
   homeserver::FederationOutbox outbox_;
   homeserver::FederationInviter inviter_;
+  homeserver::FederationJoiner joiner_;
   homeserver::FederationRoomReader federation_reader_;
   homeserver::FederationMissingEventsFetcher missing_events_;
   homeserver::TransactionReceiver transactions_;

@@ -40,6 +40,8 @@ enum class Errc : std::uint8_t {
   server_not_trusted,
   bad_alias,
   invite_blocked,
+  unable_to_authorise_join,
+  unable_to_grant_join,
   weak_password,
   duplicate_annotation,
   wrong_room_keys_version,

@@ -73,13 +73,22 @@ EventPtr build_event(const RoomVersion& version, const std::string& room_id, con
   if (version.event_ids == EventIdFormat::server_assigned) {
     pdu["origin"] = signer.server_name;
   }
+  return sign_event(version, is_v12_create ? std::string() : room_id, std::move(pdu), signer);
+}
 
+EventPtr sign_event(const RoomVersion& version, const std::string& room_id, nlohmann::json pdu, const Signer& signer) {
+  pdu.erase("hashes");
+  pdu.erase("signatures");
+  pdu.erase("unsigned");
+  const bool is_v12_create = version.room_id_from_create && pdu.value("type", "") == "m.room.create";
   std::string event_id;
   if (version.event_ids == EventIdFormat::server_assigned) {
     event_id = "$" + crypto::random_alnum(24) + ":" + signer.server_name;
     pdu["event_id"] = event_id;
+  } else {
+    pdu.erase("event_id");
   }
-  // Nothing to strip yet (no unsigned, signatures or hashes): hash the PDU as it is, without a copy.
+  // Nothing left to strip (no unsigned, signatures or hashes): hash the PDU as it is, without a copy.
   pdu["hashes"] = {{"sha256", crypto::base64_encode(crypto::sha256(canonical_or_throw(pdu)))}};
   // Sign the redacted form, then copy the signatures onto the full event.
   nlohmann::json redacted = redact(pdu, version);

@@ -36,6 +36,11 @@ EventPtr build_event(const RoomVersion& version, const std::string& room_id, con
                      const std::vector<EventPtr>& prev_events, const std::vector<EventPtr>& auth_events,
                      std::int64_t depth, std::int64_t origin_server_ts, const Signer& signer);
 
+// The signed event from a PDU this server fills in (a make_join or make_leave template): drops any
+// hashes, signatures, unsigned and event_id, then adds the content hash, this server's signature and, in
+// v1-2, a new event ID. room_id: the event's room ("" for a v12 create event).
+EventPtr sign_event(const RoomVersion& version, const std::string& room_id, nlohmann::json pdu, const Signer& signer);
+
 // Content hash (unpadded base64 of SHA-256 over the PDU without unsigned, signatures, hashes).
 std::string content_hash(const nlohmann::json& pdu);
 // Reference hash (unpadded base64 of SHA-256 over the redacted PDU without signatures, unsigned).

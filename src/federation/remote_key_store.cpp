@@ -141,6 +141,17 @@ struct RemoteKeyStore::Impl {
     flight->done.cancel();
   }
 
+  // On the io thread: a fetch already under way is waited for (its answer may hold the key wanted);
+  // otherwise at most one fetch a minute per server.
+  Task<void> refetch(std::string server) {
+    if (!flights.contains(server)) {
+      std::lock_guard lock(mutex);
+      auto last = last_fetch_ms.find(server);
+      if (last != last_fetch_ms.end() && clock.now_ms() - last->second < kRefetchUnknownKeyMs) co_return;
+    }
+    co_await fetch(std::move(server), clock.now_ms());
+  }
+
   Task<void> fetch_on_io(std::string server, std::int64_t minimum_valid_until_ts) {
     auto op = fetch(std::move(server), minimum_valid_until_ts);
     co_await asio::co_spawn(io, std::move(op), asio::use_awaitable);
@@ -227,13 +238,8 @@ bool RemoteKeyStore::needs_refetch(std::int64_t valid_until_ts, std::int64_t fet
 
 Task<void> RemoteKeyStore::refetch(std::string server) {
   auto impl = impl_;
-  const std::int64_t now = impl->clock.now_ms();
-  {
-    std::lock_guard lock(impl->mutex);
-    auto last = impl->last_fetch_ms.find(server);
-    if (last != impl->last_fetch_ms.end() && now - last->second < kRefetchUnknownKeyMs) co_return;
-  }
-  co_await impl->fetch_on_io(server, now);
+  auto op = impl->refetch(std::move(server));
+  co_await asio::co_spawn(impl->io, std::move(op), asio::use_awaitable);
 }
 
 std::optional<std::string> RemoteKeyStore::verify_key(const std::string& server, const std::string& key_id,

@@ -79,7 +79,7 @@ class RemoteKeyStore final : public ServerKeyRing, public RequestKeySource {
                             std::int64_t minimum_valid_until_ts);
 
   // Fetches `server`'s keys again (an event named a key unknown or no longer valid at its time), at most
-  // once a minute per server.
+  // once a minute per server; a fetch already under way (for a request signature, say) is waited for.
   Task<void> refetch(std::string server);
 
   std::optional<std::string> verify_key(const std::string& server, const std::string& key_id,

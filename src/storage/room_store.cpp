@@ -83,6 +83,14 @@ void insert_event_row(sql::Connection& c, const NewEventRow& row, const std::opt
        state ? sql::Value(state->before) : sql::Value(nullptr), state ? sql::Value(state->after) : sql::Value(nullptr)});
 }
 
+void insert_state_only_row(sql::Connection& c, const NewEventRow& row) {
+  c.execute(
+      "INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, membership, pdu, unsigned_json, "
+      "in_timeline) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)",
+      {row.stream, row.event_id, row.room_id, row.type, sql::nullable(row.state_key), row.sender,
+       sql::nullable(row.membership), row.pdu, sql::nullable(row.unsigned_json)});
+}
+
 void apply_to_current_state(sql::Connection& c, const NewEventRow& row) {
   if (!row.state_key) return;
   // A member's current state is its memberships row; all other current state is in current_state.
@@ -154,7 +162,7 @@ struct StateAt {
   std::optional<std::int64_t> group;
 };
 StateAt state_at(sql::Connection& c, const std::string& room_id, std::int64_t before) {
-  auto next = c.query_one("SELECT state_before FROM events WHERE room_id = $1 AND stream_ordering >= $2 "
+  auto next = c.query_one("SELECT state_before FROM events WHERE room_id = $1 AND stream_ordering >= $2 AND in_timeline = 1 "
                           "ORDER BY stream_ordering LIMIT 1",
                           {room_id, before});
   if (!next) return {true, std::nullopt};
@@ -227,7 +235,7 @@ std::optional<StoredEvent> find_event(sql::Connection& c, const std::string& eve
 std::vector<StoredEvent> events_between(sql::Connection& c, const std::string& room_id, std::int64_t from,
                                         std::int64_t to, std::int64_t limit, bool newest_first) {
   const std::string sql = std::string("SELECT ") + kEventColumns +
-                          " FROM events WHERE room_id = $1 AND stream_ordering > $2 AND stream_ordering <= $3 "
+                          " FROM events WHERE room_id = $1 AND stream_ordering > $2 AND stream_ordering <= $3 AND in_timeline = 1 "
                           "ORDER BY stream_ordering " +
                           (newest_first ? "DESC" : "ASC") + " LIMIT $4";
   return to_events(c.query(sql, {room_id, from, to, limit}));

@@ -66,6 +66,9 @@ void insert_event(sql::Connection& c, const NewEventRow& row);
 // a change of the room's current state (a member's is its memberships row).
 void insert_event_row(sql::Connection& c, const NewEventRow& row, const std::optional<EventStateGroups>& state);
 void apply_to_current_state(sql::Connection& c, const NewEventRow& row);
+// A state event of a room this server joined through another server: part of the room's state, never
+// of the timeline (/sync, /messages and /context skip it). No state groups: it has no place in our graph.
+void insert_state_only_row(sql::Connection& c, const NewEventRow& row);
 // Sets one key of current state to a stored timeline event, or removes the key.
 void set_current_state_entry(sql::Connection& c, const std::string& room_id, const rooms::StateKey& key,
                              const std::optional<std::string>& event_id);
@@ -82,7 +85,7 @@ std::vector<StoredEvent> state_before(sql::Connection& c, const std::string& roo
 std::vector<StoredEvent> state_before_changed_since(sql::Connection& c, const std::string& room_id, std::int64_t before,
                                                    std::int64_t since);
 std::optional<StoredEvent> find_event(sql::Connection& c, const std::string& event_id);
-// Events with from < stream <= to, newest first, at most limit.
+// Timeline events with from < stream <= to, newest first, at most limit.
 std::vector<StoredEvent> events_between(sql::Connection& c, const std::string& room_id, std::int64_t from,
                                         std::int64_t to, std::int64_t limit, bool newest_first);
 

@@ -65,6 +65,9 @@ class RoomWriteTransaction {
 
   // Appends a timeline event with its edges and state groups.
   virtual void append(const GraphEventRow& event) = 0;
+  // Stores a state event of a room's snapshot (a join through another server): current state, not
+  // timeline; its auth edges are kept for auth-chain walks.
+  virtual void append_state_only(const NewEventRow& row, const std::vector<std::string>& auth_ids) = 0;
   virtual void store_outside(const OutsideEvent& event, std::int64_t now_ms) = 0;
   virtual void delete_outside(const std::string& event_id) = 0;
   // Sets (or, without an event, removes) one key of the room's current state.

@@ -75,6 +75,12 @@ void SqlRoomWriteTransaction::append(const GraphEventRow& e) {
   graph::insert_edges(c_, e.row.stream, e.prev_ids, e.auth_ids);
 }
 
+void SqlRoomWriteTransaction::append_state_only(const NewEventRow& row, const std::vector<std::string>& auth_ids) {
+  room_store::insert_state_only_row(c_, row);
+  room_store::apply_to_current_state(c_, row);
+  graph::insert_edges(c_, row.stream, {}, auth_ids);
+}
+
 void SqlRoomWriteTransaction::store_outside(const OutsideEvent& event, std::int64_t now_ms) {
   graph::insert_outside(c_, event, now_ms);
 }

@@ -30,6 +30,7 @@ class AccountService;
 class UserInteractiveAuth;
 class RoomService;
 class RemoteInvites;
+class RemoteJoiner;
 class SyncService;
 class Notifier;
 class ThirdPartyInvites;
@@ -92,6 +93,9 @@ struct ClientApi {
   federation::FederationLayer& federation;
   // Invites from other servers to rooms this server is not in (rejecting them here).
   RemoteInvites& remote_invites;
+  // Joins of rooms this server is not in, through a resident server (set at wiring; null: such a join is
+  // refused as for an unknown room).
+  RemoteJoiner* remote_joiner = nullptr;
 };
 
 // Current and r0 prefixes serve every endpoint; api/v1 only those that existed in 2014-15.

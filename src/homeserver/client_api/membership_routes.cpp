@@ -4,11 +4,13 @@
 #include "core/json_body.h"
 #include "core/matrix_error.h"
 #include "core/rate_limiter.h"
+#include "homeserver/accounts/account_service.h"
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/client_api/request_auth.h"
 #include "homeserver/membership/remote_invites.h"
 #include "homeserver/membership/third_party_invites.h"
+#include "homeserver/rooms/remote_joiner.h"
 #include "homeserver/rooms/room_service.h"
 #include "rooms/membership.h"
 
@@ -52,7 +54,38 @@ Task<http::Response> post_invite(http::Request req, ClientApi& api) {
   co_return http::Response::json(200, nlohmann::json::object());
 }
 
-Task<http::Response> join_room(const Session& s, RoomId room_id, const nlohmann::json& body, ClientApi& api) {
+// The servers that may let a user into a room this server is not in: those the client named (via,
+// server_name), the server of whoever invited the user, and the server in the room ID (before v12).
+Task<std::vector<std::string>> servers_to_join_through(ClientApi& api, const Session& s, const RoomId& room_id,
+                                                       const std::shared_ptr<Room>& room, std::vector<std::string> named) {
+  std::vector<std::string> servers = std::move(named);
+  if (auto inviter = co_await api.remote_invites.inviting_server(s.user_id, room_id)) servers.push_back(*inviter);
+  if (room) {
+    if (auto own = room->state_event("m.room.member", s.user_id.str()); own && own->membership() == "invite") {
+      if (auto sender = UserId::parse(own->sender())) servers.emplace_back(sender->server_name());
+    }
+  }
+  const std::string& id = room_id.str();
+  if (auto colon = id.find(':'); colon != std::string::npos) servers.push_back(id.substr(colon + 1));
+  co_return servers;
+}
+
+// A join of a room this server is not in goes through another server (RemoteJoiner), with the member
+// content a local join would carry.
+Task<void> join_remotely(const Session& s, const RoomId& room_id, std::vector<std::string> servers,
+                         std::optional<std::string> reason, nlohmann::json extra, ClientApi& api) {
+  nlohmann::json content = std::move(extra);
+  if (const std::optional<Profile> profile = co_await api.accounts.profile(s.user_id)) {
+    if (profile->displayname) content["displayname"] = *profile->displayname;
+    if (profile->avatar_url) content["avatar_url"] = *profile->avatar_url;
+  }
+  if (reason) content["reason"] = *reason;
+  RemoteJoin join{s.user_id, room_id, std::move(servers), std::move(content)};
+  co_await api.remote_joiner->join(std::move(join));
+}
+
+Task<http::Response> join_room(const Session& s, RoomId room_id, const nlohmann::json& body, ClientApi& api,
+                               std::vector<std::string> via = {}) {
   const std::optional<std::string> reason = reason_of(body);
   api.limiter.take_all_or_throw({{RateAction::join, s.user_id.str()}, {RateAction::joins_per_room, room_id.str()}});
   if (const nlohmann::json* signed_block = json_body::optional_object(body, "third_party_signed")) {
@@ -69,6 +102,14 @@ Task<http::Response> join_room(const Session& s, RoomId room_id, const nlohmann:
   // Other keys of the body go into the member event, as Synapse does; these keep their own meaning.
   nlohmann::json extra = body;
   for (const char* k : {"reason", "third_party_signed", "membership", "join_authorised_via_users_server"}) extra.erase(k);
+  const std::shared_ptr<Room> room = co_await api.rooms.find_room(room_id);
+  if (api.remote_joiner && !(room && room->server_joined(api.options.server_name))) {
+    std::vector<std::string> servers = co_await servers_to_join_through(api, s, room_id, room, std::move(via));
+    if (!servers.empty()) {
+      co_await join_remotely(s, room_id, std::move(servers), reason, std::move(extra), api);
+      co_return http::Response::json(200, {{"room_id", room_id.str()}});
+    }
+  }
   co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, rooms::Membership::join, reason, std::move(extra));
   co_return http::Response::json(200, {{"room_id", room_id.str()}});
 }
@@ -98,9 +139,11 @@ Task<RoomId> resolve_room(ClientApi& api, std::string id_or_alias) {
 Task<http::Response> post_join_by_alias(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const nlohmann::json body = json_body::parse_object_or_empty(req.body);
-  // `via` and the legacy `server_name` are accepted; every room a local user can join is resident here.
+  // `via` and the legacy `server_name`: servers to join through when this server is not in the room.
+  std::vector<std::string> via = req.query_params("via");
+  for (auto& name : req.query_params("server_name")) via.push_back(std::move(name));
   const RoomId room_id = co_await resolve_room(api, req.path_param("roomIdOrAlias"));
-  co_return co_await join_room(s, room_id, body, api);
+  co_return co_await join_room(s, room_id, body, api, std::move(via));
 }
 
 Task<http::Response> post_knock(http::Request req, ClientApi& api) {

@@ -183,4 +183,21 @@ Task<bool> RemoteInvites::reject_locally(UserId user, RoomId room) {
   co_return true;
 }
 
+Task<std::optional<std::string>> RemoteInvites::inviting_server(UserId user, RoomId room) {
+  std::optional<std::string> server;
+  const std::string user_id = user.str();
+  const std::string room_id = room.str();
+  std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
+    const auto current = storage::room_store::membership(c, room_id, user_id);
+    if (!current || current->membership != "invite") return;
+    const auto invite = storage::event_graph_store::find_outside(c, current->event_id);
+    if (!invite) return;
+    const nlohmann::json pdu = nlohmann::json::parse(invite->pdu, nullptr, false);
+    if (!pdu.is_object() || !pdu.contains("sender") || !pdu["sender"].is_string()) return;
+    if (auto sender = UserId::parse(pdu["sender"].get<std::string>())) server = std::string(sender->server_name());
+  };
+  co_await db_.read_erased(job);
+  co_return server;
+}
+
 }  // namespace herald::homeserver

@@ -4,6 +4,7 @@
 // the invite kept as an outlier with the invitee's membership row saying "invite", so that /sync shows
 // it (with the stripped state the inviting server sent) and the invitee can reject it here.
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -76,6 +77,10 @@ class RemoteInvites {
   // TODO(fed-invite): send the rejection to the inviting server through make_leave/send_leave (the
   // outbound membership helper); until then the reject is local only.
   Task<bool> reject_locally(UserId user, RoomId room);
+
+  // The server of whoever invited `user` to `room` over federation (an invite kept outside the room),
+  // when the user's membership there is that invite: the first server to join the room through.
+  Task<std::optional<std::string>> inviting_server(UserId user, RoomId room);
 
  private:
   storage::Database& db_;

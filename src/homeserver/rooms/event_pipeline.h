@@ -30,6 +30,8 @@ class ServerKeyRing;
 
 namespace herald::homeserver {
 
+struct RoomSnapshot;  // room_snapshot.h
+
 // A local event ready to store: built on the room's current state, with prev_events = the room's
 // forward extremities (at most kMaxPrevEvents) and auth_events from the state before it.
 struct LocalEvent {
@@ -72,6 +74,14 @@ class EventPipeline {
   // Stores a local event and makes it the room's only forward extremity among those it refers to.
   // Returns its stream position.
   std::int64_t append_local(storage::RoomWriteTransaction& tx, Room& room, const LocalEvent& local);
+
+  // A room joined through another server (federation.md §7): the snapshot's state becomes the room's
+  // state (stored outside the timeline), the rest of its auth chain is kept outside the room, and
+  // `join`, checked against that state by the caller, follows as the room's first timeline event and
+  // only forward extremity. Whatever the room held before (a room this server left) is replaced.
+  // Returns the join's stream position.
+  std::int64_t append_joined_snapshot(storage::RoomWriteTransaction& tx, Room& room, const RoomSnapshot& snapshot,
+                                      const LocalEvent& join, std::int64_t now_ms);
 
   // The checks on receipt, then stores the event as their outcome says. A refusal is an outcome, not an
   // exception; only storage failures throw.

@@ -23,6 +23,7 @@
 #include "homeserver/rooms/local_event_outbox.h"
 #include "homeserver/rooms/remote_inviter.h"
 #include "homeserver/rooms/room_registry.h"
+#include "homeserver/rooms/room_snapshot.h"
 #include "rooms/membership.h"
 #include "storage/room_store.h"
 #include "storage/sql_room_write_transaction.h"
@@ -133,6 +134,14 @@ class RoomService {
   // restricted join). When accepted it is also queued for the room's other servers: this server is the
   // one that relays it.
   Task<Received> receive_relayed(RoomId in_room, nlohmann::json pdu);
+
+  // A local user's join of a room this server is not in, made through another server (make_join and
+  // send_join by the RemoteJoiner, which checked the answer into `snapshot`): the snapshot becomes the
+  // room's state and the join its first timeline event; the user's /sync wakes. 403 M_FORBIDDEN when
+  // that state does not allow the join. When this server joined the room meanwhile, the join is received
+  // like any event from elsewhere. Returns the join's stream position.
+  Task<std::int64_t> join_from_snapshot(RoomId in_room, const events::RoomVersion& version, RoomSnapshot snapshot,
+                                        events::EventPtr join);
 
  private:
   // A join that a restricted room's `allow` rules may authorise needs other rooms' state (a database read).

@@ -1,0 +1,246 @@
+#include "homeserver/federation/federation_joiner.h"
+
+#include <set>
+#include <stdexcept>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/matrix_error.h"
+#include "core/strings.h"
+#include "core/worker_pool.h"
+#include "events/event_builder.h"
+#include "events/room_version.h"
+#include "federation/federation_client.h"
+#include "federation/remote_key_store.h"
+#include "homeserver/rooms/room_service.h"
+#include "homeserver/rooms/room_snapshot.h"
+#include "http/client.h"
+
+namespace herald::homeserver {
+
+namespace outbound_join {
+
+Template check_template(const nlohmann::json& answer, const std::string& room_id, const std::string& user) {
+  if (!answer.is_object()) throw std::runtime_error("the make_join answer is not an object");
+  std::string version = "1";
+  if (auto v = answer.find("room_version"); v != answer.end()) {
+    if (!v->is_string()) throw std::runtime_error("room_version is not a string");
+    version = v->get<std::string>();
+  }
+  if (!events::find_room_version(version)) throw std::runtime_error("the room's version " + version + " is not supported here");
+  const auto event = answer.find("event");
+  if (event == answer.end() || !event->is_object()) throw std::runtime_error("the make_join answer has no event");
+  auto text = [&](const char* key) {
+    auto it = event->find(key);
+    return it != event->end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (text("type") != "m.room.member") throw std::runtime_error("the template is not a member event");
+  if (text("room_id") != room_id) throw std::runtime_error("the template is for another room");
+  if (text("state_key") != user || text("sender") != user) throw std::runtime_error("the template is not for " + user);
+  const auto content = event->find("content");
+  if (content == event->end() || !content->is_object() || content->value("membership", "") != "join") {
+    throw std::runtime_error("the template's membership is not join");
+  }
+  for (const char* key : {"prev_events", "auth_events"}) {
+    if (!event->contains(key) || !(*event)[key].is_array()) throw std::runtime_error(std::string("the template has no ") + key);
+  }
+  if (!event->contains("depth") || !(*event)["depth"].is_number_integer()) throw std::runtime_error("the template has no depth");
+  return Template{version, *event};
+}
+
+nlohmann::json fill_template(const nlohmann::json& event, const nlohmann::json& content, const std::string& origin,
+                             std::int64_t now_ms) {
+  nlohmann::json pdu = event;
+  nlohmann::json merged = content.is_object() ? content : nlohmann::json::object();
+  const nlohmann::json& offered = event["content"];
+  merged["membership"] = "join";
+  if (auto via = offered.find("join_authorised_via_users_server"); via != offered.end()) {
+    merged["join_authorised_via_users_server"] = *via;
+  }
+  pdu["content"] = std::move(merged);
+  pdu["origin"] = origin;
+  pdu["origin_server_ts"] = now_ms;
+  return pdu;
+}
+
+JoinAnswer parse_join_answer(const nlohmann::json& answer, bool v1) {
+  const nlohmann::json* body = &answer;
+  if (v1) {
+    if (!answer.is_array() || answer.size() != 2 || !answer[1].is_object()) throw std::runtime_error("the v1 send_join answer is not [200, {...}]");
+    body = &answer[1];
+  }
+  if (!body->is_object()) throw std::runtime_error("the send_join answer is not an object");
+  auto state = body->find("state");
+  auto chain = body->find("auth_chain");
+  if (state == body->end() || !state->is_array()) throw std::runtime_error("the send_join answer has no state list");
+  if (chain == body->end() || !chain->is_array()) throw std::runtime_error("the send_join answer has no auth_chain list");
+  JoinAnswer out{*state, *chain, nullptr};
+  if (auto e = body->find("event"); e != body->end() && e->is_object()) out.event = *e;
+  return out;
+}
+
+nlohmann::json with_resident_signatures(const nlohmann::json& sent, const nlohmann::json& answered) {
+  if (!answered.is_object() || !answered.contains("signatures") || !answered["signatures"].is_object()) return sent;
+  nlohmann::json a = answered, s = sent;
+  for (auto* j : {&a, &s}) {
+    j->erase("signatures");
+    j->erase("unsigned");
+  }
+  if (a != s) return sent;
+  nlohmann::json out = sent;
+  for (const auto& [server, sigs] : answered["signatures"].items()) {
+    if (!out["signatures"].contains(server) && sigs.is_object()) out["signatures"][server] = sigs;
+  }
+  return out;
+}
+
+}  // namespace outbound_join
+
+namespace {
+
+// The query naming every room version this server can join.
+std::string version_query() {
+  std::string q;
+  for (const auto& v : events::all_room_versions()) q += (q.empty() ? "?ver=" : "&ver=") + std::string(v.id);
+  return q;
+}
+
+// A 4xx refusal from the resident, passed through where clients know the errcode.
+MatrixError refusal(const federation::FederationError& e, const std::string& server) {
+  static const std::map<std::string, Errc> known = {
+      {"M_FORBIDDEN", Errc::forbidden},
+      {"M_INCOMPATIBLE_ROOM_VERSION", Errc::incompatible_room_version},
+      {"M_UNSUPPORTED_ROOM_VERSION", Errc::unsupported_room_version},
+      {"M_NOT_FOUND", Errc::not_found},
+      {"M_LIMIT_EXCEEDED", Errc::limit_exceeded},
+      {"M_UNABLE_TO_AUTHORISE_JOIN", Errc::unable_to_authorise_join},
+      {"M_UNABLE_TO_GRANT_JOIN", Errc::unable_to_grant_join},
+  };
+  auto it = known.find(e.errcode);
+  const std::string said = e.errcode.empty() ? std::string() : " (" + e.errcode + ")";
+  if (it == known.end()) return MatrixError(Errc::unknown, server + " refused the join" + said, 502);
+  return MatrixError(it->second, server + " refused the join" + said, e.status);
+}
+
+constexpr std::size_t kMaxServersTried = 8;
+constexpr std::size_t kMaxJoinAnswerBytes = 256u << 20;  // the state of a very large room
+
+}  // namespace
+
+FederationJoiner::FederationJoiner(federation::FederationClient& client, federation::RemoteKeyStore& keys, RoomService& rooms,
+                                   WorkerPool& workers, const crypto::SigningKey& key, std::string server_name,
+                                   const Clock& clock)
+    : client_(client), keys_(keys), rooms_(rooms), workers_(workers), key_(key), server_name_(std::move(server_name)),
+      clock_(clock) {}
+
+Task<std::string> FederationJoiner::join(RemoteJoin join) {
+  std::vector<std::string> servers;
+  for (const auto& s : join.servers) {
+    if (s.empty() || s == server_name_ || std::find(servers.begin(), servers.end(), s) != servers.end()) continue;
+    servers.push_back(s);
+    if (servers.size() == kMaxServersTried) break;
+  }
+  if (servers.empty()) throw MatrixError(Errc::not_found, "No known servers to join the room through");
+  std::optional<MatrixError> refused, failed;
+  for (const auto& server : servers) {
+    try {
+      std::string event_id = co_await join_through(server, join);
+      co_return event_id;
+    } catch (const federation::FederationError& e) {
+      log::info("remote join failed room={} user={} server={} status={} errcode={} error={}", join.room.str(),
+                join.user.str(), server, e.status, e.errcode, e.what());
+      if (e.status >= 400 && e.status < 500) {
+        MatrixError m = refusal(e, server);
+        // The room's version is the room's on every server: no other will answer differently.
+        if (e.errcode == "M_INCOMPATIBLE_ROOM_VERSION") throw m;
+        if (!refused) refused = m;
+      } else {
+        const bool timed_out = std::string(e.what()).find("timed out") != std::string::npos;
+        failed = MatrixError(Errc::unknown, "Could not join through " + server + ": " + e.what(), timed_out ? 504 : 502);
+      }
+    } catch (const std::runtime_error& e) {
+      log::warn("remote join answer refused room={} user={} server={} error={}", join.room.str(), join.user.str(), server,
+                e.what());
+      failed = MatrixError(Errc::unknown, server + " answered the join with something unusable: " + e.what(), 502);
+    }
+  }
+  if (refused) throw *refused;
+  throw *failed;
+}
+
+Task<std::string> FederationJoiner::join_through(const std::string& server, const RemoteJoin& join) {
+  const std::string room_id = join.room.str();
+  const std::string user = join.user.str();
+  const std::string path_room = strings::percent_encode(room_id);
+  std::string make_uri = "/_matrix/federation/v1/make_join/" + path_room + "/" + strings::percent_encode(user) + version_query();
+  const nlohmann::json answer = co_await client_.get_json(server, std::move(make_uri));
+  const outbound_join::Template tmpl = outbound_join::check_template(answer, room_id, user);
+  const events::RoomVersion& version = *events::find_room_version(tmpl.room_version);
+  const events::Signer signer{server_name_, key_};
+  const nlohmann::json filled = outbound_join::fill_template(tmpl.event, join.content, server_name_, clock_.now_ms());
+  events::EventPtr event = events::sign_event(version, room_id, filled, signer);
+  const nlohmann::json sent = event->pdu();
+
+  // send_join v2, or v1 when the resident does not have it.
+  std::string tail = path_room + "/" + strings::percent_encode(event->event_id());
+  federation::FederationRequest put;
+  put.method = http::Method::put;
+  put.destination = server;
+  put.uri = "/_matrix/federation/v2/send_join/" + tail;
+  put.body = sent.dump();
+  put.response_limit = kMaxJoinAnswerBytes;
+  put.timeout = std::chrono::minutes(5);
+  federation::FederationRequest v1_put = put;
+  v1_put.uri = "/_matrix/federation/v1/send_join/" + tail;
+  http::ClientResponse res = co_await client_.send(std::move(put));
+  bool v1 = false;
+  if (res.status == 404 || (res.status == 400 && res.body.find("M_UNRECOGNIZED") != std::string::npos)) {
+    res = co_await client_.send(std::move(v1_put));
+    v1 = true;
+  }
+  if (res.status < 200 || res.status >= 300) {
+    const nlohmann::json j = nlohmann::json::parse(res.body, nullptr, false);
+    const std::string errcode = j.is_object() && j.contains("errcode") && j["errcode"].is_string() ? j["errcode"].get<std::string>() : "";
+    throw federation::FederationError("send_join answered HTTP " + std::to_string(res.status), res.status, errcode);
+  }
+
+  // The answer can hold a large room's whole state: parsed and checked on a worker thread.
+  std::string body = std::move(res.body);
+  std::function<outbound_join::JoinAnswer()> parse = [&body, v1] {
+    const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded()) throw std::runtime_error("the send_join answer is not JSON");
+    return outbound_join::parse_join_answer(j, v1);
+  };
+  outbound_join::JoinAnswer joined = co_await workers_.run(parse);
+  body.clear();
+  const nlohmann::json final_pdu = outbound_join::with_resident_signatures(sent, joined.event);
+  if (final_pdu != sent) event = events::event_from_pdu(version, event->event_id(), room_id, final_pdu.dump());
+  co_await fetch_keys(version, joined);
+  std::function<RoomSnapshot()> check = [&] {
+    return check_room_snapshot(version, room_id, joined.state, joined.auth_chain, rooms_.server_keys());
+  };
+  RoomSnapshot snapshot = co_await workers_.run(check);
+  for (const auto& r : snapshot.refused) log::info("remote join state event refused room={} server={} {}", room_id, server, r);
+  co_await rooms_.join_from_snapshot(join.room, version, std::move(snapshot), event);
+  co_return event->event_id();
+}
+
+Task<void> FederationJoiner::fetch_keys(const events::RoomVersion& version, const outbound_join::JoinAnswer& answer) {
+  std::function<std::vector<SnapshotKey>()> list = [&] { return snapshot_keys(version, answer.state, answer.auth_chain); };
+  const std::vector<SnapshotKey> needed = co_await workers_.run(list);
+  std::set<std::string> servers;
+  for (const auto& k : needed) {
+    if (!rooms_.server_keys().verify_key(k.server, k.key_id, k.at_ms)) servers.insert(k.server);
+  }
+  for (const auto& server : servers) {
+    if (server == server_name_) continue;
+    try {
+      co_await keys_.refetch(server);
+    } catch (const std::exception& e) {
+      // Its events then fail their signature check and are left out of the state, said in the log.
+      log::info("remote join keys not fetched server={} error={}", server, e.what());
+    }
+  }
+}
+
+}  // namespace herald::homeserver
