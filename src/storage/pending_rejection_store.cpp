@@ -6,10 +6,10 @@
 
 namespace herald::storage::pending_rejection_store {
 namespace {
-constexpr const char* kColumns = "room_id, user_id, invite_event_id, servers, queued_ts";
+constexpr const char* kColumns = "room_id, user_id, invite_event_id, servers, queued_ts, reason";
 
 PendingRejection row_of(const sql::Row& r) {
-  PendingRejection out{r.get_text(0), r.get_text(1), r.get_text(2), {}, r.get_int(4)};
+  PendingRejection out{r.get_text(0), r.get_text(1), r.get_text(2), {}, r.get_int(4), r.opt_text(5)};
   // Written by put() only; anything else in the column reads as no servers.
   const nlohmann::json servers = nlohmann::json::parse(r.get_text(3), nullptr, false);
   if (servers.is_array()) {
@@ -24,10 +24,11 @@ PendingRejection row_of(const sql::Row& r) {
 void put(sql::Connection& c, const PendingRejection& row) {
   const std::string servers = nlohmann::json(row.servers).dump();
   c.execute(
-      "INSERT INTO pending_rejections (room_id, user_id, invite_event_id, servers, queued_ts) VALUES ($1, $2, $3, $4, $5) "
+      "INSERT INTO pending_rejections (room_id, user_id, invite_event_id, servers, queued_ts, reason) "
+      "VALUES ($1, $2, $3, $4, $5, $6) "
       "ON CONFLICT (room_id, user_id) DO UPDATE SET invite_event_id = excluded.invite_event_id, "
-      "servers = excluded.servers, queued_ts = excluded.queued_ts",
-      {row.room_id, row.user_id, row.invite_event_id, servers, row.queued_ts});
+      "servers = excluded.servers, queued_ts = excluded.queued_ts, reason = excluded.reason",
+      {row.room_id, row.user_id, row.invite_event_id, servers, row.queued_ts, sql::nullable(row.reason)});
 }
 
 std::optional<PendingRejection> find(sql::Connection& c, const std::string& room_id, const std::string& user_id) {

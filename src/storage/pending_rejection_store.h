@@ -18,6 +18,7 @@ struct PendingRejection {
   std::string invite_event_id;
   std::vector<std::string> servers;  // to ask, in order
   std::int64_t queued_ts = 0;
+  std::optional<std::string> reason;  // the user's, for the leave's content
 };
 
 namespace pending_rejection_store {

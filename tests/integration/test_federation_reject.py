@@ -184,8 +184,8 @@ class RejectingThroughAFakeRemote(FakeRemotesFixture, MatrixAssertions, unittest
         header = self.remote.x_matrix("PUT", path, self.hs.server_name, body)
         self.ok(self.hs.request("PUT", path, body=body, headers={"Authorization": header}))
 
-    def reject(self):
-        self.ok(self.hs.client("POST", f"/rooms/{q(self.room)}/leave", token=self.bob, body={}))
+    def reject(self, **body):
+        self.ok(self.hs.client("POST", f"/rooms/{q(self.room)}/leave", token=self.bob, body=body))
         body = self.ok(self.hs.client("GET", "/sync", token=self.bob, query={"timeout": "0"}))
         self.assertNotIn(self.room, body.get("rooms", {}).get("invite", {}))
 
@@ -203,15 +203,16 @@ class RejectingThroughAFakeRemote(FakeRemotesFixture, MatrixAssertions, unittest
 
     def test_the_template_is_completed_signed_and_sent_with_v1_when_v2_is_unknown(self):
         self.keys.send_leave_v2_answer = (404, {"errcode": "M_UNRECOGNIZED", "error": "no v2 here"})
-        self.reject()
+        self.reject(reason="not interested")
         self.assertTrue(wait_until(lambda: len(self.send_leaves()) == 2 and self.kept() == 0), self.logs())
         (v2_path, _), (v1_path, pdu) = self.send_leaves()
         self.assertTrue(v2_path.startswith("/_matrix/federation/v2/send_leave/"), v2_path)
         self.assertTrue(v1_path.startswith("/_matrix/federation/v1/send_leave/"), v1_path)
         self.assertEqual(self.make_leaves(), [f"/_matrix/federation/v1/make_leave/{q(self.room)}/{q(self.bob_id)}"])
         # The template's fields, this server's time, hash and signature; the path names its reference hash.
-        for field in ("type", "room_id", "sender", "state_key", "content", "depth", "prev_events", "auth_events"):
+        for field in ("type", "room_id", "sender", "state_key", "depth", "prev_events", "auth_events"):
             self.assertEqual(pdu[field], self.template("")[1]["event"][field], field)
+        self.assertEqual(pdu["content"], {"membership": "leave", "reason": "not interested"})
         self.assertEqual(pdu["origin"], self.hs.server_name)
         self.assertGreater(pdu["origin_server_ts"], 1)
         bare = {k: v for k, v in pdu.items() if k not in ("hashes", "signatures", "unsigned")}

@@ -98,8 +98,10 @@ Task<LeaveResult> FederationLeaver::leave_through(std::string server, RemoteLeav
   TemplateEvent event;
   try {
     const events::Signer signer{server_name_, key_};
-    event = membership_from_template(*version, answer["event"], leave.room_id, leave.user_id, "leave",
-                                     nlohmann::json::object(), clock_.now_ms(), signer);
+    nlohmann::json extra = nlohmann::json::object();
+    if (leave.reason) extra["reason"] = *leave.reason;
+    event = membership_from_template(*version, answer["event"], leave.room_id, leave.user_id, "leave", extra,
+                                     clock_.now_ms(), signer);
   } catch (const InvalidTemplate& e) {
     log::warn("leave template refused room={} user={} destination={}: {}", leave.room_id, leave.user_id, server, e.what());
     co_return LeaveResult::refused;

@@ -140,7 +140,7 @@ Task<RejectionSender::Step> RejectionSender::attempt(std::shared_ptr<Pending> p)
   LeaveResult result = LeaveResult::refused;
   if (current) {
     p->servers = row->servers;
-    RemoteLeave leave{row->room_id, row->user_id, row->servers};
+    RemoteLeave leave{row->room_id, row->user_id, row->servers, row->reason};
     try {
       result = co_await leaver_.send_leave(std::move(leave));
     } catch (const std::exception& e) {

@@ -184,7 +184,8 @@ TEST_F(RejectionSenderTest, RejectingARemoteInviteKeepsAndSendsItsLeave) {
   const nlohmann::json state = nlohmann::json::array({{{"type", "m.room.create"}, {"sender", "@carol:third"}}});
   testing::run_task(invites.accept(kBob, kRoom, "$invite", v10, pdu, state));
   EXPECT_FALSE(is_kept());
-  const bool rejected = testing::run_task(invites.reject_locally(UserId::parse(kBob).value(), RoomId::parse(kRoom).value()));
+  const bool rejected =
+      testing::run_task(invites.reject_locally(UserId::parse(kBob).value(), RoomId::parse(kRoom).value(), "spam"));
   ASSERT_TRUE(rejected);
   EXPECT_TRUE(is_kept());  // kept before the reject returns
   db_.read_sync([&](storage::sql::Connection& c) {
@@ -192,6 +193,7 @@ TEST_F(RejectionSenderTest, RejectingARemoteInviteKeepsAndSendsItsLeave) {
   });
   ASSERT_TRUE(run_until([&] { return leaver_.calls.size() == 1 && sender_->in_flight() == 0; }));
   EXPECT_EQ(leaver_.calls[0].servers, (std::vector<std::string>{"there", "third"}));
+  EXPECT_EQ(leaver_.calls[0].reason, "spam");
   EXPECT_FALSE(is_kept());
   // Nothing left to reject: the caller goes on with a normal leave.
   EXPECT_FALSE(testing::run_task(invites.reject_locally(UserId::parse(kBob).value(), RoomId::parse(kRoom).value())));

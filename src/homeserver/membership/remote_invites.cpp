@@ -199,7 +199,7 @@ Task<nlohmann::json> RemoteInvites::accept(std::string invitee, std::string room
   co_return signed_event;
 }
 
-Task<bool> RemoteInvites::reject_locally(UserId user, RoomId room) {
+Task<bool> RemoteInvites::reject_locally(UserId user, RoomId room, std::optional<std::string> reason) {
   std::int64_t position = 0;
   const std::string user_id = user.str();
   const std::string room_id = room.str();
@@ -213,7 +213,7 @@ Task<bool> RemoteInvites::reject_locally(UserId user, RoomId room) {
     const auto invite = storage::event_graph_store::find_outside(c, current->event_id);
     const nlohmann::json kept = invite ? nlohmann::json::parse(invite->pdu, nullptr, false) : nlohmann::json();
     storage::pending_rejection_store::put(
-        c, {room_id, user_id, current->event_id, remote_invites::rejection_servers(kept, room_id, server_name_), now});
+        c, {room_id, user_id, current->event_id, remote_invites::rejection_servers(kept, room_id, server_name_), now, reason});
   };
   co_await db_.write(job);
   if (!position) co_return false;

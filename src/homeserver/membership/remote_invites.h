@@ -4,6 +4,7 @@
 // the invite kept as an outlier with the invitee's membership row saying "invite", so that /sync shows
 // it (with the stripped state the inviting server sent) and the invitee can reject it here.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,8 +83,8 @@ class RemoteInvites {
   // invite disappears from /sync at once, whatever the room's servers do), and in the same transaction
   // the leave is kept for the RejectionSender, which sends it to the room through make_leave/send_leave
   // (after this returns, retrying while no server can be reached). False when the user has no such
-  // invite (the caller goes on with a normal leave).
-  Task<bool> reject_locally(UserId user, RoomId room);
+  // invite (the caller goes on with a normal leave). `reason` goes into the leave's content.
+  Task<bool> reject_locally(UserId user, RoomId room, std::optional<std::string> reason = std::nullopt);
 
   // Who sends the kept leaves; without one (tests, tools) they wait for the next start with one.
   void set_rejections(RejectionSender* rejections) { rejections_ = rejections; }

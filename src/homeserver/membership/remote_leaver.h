@@ -2,6 +2,7 @@
 // The seam between a local user leaving a room this server is not in (rejecting an invite from another
 // server) and the federation layer: make_leave + send_leave through a resident server. The federation
 // implementation is homeserver/federation/federation_leaver.h; RejectionSender calls it and retries.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@ struct RemoteLeave {
   std::string room_id;
   std::string user_id;               // a local user
   std::vector<std::string> servers;  // resident servers to ask, in order
+  std::optional<std::string> reason;  // content.reason of the leave
 };
 
 enum class LeaveResult {

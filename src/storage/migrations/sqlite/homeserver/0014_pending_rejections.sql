@@ -8,6 +8,7 @@ CREATE TABLE pending_rejections (
   user_id TEXT NOT NULL,
   invite_event_id TEXT NOT NULL,  -- the invite rejected; a newer invite or membership makes the row moot
   servers TEXT NOT NULL,          -- JSON array of the servers to ask, in order
+  reason TEXT,                    -- the user's reason, for the leave's content
   queued_ts BIGINT NOT NULL,
   PRIMARY KEY (room_id, user_id)
 );
