@@ -185,7 +185,7 @@ class HomeserverHost final : public ServiceHost {
         outbox_(config.server_name, sender_, clock_),
         inviter_(federation_.client(), federation_.keys()),
         leaver_(federation_.client(), config.server_name, signing_key_, clock_),
-        rejections_(outbound, db_, leaver_, sender_options_of(config).retry),
+        rejections_(outbound, db_, leaver_, clock_, sender_options_of(config).retry),
         federation_reader_(db_, rooms_, config.server_name),
         missing_events_(federation_.client()),
         transactions_(db_, rooms_, federation_reader_, missing_events_, metrics_, clock_, config.server_name,

@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "homeserver/membership/remote_leaver.h"
 #include "storage/database.h"
@@ -35,9 +36,15 @@ struct RejectionSender::Pending {
   bool waiting = false;              // asleep on the timer
 };
 
-RejectionSender::RejectionSender(asio::io_context& io, storage::Database& db, RemoteLeaver& leaver,
-                                 federation::RetryOptions retry)
-    : io_(io), db_(db), leaver_(leaver), retry_(retry), random_(std::random_device{}()) {}
+RejectionSender::RejectionSender(asio::io_context& io, storage::Database& db, RemoteLeaver& leaver, const Clock& clock,
+                                 federation::RetryOptions retry, std::chrono::milliseconds give_up_after)
+    : io_(io),
+      db_(db),
+      leaver_(leaver),
+      clock_(clock),
+      retry_(retry),
+      give_up_after_(give_up_after),
+      random_(std::random_device{}()) {}
 
 RejectionSender::~RejectionSender() = default;
 
@@ -138,7 +145,10 @@ Task<RejectionSender::Step> RejectionSender::attempt(std::shared_ptr<Pending> p)
   if (!row) co_return Step::done;
 
   LeaveResult result = LeaveResult::refused;
-  if (current) {
+  const bool too_old = clock_.now_ms() - row->queued_ts > give_up_after_.count();
+  if (current && too_old) {
+    log::info("rejection given up room={} user={}: no server took it since {}", room_id, user_id, row->queued_ts);
+  } else if (current) {
     p->servers = row->servers;
     RemoteLeave leave{row->room_id, row->user_id, row->servers, row->reason};
     try {

@@ -4,8 +4,9 @@
 // pending_rejections (migration 0014) in the same transaction; this sends each kept leave through a
 // RemoteLeaver (make_leave/send_leave) and removes it once a server took it or every server refused it
 // for good. While no server can be reached it tries again with back-off (RetryBackoff), sooner when one
-// of the servers talks to us, and after a restart from what the table kept. Users with spam invites
-// from dead servers depend on the local half never waiting for this one.
+// of the servers talks to us, and after a restart from what the table kept, for at most `give_up_after`
+// (a server gone that long is not coming back for this room). Users with spam invites from dead servers
+// depend on the local half never waiting for this one.
 //
 // Every coroutine runs on one io_context (the outbound one, single-threaded); the table is read and
 // written through Database jobs, never on that thread.
@@ -15,6 +16,7 @@
 //   rejections.remote_up("remote.example");    // it sent us a request: retry now what waits on it
 //   rejections.stop();                         // on shutdown: no further attempts; rows stay kept
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <random>
@@ -27,6 +29,9 @@
 namespace boost::asio {
 class io_context;
 }
+namespace herald {
+class Clock;
+}
 namespace herald::storage {
 class Database;
 }
@@ -37,8 +42,10 @@ class RemoteLeaver;
 
 class RejectionSender {
  public:
-  RejectionSender(boost::asio::io_context& io, storage::Database& db, RemoteLeaver& leaver,
-                  federation::RetryOptions retry = {});
+  static constexpr std::chrono::hours kGiveUpAfter{24 * 7};
+
+  RejectionSender(boost::asio::io_context& io, storage::Database& db, RemoteLeaver& leaver, const Clock& clock,
+                  federation::RetryOptions retry = {}, std::chrono::milliseconds give_up_after = kGiveUpAfter);
   ~RejectionSender();
   RejectionSender(const RejectionSender&) = delete;
   RejectionSender& operator=(const RejectionSender&) = delete;
@@ -65,7 +72,9 @@ class RejectionSender {
   boost::asio::io_context& io_;
   storage::Database& db_;
   RemoteLeaver& leaver_;
+  const Clock& clock_;
   federation::RetryOptions retry_;
+  std::chrono::milliseconds give_up_after_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> in_flight_{0};
   std::map<Key, std::shared_ptr<Pending>> pending_;  // io thread only

@@ -54,14 +54,14 @@ class RejectionSenderTest : public ::testing::Test {
 
   // Back-off from 1 ms, so retries come at once.
   void make_sender(federation::RetryOptions retry = {std::chrono::milliseconds(1), 2.0, std::chrono::milliseconds(20)}) {
-    sender_ = std::make_unique<RejectionSender>(io_, db_, leaver_, retry);
+    sender_ = std::make_unique<RejectionSender>(io_, db_, leaver_, clock_, retry, std::chrono::hours(1));
   }
 
   // Bob rejected the invite `invite_id` to `room` here: his row says leave, the leave is kept.
-  void kept(const std::string& room = kRoom, const std::string& invite_id = "$invite") {
+  void kept(const std::string& room = kRoom, const std::string& invite_id = "$invite", std::int64_t age_ms = 0) {
     db_.write_sync([&](storage::sql::Connection& c) {
       storage::room_store::set_membership_outside_timeline(c, room, kBob, "leave", invite_id, ++position_);
-      storage::pending_rejection_store::put(c, {room, kBob, invite_id, {"there", "elsewhere"}, 1});
+      storage::pending_rejection_store::put(c, {room, kBob, invite_id, {"there", "elsewhere"}, clock_.now_ms() - age_ms});
     });
   }
 
@@ -85,6 +85,7 @@ class RejectionSenderTest : public ::testing::Test {
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);
   FakeLeaver leaver_;
+  testing::TickingClock clock_;
   std::unique_ptr<RejectionSender> sender_;
   std::int64_t position_ = 0;
 };
@@ -142,6 +143,14 @@ TEST_F(RejectionSenderTest, ResumesWhatWasKeptAtStart) {
   EXPECT_FALSE(is_kept("!two:there"));
 }
 
+TEST_F(RejectionSenderTest, GivesUpOnALeaveNoServerTookForTooLong) {
+  make_sender();
+  kept(kRoom, "$invite", 2 * 3600 * 1000);  // kept two hours ago; this sender gives up after one
+  sender_->wake(kRoom, kBob);
+  ASSERT_TRUE(run_until([&] { return sender_->in_flight() == 0 && !is_kept(); }));
+  EXPECT_TRUE(leaver_.calls.empty());
+}
+
 TEST_F(RejectionSenderTest, ALaterInviteMakesTheKeptRejectionMoot) {
   make_sender();
   kept();
@@ -173,9 +182,8 @@ TEST_F(RejectionSenderTest, RejectingARemoteInviteKeepsAndSendsItsLeave) {
   make_sender();
   StreamCounter stream{0};
   Notifier notifier{0};
-  testing::TickingClock clock;
   const crypto::SigningKey key = crypto::SigningKey::generate("k");
-  RemoteInvites invites(db_, stream, notifier, key, "here", clock);
+  RemoteInvites invites(db_, stream, notifier, key, "here", clock_);
   invites.set_rejections(sender_.get());
   const events::RoomVersion& v10 = *events::find_room_version("10");
   nlohmann::json pdu = {{"type", "m.room.member"}, {"room_id", kRoom}, {"sender", "@alice:there"}, {"state_key", kBob},
