@@ -29,12 +29,14 @@
 #include "homeserver/federation/federation_outbox.h"
 #include "homeserver/federation/federation_inviter.h"
 #include "homeserver/federation/federation_joiner.h"
+#include "homeserver/federation/federation_leaver.h"
 #include "homeserver/federation/transaction_receiver.h"
 #include "homeserver/federation/verifier_authenticator.h"
 #include "homeserver/federation_api/federation_api.h"
 #include "homeserver/federation_api/inbound_authenticator.h"
 #include "homeserver/rooms/federation_room_reader.h"
 #include "homeserver/identity_client/identity_client.h"
+#include "homeserver/membership/rejection_sender.h"
 #include "homeserver/membership/third_party_invites.h"
 #include "http/client.h"
 #include "homeserver/rooms/room_reader.h"
@@ -88,21 +90,24 @@ federation::SenderOptions sender_options_of(const HomeserverConfig& c) {
   return o;
 }
 
-// A server that just sent us an authenticated request is up: a destination backing off from it is tried
-// again now (as Synapse does on any inbound request).
+// A server that just sent us an authenticated request is up: a destination backing off from it, and a
+// rejection waiting on it, are tried again now (as Synapse does on any inbound request).
 class RemoteUpAuthenticator final : public homeserver::InboundAuthenticator {
  public:
-  RemoteUpAuthenticator(homeserver::InboundAuthenticator& inner, federation::TransactionSender& sender)
-      : inner_(inner), sender_(sender) {}
+  RemoteUpAuthenticator(homeserver::InboundAuthenticator& inner, federation::TransactionSender& sender,
+                        homeserver::RejectionSender& rejections)
+      : inner_(inner), sender_(sender), rejections_(rejections) {}
   Task<std::string> authenticate(const http::Request& req) override {
     std::string origin = co_await inner_.authenticate(req);
     sender_.remote_up(origin);
+    rejections_.remote_up(origin);
     co_return origin;
   }
 
  private:
   homeserver::InboundAuthenticator& inner_;
   federation::TransactionSender& sender_;
+  homeserver::RejectionSender& rejections_;
 };
 
 class HomeserverHost final : public ServiceHost {
@@ -181,12 +186,14 @@ class HomeserverHost final : public ServiceHost {
         outbox_(config.server_name, sender_, clock_),
         inviter_(federation_.client(), federation_.keys()),
         joiner_(federation_.client(), federation_.keys(), rooms_, workers_, signing_key_, config.server_name, clock_),
+        leaver_(federation_.client(), config.server_name, signing_key_, clock_),
+        rejections_(outbound, db_, leaver_, clock_, sender_options_of(config).retry),
         federation_reader_(db_, rooms_, config.server_name),
         missing_events_(federation_.client()),
         transactions_(db_, rooms_, federation_reader_, missing_events_, metrics_, clock_, config.server_name,
                       &federation_.keys()),
         authenticator_(federation_.verifier()),
-        remote_up_(authenticator_, sender_),
+        remote_up_(authenticator_, sender_, rejections_),
         federation_gate_(remote_up_, limiter_, config.federation_domain_whitelist),
         federation_api_{.server_name = config.server_name,
                         .gate = federation_gate_,
@@ -209,6 +216,7 @@ class HomeserverHost final : public ServiceHost {
     rooms_.set_outbox(&outbox_);
     rooms_.set_inviter(&inviter_);
     api_.remote_joiner = &joiner_;
+    remote_invites_.set_rejections(&rejections_);
     homeserver::add_client_routes(router_, api_);
     const std::size_t known = homeserver::DatabaseKeyPersistence::load_into(db_, federation_.keys());
     if (known > 0) log::info("server keys loaded objects={}", known);
@@ -235,6 +243,7 @@ class HomeserverHost final : public ServiceHost {
   void start() override {
     server_.start();
     sender_.start();
+    rejections_.start();
     log::info("herald homeserver started server_name={} version={} signing_key={}", config_.server_name, HERALD_VERSION,
               signing_key_.key_id());
   }
@@ -242,6 +251,7 @@ class HomeserverHost final : public ServiceHost {
   void begin_shutdown() override {
     server_.stop();
     sender_.stop();  // queued events stay queued for the next start
+    rejections_.stop();  // so do kept rejections
     notifier_.shutdown();
   }
   std::size_t active_connections() const override { return server_.active_connections(); }
@@ -289,6 +299,8 @@ class HomeserverHost final : public ServiceHost {
   homeserver::FederationOutbox outbox_;
   homeserver::FederationInviter inviter_;
   homeserver::FederationJoiner joiner_;
+  homeserver::FederationLeaver leaver_;
+  homeserver::RejectionSender rejections_;
   homeserver::FederationRoomReader federation_reader_;
   homeserver::FederationMissingEventsFetcher missing_events_;
   homeserver::TransactionReceiver transactions_;

@@ -136,6 +136,10 @@ class KeyServer:
         # How /v2/invite is answered: "sign" (countersigned with this server's key), "silent" (the
         # connection is closed without an answer), or (status, body) for a refusal.
         self.invite_answer = "sign"
+        # How GET make_leave is answered: None (404, as any unknown path), (status, body), or a function
+        # of the path giving (status, body). And PUT /v2/send_leave: None (200 {}) or (status, body).
+        self.make_leave_answer = None
+        self.send_leave_v2_answer = None
         outer = self
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(leaf.chain_path, leaf.key_path)
@@ -145,6 +149,11 @@ class KeyServer:
 
             def do_GET(self):
                 outer.requests.append((self.path, self.headers.get("Host")))
+                if "/make_leave/" in self.path and outer.make_leave_answer is not None:
+                    answer = outer.make_leave_answer
+                    status, reply = answer(self.path) if callable(answer) else answer
+                    self.reply(status, json.dumps(reply).encode())
+                    return
                 if self.path != KEY_PATH:
                     self.send_response(404)
                     self.send_header("Content-Length", "0")
@@ -181,6 +190,13 @@ class KeyServer:
                                            else [200, {"event": signed}]).encode()
                     else:
                         status, reply = answer[0], json.dumps(answer[1]).encode()
+                if "/send_leave/" in self.path:
+                    status, reply = 200, (b"{}" if "/v2/" in self.path else b"[200, {}]")
+                    if "/v2/" in self.path and outer.send_leave_v2_answer is not None:
+                        status, reply = outer.send_leave_v2_answer[0], json.dumps(outer.send_leave_v2_answer[1]).encode()
+                self.reply(status, reply)
+
+            def reply(self, status, reply):
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply)))

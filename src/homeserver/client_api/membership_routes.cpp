@@ -161,9 +161,10 @@ Task<http::Response> post_leave(http::Request req, ClientApi& api) {
   const RoomId room_id = room_id_param(req);
   const nlohmann::json body = json_body::parse_object_or_empty(req.body);
   // An invite from another server to a room this server is not in is rejected here (RemoteInvites).
-  const bool rejected_remote_invite = co_await api.remote_invites.reject_locally(s.user_id, room_id);
+  std::optional<std::string> reason = reason_of(body);
+  const bool rejected_remote_invite = co_await api.remote_invites.reject_locally(s.user_id, room_id, reason);
   if (rejected_remote_invite) co_return http::Response::json(200, nlohmann::json::object());
-  co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, rooms::Membership::leave, reason_of(body), nlohmann::json::object());
+  co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, rooms::Membership::leave, std::move(reason), nlohmann::json::object());
   co_return http::Response::json(200, nlohmann::json::object());
 }
 

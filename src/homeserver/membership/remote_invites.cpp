@@ -1,5 +1,6 @@
 #include "homeserver/membership/remote_invites.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "core/clock.h"
@@ -10,12 +11,14 @@
 #include "events/redaction.h"
 #include "events/room_version.h"
 #include "federation/server_key_ring.h"
+#include "homeserver/membership/rejection_sender.h"
 #include "homeserver/membership/remote_membership.h"
 #include "homeserver/sync/notifier.h"
 #include "homeserver/sync/stream_counter.h"
 #include "storage/account_data_store.h"
 #include "storage/database.h"
 #include "storage/event_graph_store.h"
+#include "storage/pending_rejection_store.h"
 #include "storage/room_store.h"
 
 namespace herald::homeserver {
@@ -128,6 +131,36 @@ bool blocks_invites(const nlohmann::json& config) {
   return config.is_object() && config.value("default_action", "") == "block";
 }
 
+std::vector<std::string> rejection_servers(const nlohmann::json& invite, const std::string& room_id,
+                                           const std::string& own_server) {
+  std::vector<std::string> out;
+  const auto add = [&](std::string_view user_or_room_id) {
+    const std::string server(remote_membership::server_of(user_or_room_id));
+    if (server.empty() || server == own_server || std::find(out.begin(), out.end(), server) != out.end()) return;
+    out.push_back(server);
+  };
+  const auto sender_of = [](const nlohmann::json& e) {
+    const auto it = e.find("sender");
+    return it != e.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (!invite.is_object()) {
+    add(room_id);
+    return out;
+  }
+  add(sender_of(invite));
+  const auto extra = invite.find("unsigned");
+  if (extra != invite.end() && extra->is_object()) {
+    const auto state = extra->find("invite_room_state");
+    if (state != extra->end() && state->is_array()) {
+      for (const auto& e : *state) {
+        if (e.is_object()) add(sender_of(e));
+      }
+    }
+  }
+  add(room_id);  // v12 room IDs name no server
+  return out;
+}
+
 }  // namespace remote_invites
 
 RemoteInvites::RemoteInvites(storage::Database& db, StreamCounter& stream, Notifier& notifier,
@@ -166,20 +199,26 @@ Task<nlohmann::json> RemoteInvites::accept(std::string invitee, std::string room
   co_return signed_event;
 }
 
-Task<bool> RemoteInvites::reject_locally(UserId user, RoomId room) {
+Task<bool> RemoteInvites::reject_locally(UserId user, RoomId room, std::optional<std::string> reason) {
   std::int64_t position = 0;
   const std::string user_id = user.str();
   const std::string room_id = room.str();
+  const std::int64_t now = clock_.now_ms();
   auto job = [&](storage::sql::Connection& c) {
     if (storage::room_store::find_room(c, room_id)) return;
     const auto current = storage::room_store::membership(c, room_id, user_id);
     if (!current || current->membership != "invite") return;
     position = stream_.next_after(storage::room_store::max_stream(c));
     storage::room_store::set_membership_outside_timeline(c, room_id, user_id, "leave", current->event_id, position);
+    const auto invite = storage::event_graph_store::find_outside(c, current->event_id);
+    const nlohmann::json kept = invite ? nlohmann::json::parse(invite->pdu, nullptr, false) : nlohmann::json();
+    storage::pending_rejection_store::put(
+        c, {room_id, user_id, current->event_id, remote_invites::rejection_servers(kept, room_id, server_name_), now, reason});
   };
   co_await db_.write(job);
   if (!position) co_return false;
   notifier_.notify_users(position, {user_id});
+  if (rejections_) rejections_->wake(room_id, user_id);
   co_return true;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +32,7 @@ class Database;
 namespace herald::homeserver {
 
 class Notifier;
+class RejectionSender;
 class StreamCounter;
 
 namespace remote_invites {
@@ -57,6 +59,12 @@ nlohmann::json stripped(const nlohmann::json& invite_room_state);
 // Whether the invitee's global m.invite_permission_config blocks invites ({"default_action": "block"}).
 bool blocks_invites(const nlohmann::json& invite_permission_config);
 
+// The servers to send the rejection of `invite` (as kept: unsigned.invite_room_state with it) through,
+// in order: the inviter's, then those of the senders of the stripped state, then the room ID's (before
+// v12); each once, never `own_server`.
+std::vector<std::string> rejection_servers(const nlohmann::json& invite, const std::string& room_id,
+                                           const std::string& own_server);
+
 }  // namespace remote_invites
 
 class RemoteInvites {
@@ -72,11 +80,14 @@ class RemoteInvites {
                               const events::RoomVersion& version, nlohmann::json pdu, nlohmann::json invite_room_state);
 
   // The invitee rejects an invite to a room this server is not in: the membership row says leave (the
-  // invite disappears from /sync). False when the user has no such invite (the caller goes on with a
-  // normal leave).
-  // TODO(fed-invite): send the rejection to the inviting server through make_leave/send_leave (the
-  // outbound membership helper); until then the reject is local only.
-  Task<bool> reject_locally(UserId user, RoomId room);
+  // invite disappears from /sync at once, whatever the room's servers do), and in the same transaction
+  // the leave is kept for the RejectionSender, which sends it to the room through make_leave/send_leave
+  // (after this returns, retrying while no server can be reached). False when the user has no such
+  // invite (the caller goes on with a normal leave). `reason` goes into the leave's content.
+  Task<bool> reject_locally(UserId user, RoomId room, std::optional<std::string> reason = std::nullopt);
+
+  // Who sends the kept leaves; without one (tests, tools) they wait for the next start with one.
+  void set_rejections(RejectionSender* rejections) { rejections_ = rejections; }
 
   // The server of whoever invited `user` to `room` over federation (an invite kept outside the room),
   // when the user's membership there is that invite: the first server to join the room through.
@@ -89,6 +100,7 @@ class RemoteInvites {
   const crypto::SigningKey& key_;
   std::string server_name_;
   const Clock& clock_;
+  RejectionSender* rejections_ = nullptr;
 };
 
 }  // namespace herald::homeserver

@@ -123,4 +123,17 @@ TEST(RemoteInvites, InvitePermissionConfigBlocks) {
   EXPECT_FALSE(blocks_invites(nlohmann::json()));
 }
 
+TEST(RemoteInvites, ARejectionGoesToTheInviterThenTheStateSendersThenTheRoomsServer) {
+  nlohmann::json kept = invite_of();
+  kept["unsigned"]["invite_room_state"] = nlohmann::json::array(
+      {{{"type", "m.room.create"}, {"sender", "@carol:third"}}, {{"type", "m.room.name"}, {"sender", "@alice:there"}},
+       {{"type", "m.room.member"}, {"sender", "@bob:here"}}, "junk", {{"type", "m.room.topic"}}});
+  EXPECT_EQ(rejection_servers(kept, "!r:roomhost", "here"), (std::vector<std::string>{"there", "third", "roomhost"}));
+  // v12 room IDs name no server; this server is never one to ask.
+  EXPECT_EQ(rejection_servers(invite_of(), "!abcdef", "here"), (std::vector<std::string>{"there"}));
+  EXPECT_EQ(rejection_servers(invite_of(), "!r:here", "here"), (std::vector<std::string>{"there"}));
+  // The invite lost: the room's server is all there is.
+  EXPECT_EQ(rejection_servers(nlohmann::json(), "!r:roomhost", "here"), (std::vector<std::string>{"roomhost"}));
+}
+
 }  // namespace herald::homeserver::remote_invites
