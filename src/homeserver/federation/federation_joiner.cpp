@@ -12,6 +12,7 @@
 #include "events/room_version.h"
 #include "federation/federation_client.h"
 #include "federation/remote_key_store.h"
+#include "homeserver/membership/membership_from_template.h"
 #include "homeserver/rooms/room_service.h"
 #include "homeserver/rooms/room_snapshot.h"
 #include "http/client.h"
@@ -29,38 +30,9 @@ Template check_template(const nlohmann::json& answer, const std::string& room_id
   }
   if (!events::find_room_version(version)) throw std::runtime_error("the room's version " + version + " is not supported here");
   const auto event = answer.find("event");
-  if (event == answer.end() || !event->is_object()) throw std::runtime_error("the make_join answer has no event");
-  auto text = [&](const char* key) {
-    auto it = event->find(key);
-    return it != event->end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  if (text("type") != "m.room.member") throw std::runtime_error("the template is not a member event");
-  if (text("room_id") != room_id) throw std::runtime_error("the template is for another room");
-  if (text("state_key") != user || text("sender") != user) throw std::runtime_error("the template is not for " + user);
-  const auto content = event->find("content");
-  if (content == event->end() || !content->is_object() || content->value("membership", "") != "join") {
-    throw std::runtime_error("the template's membership is not join");
-  }
-  for (const char* key : {"prev_events", "auth_events"}) {
-    if (!event->contains(key) || !(*event)[key].is_array()) throw std::runtime_error(std::string("the template has no ") + key);
-  }
-  if (!event->contains("depth") || !(*event)["depth"].is_number_integer()) throw std::runtime_error("the template has no depth");
+  if (event == answer.end()) throw std::runtime_error("the make_join answer has no event");
+  check_membership_template(*event, room_id, user, "join");
   return Template{version, *event};
-}
-
-nlohmann::json fill_template(const nlohmann::json& event, const nlohmann::json& content, const std::string& origin,
-                             std::int64_t now_ms) {
-  nlohmann::json pdu = event;
-  nlohmann::json merged = content.is_object() ? content : nlohmann::json::object();
-  const nlohmann::json& offered = event["content"];
-  merged["membership"] = "join";
-  if (auto via = offered.find("join_authorised_via_users_server"); via != offered.end()) {
-    merged["join_authorised_via_users_server"] = *via;
-  }
-  pdu["content"] = std::move(merged);
-  pdu["origin"] = origin;
-  pdu["origin_server_ts"] = now_ms;
-  return pdu;
 }
 
 JoinAnswer parse_join_answer(const nlohmann::json& answer, bool v1) {
@@ -177,9 +149,10 @@ Task<std::string> FederationJoiner::join_through(const std::string& server, cons
   const outbound_join::Template tmpl = outbound_join::check_template(answer, room_id, user);
   const events::RoomVersion& version = *events::find_room_version(tmpl.room_version);
   const events::Signer signer{server_name_, key_};
-  const nlohmann::json filled = outbound_join::fill_template(tmpl.event, join.content, server_name_, clock_.now_ms());
-  events::EventPtr event = events::sign_event(version, room_id, filled, signer);
-  const nlohmann::json sent = event->pdu();
+  const TemplateEvent filled =
+      membership_from_template(version, tmpl.event, room_id, user, "join", join.content, clock_.now_ms(), signer);
+  events::EventPtr event = filled.event;
+  const nlohmann::json& sent = filled.pdu;
 
   // send_join v2, or v1 when the resident does not have it.
   std::string tail = path_room + "/" + strings::percent_encode(event->event_id());

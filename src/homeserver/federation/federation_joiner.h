@@ -37,15 +37,10 @@ struct Template {
   std::string room_version;
   nlohmann::json event;
 };
-// The make_join answer {room_version, event}, checked: an object of type m.room.member in `room_id`,
-// whose state key and sender are `user`, with membership "join" and a room version this server
-// supports ("1" when the answer names none). Throws std::runtime_error saying what is wrong.
+// The make_join answer {room_version, event}, checked: a room version this server supports ("1" when
+// the answer names none) and a join template of `user` in `room_id` (check_membership_template).
+// Throws std::runtime_error (InvalidTemplate for the event) saying what is wrong.
 Template check_template(const nlohmann::json& answer, const std::string& room_id, const std::string& user);
-
-// The template with this server's part: `content` merged over the template's (whose membership and
-// join_authorised_via_users_server stay), origin and origin_server_ts set. Ready for events::sign_event.
-nlohmann::json fill_template(const nlohmann::json& event, const nlohmann::json& content, const std::string& origin,
-                             std::int64_t now_ms);
 
 struct JoinAnswer {
   nlohmann::json state = nlohmann::json::array();

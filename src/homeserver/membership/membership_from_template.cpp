@@ -1,8 +1,5 @@
 #include "homeserver/membership/membership_from_template.h"
 
-#include "crypto/random.h"
-#include "crypto/signed_json.h"
-#include "events/redaction.h"
 #include "events/room_version.h"
 
 namespace herald::homeserver {
@@ -54,23 +51,14 @@ TemplateEvent membership_from_template(const events::RoomVersion& version, const
     }
   }
   TemplateEvent out;
-  if (version.event_ids == events::EventIdFormat::server_assigned) {
-    out.event_id = "$" + crypto::random_alnum(24) + ":" + signer.server_name;
-    pdu["event_id"] = out.event_id;
-  }
   try {
-    pdu["hashes"] = {{"sha256", events::content_hash(pdu)}};
-    nlohmann::json redacted = events::redact(pdu, version);
-    crypto::sign_json(redacted, signer.server_name, signer.key);
-    pdu["signatures"] = {{signer.server_name, redacted["signatures"][signer.server_name]}};
-    if (version.event_ids != events::EventIdFormat::server_assigned) {
-      out.event_id = events::event_id_from_reference_hash(events::reference_hash(pdu, version), version);
-    }
+    out.event = events::sign_event(version, room_id, std::move(pdu), signer);
   } catch (const std::exception& e) {
     // Floats or out-of-range integers: no canonical form to hash and sign.
     invalid(std::string("cannot be signed: ") + e.what());
   }
-  out.pdu = std::move(pdu);
+  out.event_id = out.event->event_id();
+  out.pdu = out.event->pdu();
   return out;
 }
 

@@ -31,6 +31,7 @@ struct InvalidTemplate : std::runtime_error {
 struct TemplateEvent {
   std::string event_id;
   nlohmann::json pdu;  // the federation form, signed by this server
+  events::EventPtr event;
 };
 
 // Throws InvalidTemplate unless `event` is an object of type m.room.member for `room_id` whose sender and
