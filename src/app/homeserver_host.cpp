@@ -28,6 +28,7 @@
 #include "homeserver/federation/federation_missing_events_fetcher.h"
 #include "homeserver/federation/federation_outbox.h"
 #include "homeserver/federation/federation_inviter.h"
+#include "homeserver/federation/federation_queries.h"
 #include "homeserver/federation/transaction_receiver.h"
 #include "homeserver/federation/verifier_authenticator.h"
 #include "homeserver/federation_api/federation_api.h"
@@ -140,6 +141,7 @@ class HomeserverHost final : public ServiceHost {
                      .key = &signing_key_,
                      .persistence = &key_persistence_,
                      .fill = &rooms_.server_keys()}),
+        queries_(federation_.client()),
         api_{.options = {.server_name = config.server_name,
                          .public_baseurl = config.public_baseurl,
                          .registration_enabled = config.registration_enabled,
@@ -174,7 +176,8 @@ class HomeserverHost final : public ServiceHost {
              .signing_key = signing_key_,
              .clock = clock_,
              .federation = federation_,
-             .remote_invites = remote_invites_},
+             .remote_invites = remote_invites_,
+             .remote_queries = queries_},
         outbound_queue_(db_),
         sender_(outbound, federation_.client(), outbound_queue_, metrics_, clock_, sender_options_of(config)),
         outbox_(config.server_name, sender_, clock_),
@@ -280,6 +283,7 @@ class HomeserverHost final : public ServiceHost {
   homeserver::ThirdPartyInvites third_party_;
   homeserver::DatabaseKeyPersistence key_persistence_;
   federation::FederationLayer federation_;
+  homeserver::FederationQueries queries_;
   homeserver::ClientApi api_;
   homeserver::DatabaseOutboundQueue outbound_queue_;
   federation::TransactionSender sender_;

@@ -30,6 +30,7 @@ class AccountService;
 class UserInteractiveAuth;
 class RoomService;
 class RemoteInvites;
+class RemoteQueries;
 class SyncService;
 class Notifier;
 class ThirdPartyInvites;
@@ -92,6 +93,8 @@ struct ClientApi {
   federation::FederationLayer& federation;
   // Invites from other servers to rooms this server is not in (rejecting them here).
   RemoteInvites& remote_invites;
+  // Profiles and room aliases of other servers, asked of those servers.
+  RemoteQueries& remote_queries;
 };
 
 // Current and r0 prefixes serve every endpoint; api/v1 only those that existed in 2014-15.
