@@ -53,9 +53,6 @@ nlohmann::json countersign(const nlohmann::json& pdu, const events::RoomVersion&
 // or already stripped; other entries are skipped).
 nlohmann::json stripped(const nlohmann::json& invite_room_state);
 
-// Whether the invitee's global m.invite_permission_config blocks invites ({"default_action": "block"}).
-bool blocks_invites(const nlohmann::json& invite_permission_config);
-
 }  // namespace remote_invites
 
 class RemoteInvites {

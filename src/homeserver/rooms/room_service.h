@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -88,11 +89,14 @@ class RoomService {
   void set_inviter(RemoteInviter* inviter) { inviter_ = inviter; }
   RoomRegistry& registry() { return registry_; }
 
+  // Local invitees who block invites are left out (the room is still created), as are remote ones whose
+  // server refuses the invite.
   Task<std::string> create_room(UserId creator, CreateRoomRequest request);
   // A message or state event; idempotent per (device, txn_key) when txn_key is set. Returns the event ID.
   Task<std::string> send(UserId sender, std::string device_id, RoomId in_room, events::EventDraft draft,
                          std::optional<std::string> txn_key);
-  // invite / join / leave / ban / knock of `target` by `sender`, with the pre-checks clients expect.
+  // invite / join / leave / ban / knock of `target` by `sender`, with the pre-checks clients expect. An
+  // invite of a local user who blocks invites is 403 M_INVITE_BLOCKED.
   // Inviting a user of another server: built and auth-checked in one write job, countersigned by the
   // invitee's server (RemoteInviter, no job open), then committed in a second job that checks the auth
   // rules again when the room changed meanwhile; a refusal or an unreachable server stores nothing.
@@ -135,6 +139,9 @@ class RoomService {
   Task<Received> receive_relayed(RoomId in_room, nlohmann::json pdu);
 
  private:
+  // Those of `invitees` (users of this server) who block invites (invite_permission.h), read before the
+  // write job so the writer never reads account data for it.
+  Task<std::set<std::string>> blocking_invites(std::vector<std::string> invitees);
   // A join that a restricted room's `allow` rules may authorise needs other rooms' state (a database read).
   static bool may_need_authoriser(const Room& room, const std::string& membership);
   struct Appended {
