@@ -209,6 +209,7 @@ class HomeserverHost final : public ServiceHost {
     });
     rooms_.set_outbox(&outbox_);
     rooms_.set_inviter(&inviter_);
+    rooms_.set_remote_queries(&queries_);
     homeserver::add_client_routes(router_, api_);
     const std::size_t known = homeserver::DatabaseKeyPersistence::load_into(db_, federation_.keys());
     if (known > 0) log::info("server keys loaded objects={}", known);

@@ -1,7 +1,7 @@
 """Issue 15 item 8: profiles and room aliases of another server. Two Herald homeservers over TLS (test CA,
 localhost:<port> names): a client of A asks for a profile of a user of B, or for an alias of B, and A asks B
 with GET /_matrix/federation/v1/query/profile or /query/directory; B's "no such user/alias" is A's 404, a
-server that cannot be reached is 502 M_UNKNOWN."""
+server that cannot be reached is 502 M_UNKNOWN. An invite of B's user made on A carries that user's profile."""
 import os
 import shutil
 import tempfile
@@ -99,6 +99,17 @@ class RemoteProfilesAndAliases(MatrixAssertions, unittest.TestCase):
         self.assertEqual(self.ok(self.on_a("GET", "/directory/room/" + q(alias)))["room_id"], self.room)
         self.ok(self.b.client("DELETE", "/directory/room/" + q(alias), token=self.bob))
         self.err(self.on_a("GET", "/directory/room/" + q(alias)), 404, "M_NOT_FOUND")
+
+    def test_an_invite_of_a_remote_user_carries_their_profile(self):
+        room = self.ok(self.on_a("POST", "/createRoom", body={"preset": "private_chat"}))["room_id"]
+        self.ok(self.on_a("POST", f"/rooms/{q(room)}/invite", body={"user_id": self.bob_id}))
+        member = self.ok(self.on_a("GET", f"/rooms/{q(room)}/state/m.room.member/{q(self.bob_id)}"))
+        self.assertEqual(member, {"membership": "invite", "displayname": "Bob of B", "avatar_url": "mxc://b/bob"})
+        # createRoom's invite list too, next to is_direct.
+        room = self.ok(self.on_a("POST", "/createRoom", body={"preset": "trusted_private_chat", "is_direct": True,
+                                                              "invite": [self.carol_id]}))["room_id"]
+        member = self.ok(self.on_a("GET", f"/rooms/{q(room)}/state/m.room.member/{q(self.carol_id)}"))
+        self.assertEqual(member, {"membership": "invite", "displayname": "carol", "is_direct": True})
 
     def test_local_lookups_stay_local(self):
         me = f"@alice:{self.a.server_name}"

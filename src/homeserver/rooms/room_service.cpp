@@ -526,6 +526,13 @@ Task<std::string> RoomService::set_membership(UserId sender, RoomId in_room, Use
     if (!blocked.empty()) invite_permission::refuse();
   }
 
+  // An invite of another server's user carries that user's profile, as one of ours would (as Synapse).
+  if (queries_ && kind == rooms::Membership::invite && target_server != options_.server_name) {
+    nlohmann::json profile = co_await remote_profile_content(target);
+    for (auto& [key, value] : profile.items())
+      if (!request.extra_content.contains(key)) request.extra_content[key] = std::move(value);
+  }
+
   // Early only when the target's profile is cached and no other room's state is needed.
   EarlyPlan early = plan_early(room_id, [&](const Room& r) -> std::optional<Plan> {
     auto content = cached_member_content(request.target, membership);
@@ -616,6 +623,27 @@ Task<std::set<std::string>> RoomService::blocking_invites(std::vector<std::strin
   };
   co_await db_.read(read);
   co_return blocked;
+}
+
+Task<nlohmann::json> RoomService::remote_profile_content(UserId user) {
+  // Longer values would only make the invite event large; our own users' are capped alike.
+  constexpr std::size_t kMaxProfileValue = 1024;
+  nlohmann::json out = nlohmann::json::object();
+  std::optional<nlohmann::json> profile;
+  try {
+    std::optional<std::string> whole_profile;
+    profile = co_await queries_->profile(user, whole_profile);
+  } catch (const MatrixError& e) {
+    log::info("no profile for the invite of {}: {}", user.str(), e.what());
+  }
+  if (!profile) co_return out;
+  for (const char* key : {"displayname", "avatar_url"}) {
+    const auto it = profile->find(key);
+    if (it != profile->end() && it->is_string() && it->get_ref<const std::string&>().size() <= kMaxProfileValue) {
+      out[key] = *it;
+    }
+  }
+  co_return out;
 }
 
 std::optional<std::string> RoomService::restricted_join_authoriser(storage::sql::Connection& c, const Room& room,

@@ -19,6 +19,7 @@
 #include "core/task.h"
 #include "events/event_builder.h"
 #include "homeserver/accounts/profile_cache.h"
+#include "homeserver/membership/remote_queries.h"
 #include "federation/server_key_ring.h"
 #include "homeserver/rooms/event_pipeline.h"
 #include "homeserver/rooms/local_event_outbox.h"
@@ -87,6 +88,9 @@ class RoomService {
   // Who asks another server to countersign an invite of one of its users before it is committed (set
   // once at wiring). Null: such invites are committed directly.
   void set_inviter(RemoteInviter* inviter) { inviter_ = inviter; }
+  // Who asks another server for its user's profile, which an invite of that user carries (set once at
+  // wiring). Null: such invites carry no profile.
+  void set_remote_queries(RemoteQueries* queries) { queries_ = queries; }
   RoomRegistry& registry() { return registry_; }
 
   // Local invitees who block invites are left out (the room is still created), as are remote ones whose
@@ -142,6 +146,9 @@ class RoomService {
   // Those of `invitees` (users of this server) who block invites (invite_permission.h), read before the
   // write job so the writer never reads account data for it.
   Task<std::set<std::string>> blocking_invites(std::vector<std::string> invitees);
+  // displayname and avatar_url of a user of another server, asked of that server, for the content of an
+  // invite of that user; empty when they cannot be had (the invite goes on without them).
+  Task<nlohmann::json> remote_profile_content(UserId user);
   // A join that a restricted room's `allow` rules may authorise needs other rooms' state (a database read).
   static bool may_need_authoriser(const Room& room, const std::string& membership);
   struct Appended {
@@ -221,6 +228,7 @@ class RoomService {
   EventPipeline pipeline_{server_keys_};
   LocalEventOutbox* outbox_ = nullptr;
   RemoteInviter* inviter_ = nullptr;
+  RemoteQueries* queries_ = nullptr;
 };
 
 }  // namespace herald::homeserver
