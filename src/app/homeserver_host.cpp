@@ -30,6 +30,7 @@
 #include "homeserver/federation/federation_inviter.h"
 #include "homeserver/federation/federation_joiner.h"
 #include "homeserver/federation/federation_leaver.h"
+#include "homeserver/federation/federation_queries.h"
 #include "homeserver/federation/transaction_receiver.h"
 #include "homeserver/federation/verifier_authenticator.h"
 #include "homeserver/federation_api/federation_api.h"
@@ -146,6 +147,7 @@ class HomeserverHost final : public ServiceHost {
                      .key = &signing_key_,
                      .persistence = &key_persistence_,
                      .fill = &rooms_.server_keys()}),
+        queries_(federation_.client()),
         api_{.options = {.server_name = config.server_name,
                          .public_baseurl = config.public_baseurl,
                          .registration_enabled = config.registration_enabled,
@@ -180,7 +182,8 @@ class HomeserverHost final : public ServiceHost {
              .signing_key = signing_key_,
              .clock = clock_,
              .federation = federation_,
-             .remote_invites = remote_invites_},
+             .remote_invites = remote_invites_,
+             .remote_queries = queries_},
         outbound_queue_(db_),
         sender_(outbound, federation_.client(), outbound_queue_, metrics_, clock_, sender_options_of(config)),
         outbox_(config.server_name, sender_, clock_),
@@ -217,6 +220,7 @@ class HomeserverHost final : public ServiceHost {
     rooms_.set_inviter(&inviter_);
     api_.remote_joiner = &joiner_;
     remote_invites_.set_rejections(&rejections_);
+    rooms_.set_remote_queries(&queries_);
     homeserver::add_client_routes(router_, api_);
     const std::size_t known = homeserver::DatabaseKeyPersistence::load_into(db_, federation_.keys());
     if (known > 0) log::info("server keys loaded objects={}", known);
@@ -293,6 +297,7 @@ class HomeserverHost final : public ServiceHost {
   homeserver::ThirdPartyInvites third_party_;
   homeserver::DatabaseKeyPersistence key_persistence_;
   federation::FederationLayer federation_;
+  homeserver::FederationQueries queries_;
   homeserver::ClientApi api_;
   homeserver::DatabaseOutboundQueue outbound_queue_;
   federation::TransactionSender sender_;

@@ -306,6 +306,8 @@ class FederationInboundTest(MatrixAssertions, unittest.TestCase):
         profile = self.ok(self.fed("GET", f"{v1}/query/profile", query={"user_id": me, "field": "displayname"}))
         self.assertEqual(profile, {"displayname": "Alice"})
         self.err(self.fed("GET", f"{v1}/query/profile", query={"user_id": "@ghost:localhost"}), 404, "M_NOT_FOUND")
+        # Any field may be asked for; one this server does not keep is not found.
+        self.err(self.fed("GET", f"{v1}/query/profile", query={"user_id": me, "field": "m.tz"}), 404, "M_NOT_FOUND")
 
         self.err(self.fed("GET", f"{v1}/event/{q('$unknown')}"), 404, "M_NOT_FOUND")
         self.err(self.fed("GET", f"{v1}/state_ids/{q(self.room)}", query={"event_id": "$unknown"}), 404, "M_NOT_FOUND")

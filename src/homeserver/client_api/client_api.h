@@ -31,6 +31,7 @@ class UserInteractiveAuth;
 class RoomService;
 class RemoteInvites;
 class RemoteJoiner;
+class RemoteQueries;
 class SyncService;
 class Notifier;
 class ThirdPartyInvites;
@@ -96,6 +97,8 @@ struct ClientApi {
   // Joins of rooms this server is not in, through a resident server (set at wiring; null: such a join is
   // refused as for an unknown room).
   RemoteJoiner* remote_joiner = nullptr;
+  // Profiles and room aliases of other servers, asked of those servers.
+  RemoteQueries& remote_queries;
 };
 
 // Current and r0 prefixes serve every endpoint; api/v1 only those that existed in 2014-15.

@@ -6,6 +6,7 @@
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/client_api/request_auth.h"
+#include "homeserver/membership/remote_queries.h"
 #include "homeserver/rooms/room_reader.h"
 #include "homeserver/rooms/room_service.h"
 
@@ -20,6 +21,11 @@ std::string alias_param(const http::Request& req) {
 
 Task<http::Response> get_alias(http::Request req, ClientApi& api) {
   const std::string alias = alias_param(req);
+  if (alias.substr(alias.find(':') + 1) != api.options.server_name) {
+    auto remote = co_await api.remote_queries.resolve_alias(alias);
+    if (!remote) throw MatrixError(Errc::not_found, "Room alias " + alias + " not found");
+    co_return http::Response::json(200, {{"room_id", remote->room_id.str()}, {"servers", remote->servers}});
+  }
   auto room_id = co_await api.rooms.resolve_alias(alias);
   if (!room_id) throw MatrixError(Errc::not_found, "Room alias " + alias + " not found");
   co_return http::Response::json(200, {{"room_id", *room_id}, {"servers", {api.options.server_name}}});

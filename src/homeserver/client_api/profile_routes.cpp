@@ -7,14 +7,23 @@
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/client_api/request_auth.h"
+#include "homeserver/membership/remote_queries.h"
 #include "homeserver/rooms/room_service.h"
 
 namespace herald::homeserver {
 namespace {
 constexpr std::size_t kMaxProfileValue = 1024;
 
+bool is_remote(const UserId& id, const ClientApi& api) { return id.server_name() != api.options.server_name; }
+
 Task<http::Response> get_profile(http::Request req, ClientApi& api) {
   const UserId id = parse_user_id(req.path_param("userId"), "userId");
+  if (is_remote(id, api)) {
+    std::optional<std::string> whole_profile;
+    auto remote = co_await api.remote_queries.profile(id, whole_profile);
+    if (!remote) throw MatrixError(Errc::not_found, "Profile was not found");
+    co_return http::Response::json(200, *remote);
+  }
   auto user = co_await api.accounts.profile(id);
   if (!user) throw MatrixError(Errc::not_found, "Profile was not found");
   nlohmann::json out = nlohmann::json::object();
@@ -27,6 +36,12 @@ Task<http::Response> get_profile_field(http::Request req, ClientApi& api) {
   const UserId id = parse_user_id(req.path_param("userId"), "userId");
   const std::string field = req.path_param("keyName");
   if (field != "displayname" && field != "avatar_url") throw MatrixError(Errc::not_found, "Profile field not found");
+  if (is_remote(id, api)) {
+    std::optional<std::string> asked = field;
+    auto remote = co_await api.remote_queries.profile(id, asked);
+    if (!remote) throw MatrixError(Errc::not_found, "Profile field not set");
+    co_return http::Response::json(200, *remote);
+  }
   auto user = co_await api.accounts.profile(id);
   if (!user) throw MatrixError(Errc::not_found, "Profile was not found");
   const auto& value = field == "displayname" ? user->displayname : user->avatar_url;

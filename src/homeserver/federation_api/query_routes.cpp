@@ -40,8 +40,8 @@ Task<http::Response> get_profile(http::Request req, FederationApi& api, std::str
   const UserId user = parse_user_id(*user_text, "user_id");
   if (user.server_name() != api.server_name) throw MatrixError(Errc::invalid_param, "The user is not on this server");
   const auto field = req.query_param("field");
-  if (field && *field != "displayname" && *field != "avatar_url")
-    throw MatrixError(Errc::invalid_param, "Unknown profile field " + *field);
+  // Any field name may be asked for (m.tz, custom fields); this server keeps only these two.
+  if (field && *field != "displayname" && *field != "avatar_url") throw MatrixError(Errc::not_found, "The user has no " + *field);
   const auto profile = co_await api.accounts.profile(user);
   if (!profile) throw MatrixError(Errc::not_found, "Profile was not found");
   nlohmann::json body = nlohmann::json::object();

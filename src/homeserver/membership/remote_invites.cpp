@@ -12,10 +12,10 @@
 #include "events/room_version.h"
 #include "federation/server_key_ring.h"
 #include "homeserver/membership/rejection_sender.h"
+#include "homeserver/membership/invite_permission.h"
 #include "homeserver/membership/remote_membership.h"
 #include "homeserver/sync/notifier.h"
 #include "homeserver/sync/stream_counter.h"
-#include "storage/account_data_store.h"
 #include "storage/database.h"
 #include "storage/event_graph_store.h"
 #include "storage/pending_rejection_store.h"
@@ -127,10 +127,6 @@ nlohmann::json stripped(const nlohmann::json& invite_room_state) {
   return out;
 }
 
-bool blocks_invites(const nlohmann::json& config) {
-  return config.is_object() && config.value("default_action", "") == "block";
-}
-
 std::vector<std::string> rejection_servers(const nlohmann::json& invite, const std::string& room_id,
                                            const std::string& own_server) {
   std::vector<std::string> out;
@@ -177,10 +173,7 @@ Task<nlohmann::json> RemoteInvites::accept(std::string invitee, std::string room
   const std::int64_t now = clock_.now_ms();
   std::int64_t position = 0;
   auto job = [&](storage::sql::Connection& c) {
-    const auto config = storage::account_data_store::find(c, invitee, "", "m.invite_permission_config");
-    if (config && remote_invites::blocks_invites(nlohmann::json::parse(*config, nullptr, false))) {
-      throw MatrixError(Errc::invite_blocked, "The user does not accept invites");
-    }
+    if (invite_permission::blocks_invites(c, invitee)) invite_permission::refuse();
     if (!storage::event_graph_store::find_outside(c, event_id)) {
       storage::event_graph_store::insert_outside(
           c, {event_id, room_id, storage::OutsideStatus::outlier, std::string("invite over federation"), text, std::nullopt},

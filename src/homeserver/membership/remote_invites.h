@@ -56,9 +56,6 @@ nlohmann::json countersign(const nlohmann::json& pdu, const events::RoomVersion&
 // or already stripped; other entries are skipped).
 nlohmann::json stripped(const nlohmann::json& invite_room_state);
 
-// Whether the invitee's global m.invite_permission_config blocks invites ({"default_action": "block"}).
-bool blocks_invites(const nlohmann::json& invite_permission_config);
-
 // The servers to send the rejection of `invite` (as kept: unsigned.invite_room_state with it) through,
 // in order: the inviter's, then those of the senders of the stripped state, then the room ID's (before
 // v12); each once, never `own_server`.

@@ -116,13 +116,6 @@ TEST(RemoteInvites, StrippedStateKeepsTypeStateKeySenderContent) {
   EXPECT_TRUE(stripped(nlohmann::json::object()).empty());
 }
 
-TEST(RemoteInvites, InvitePermissionConfigBlocks) {
-  EXPECT_TRUE(blocks_invites({{"default_action", "block"}}));
-  EXPECT_FALSE(blocks_invites({{"default_action", "allow"}}));
-  EXPECT_FALSE(blocks_invites(nlohmann::json::object()));
-  EXPECT_FALSE(blocks_invites(nlohmann::json()));
-}
-
 TEST(RemoteInvites, ARejectionGoesToTheInviterThenTheStateSendersThenTheRoomsServer) {
   nlohmann::json kept = invite_of();
   kept["unsigned"]["invite_room_state"] = nlohmann::json::array(

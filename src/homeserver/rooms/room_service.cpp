@@ -14,6 +14,7 @@
 #include "crypto/signed_json.h"
 #include "events/redaction.h"
 #include "events/room_version.h"
+#include "homeserver/membership/invite_permission.h"
 #include "homeserver/membership/remote_membership.h"
 #include "homeserver/rooms/stripped_state.h"
 #include "homeserver/sync/notifier.h"
@@ -254,6 +255,11 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
     }
   }
 
+  std::vector<std::string> local_invitees;
+  for (const auto& u : req.invite)
+    if (u.server_name() == options_.server_name) local_invitees.push_back(u.str());
+  const std::set<std::string> blocked = co_await blocking_invites(std::move(local_invitees));
+
   std::int64_t now = clock_.now_ms();
   std::shared_ptr<Room> created;
   std::vector<Appended> appended;
@@ -316,6 +322,7 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
       if (req.topic) add({"m.room.topic", "", creator.str(), {{"topic", *req.topic}}, std::nullopt});
       for (const auto& invitee : req.invite) {
         if (inviter_ && remote_membership::server_of(invitee.str()) != options_.server_name) continue;  // below
+        if (blocked.contains(invitee.str())) continue;
         nlohmann::json content = member_content(c, invitee.str(), "invite");
         if (req.is_direct) content["is_direct"] = true;
         add({"m.room.member", invitee.str(), creator.str(), content, std::nullopt});
@@ -331,6 +338,7 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
   notify(appended, *created);
   log::info("room created room={} version={} creator={} events={}", created->room_id, version->id, creator.str(),
             appended.size());
+  for (const auto& user : blocked) log::info("createRoom invite blocked room={} invitee={}", created->room_id, user);
   // Users of other servers are invited once the room exists: each through its server (a refusal there
   // leaves the room without that invite, and the room is still created).
   for (const auto& invitee : req.invite) {
@@ -511,6 +519,19 @@ Task<std::string> RoomService::set_membership(UserId sender, RoomId in_room, Use
   const std::string membership(rooms::to_string(kind));
   const std::int64_t now = clock_.now_ms();
   MembershipRequest request{sender.str(), target.str(), membership, reason, extra_content, intent == MembershipIntent::unban};
+  const std::string target_server(remote_membership::server_of(request.target));
+  if (kind == rooms::Membership::invite && target_server == options_.server_name) {
+    std::vector<std::string> invitee{request.target};
+    const std::set<std::string> blocked = co_await blocking_invites(std::move(invitee));
+    if (!blocked.empty()) invite_permission::refuse();
+  }
+
+  // An invite of another server's user carries that user's profile, as one of ours would (as Synapse).
+  if (queries_ && kind == rooms::Membership::invite && target_server != options_.server_name) {
+    nlohmann::json profile = co_await remote_profile_content(target);
+    for (auto& [key, value] : profile.items())
+      if (!request.extra_content.contains(key)) request.extra_content[key] = std::move(value);
+  }
 
   // Early only when the target's profile is cached and no other room's state is needed.
   EarlyPlan early = plan_early(room_id, [&](const Room& r) -> std::optional<Plan> {
@@ -521,7 +542,6 @@ Task<std::string> RoomService::set_membership(UserId sender, RoomId in_room, Use
   if (early.plan && !early.plan->built) co_return early.plan->event_id;  // nothing to write (already invited, same join)
 
   // An invite of another server's user is committed only once that server has countersigned it.
-  const std::string target_server(remote_membership::server_of(request.target));
   const bool remote_invite = inviter_ && kind == rooms::Membership::invite && target_server != options_.server_name;
 
   std::shared_ptr<Room> room;
@@ -592,6 +612,38 @@ Task<std::string> RoomService::set_membership(UserId sender, RoomId in_room, Use
     log::info("membership room={} sender={} target={} membership={}", room_id, sender.str(), target.str(), membership);
   }
   co_return event_id;
+}
+
+Task<std::set<std::string>> RoomService::blocking_invites(std::vector<std::string> invitees) {
+  std::set<std::string> blocked;
+  if (invitees.empty()) co_return blocked;
+  auto read = [&](storage::sql::Connection& c) {
+    for (const auto& user : invitees)
+      if (invite_permission::blocks_invites(c, user)) blocked.insert(user);
+  };
+  co_await db_.read(read);
+  co_return blocked;
+}
+
+Task<nlohmann::json> RoomService::remote_profile_content(UserId user) {
+  // Longer values would only make the invite event large; our own users' are capped alike.
+  constexpr std::size_t kMaxProfileValue = 1024;
+  nlohmann::json out = nlohmann::json::object();
+  std::optional<nlohmann::json> profile;
+  try {
+    std::optional<std::string> whole_profile;
+    profile = co_await queries_->profile(user, whole_profile);
+  } catch (const MatrixError& e) {
+    log::info("no profile for the invite of {}: {}", user.str(), e.what());
+  }
+  if (!profile) co_return out;
+  for (const char* key : {"displayname", "avatar_url"}) {
+    const auto it = profile->find(key);
+    if (it != profile->end() && it->is_string() && it->get_ref<const std::string&>().size() <= kMaxProfileValue) {
+      out[key] = *it;
+    }
+  }
+  co_return out;
 }
 
 std::optional<std::string> RoomService::restricted_join_authoriser(storage::sql::Connection& c, const Room& room,

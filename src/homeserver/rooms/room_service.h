@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "core/task.h"
 #include "events/event_builder.h"
 #include "homeserver/accounts/profile_cache.h"
+#include "homeserver/membership/remote_queries.h"
 #include "federation/server_key_ring.h"
 #include "homeserver/rooms/event_pipeline.h"
 #include "homeserver/rooms/local_event_outbox.h"
@@ -87,13 +89,19 @@ class RoomService {
   // Who asks another server to countersign an invite of one of its users before it is committed (set
   // once at wiring). Null: such invites are committed directly.
   void set_inviter(RemoteInviter* inviter) { inviter_ = inviter; }
+  // Who asks another server for its user's profile, which an invite of that user carries (set once at
+  // wiring). Null: such invites carry no profile.
+  void set_remote_queries(RemoteQueries* queries) { queries_ = queries; }
   RoomRegistry& registry() { return registry_; }
 
+  // Local invitees who block invites are left out (the room is still created), as are remote ones whose
+  // server refuses the invite.
   Task<std::string> create_room(UserId creator, CreateRoomRequest request);
   // A message or state event; idempotent per (device, txn_key) when txn_key is set. Returns the event ID.
   Task<std::string> send(UserId sender, std::string device_id, RoomId in_room, events::EventDraft draft,
                          std::optional<std::string> txn_key);
-  // invite / join / leave / ban / knock of `target` by `sender`, with the pre-checks clients expect.
+  // invite / join / leave / ban / knock of `target` by `sender`, with the pre-checks clients expect. An
+  // invite of a local user who blocks invites is 403 M_INVITE_BLOCKED.
   // Inviting a user of another server: built and auth-checked in one write job, countersigned by the
   // invitee's server (RemoteInviter, no job open), then committed in a second job that checks the auth
   // rules again when the room changed meanwhile; a refusal or an unreachable server stores nothing.
@@ -144,6 +152,12 @@ class RoomService {
                                         events::EventPtr join);
 
  private:
+  // Those of `invitees` (users of this server) who block invites (invite_permission.h), read before the
+  // write job so the writer never reads account data for it.
+  Task<std::set<std::string>> blocking_invites(std::vector<std::string> invitees);
+  // displayname and avatar_url of a user of another server, asked of that server, for the content of an
+  // invite of that user; empty when they cannot be had (the invite goes on without them).
+  Task<nlohmann::json> remote_profile_content(UserId user);
   // A join that a restricted room's `allow` rules may authorise needs other rooms' state (a database read).
   static bool may_need_authoriser(const Room& room, const std::string& membership);
   struct Appended {
@@ -223,6 +237,7 @@ class RoomService {
   EventPipeline pipeline_{server_keys_};
   LocalEventOutbox* outbox_ = nullptr;
   RemoteInviter* inviter_ = nullptr;
+  RemoteQueries* queries_ = nullptr;
 };
 
 }  // namespace herald::homeserver

@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <thread>
 
 #include "core/clock.h"
@@ -13,6 +14,8 @@
 #include "crypto/signing_key.h"
 #include "homeserver/sync/notifier.h"
 #include "homeserver/sync/stream_counter.h"
+#include "core/matrix_error.h"
+#include "storage/account_data_store.h"
 #include "storage/account_store.h"
 #include "storage/database.h"
 #include "storage/room_store.h"
@@ -141,6 +144,101 @@ TEST_F(RoomServiceTest, SendsToAnIdleRoomKeepTransactionsAndStateNoOps) {
                                    {room_id})->get_int(0);
     EXPECT_EQ(count, 3);
   });
+}
+
+namespace {
+// Answers profile queries from a table; a user not in it makes the server unreachable.
+class FakeRemoteQueries final : public RemoteQueries {
+ public:
+  std::map<std::string, nlohmann::json> profiles;
+  int asked = 0;
+  Task<std::optional<nlohmann::json>> profile(UserId user, std::optional<std::string>) override {
+    ++asked;
+    auto it = profiles.find(user.str());
+    if (it == profiles.end()) throw MatrixError(Errc::unknown, "unreachable", 502);
+    co_return it->second;
+  }
+  Task<std::optional<ResolvedAlias>> resolve_alias(std::string) override { co_return std::nullopt; }
+};
+
+std::string member_content_of(storage::Database& db, const std::string& room_id, const std::string& user, nlohmann::json& out) {
+  std::string membership;
+  db.read_sync([&](storage::sql::Connection& c) {
+    const auto m = storage::room_store::membership(c, room_id, user);
+    if (!m) return;
+    membership = m->membership;
+    out = nlohmann::json::parse(storage::room_store::find_event(c, m->event_id)->pdu)["content"];
+  });
+  return membership;
+}
+}  // namespace
+
+class InviteBlockingTest : public RoomServiceTest {
+ protected:
+  void SetUp() override {
+    RoomServiceTest::SetUp();
+    db_.write_sync([](storage::sql::Connection& c) {
+      for (const char* user : {"@bob:hs.test", "@carol:hs.test"})
+        storage::account_store::insert_user(c, storage::StoredUser{user, std::nullopt}, 0);
+      storage::account_data_store::upsert(c, "@bob:hs.test", "", "m.invite_permission_config",
+                                          R"({"default_action":"block"})", 1);
+    });
+  }
+  const UserId alice = UserId::parse("@alice:hs.test").value();
+  const UserId bob = UserId::parse("@bob:hs.test").value();
+  const UserId carol = UserId::parse("@carol:hs.test").value();
+};
+
+TEST_F(InviteBlockingTest, AnInviteOfAUserWhoBlocksIsRefusedAndNothingStored) {
+  CreateRoomRequest request;
+  request.preset = "private_chat";
+  const std::string room_id = run_task(rooms_.create_room(alice, request));
+  const RoomId room = RoomId::parse(room_id).value();
+  try {
+    run_task(rooms_.set_membership(alice, room, bob, herald::rooms::Membership::invite, std::nullopt, nlohmann::json::object()));
+    ADD_FAILURE() << "the invite went through";
+  } catch (const MatrixError& e) {
+    EXPECT_EQ(e.errcode(), "M_INVITE_BLOCKED");
+    EXPECT_EQ(e.http_status(), 403);
+  }
+  nlohmann::json content;
+  EXPECT_EQ(member_content_of(db_, room_id, bob.str(), content), "");
+  run_task(rooms_.set_membership(alice, room, carol, herald::rooms::Membership::invite, std::nullopt, nlohmann::json::object()));
+  EXPECT_EQ(member_content_of(db_, room_id, carol.str(), content), "invite");
+}
+
+TEST_F(InviteBlockingTest, CreateRoomLeavesTheBlockingInviteeOut) {
+  CreateRoomRequest request;
+  request.preset = "private_chat";
+  request.invite = {bob, carol};
+  const std::string room_id = run_task(rooms_.create_room(alice, request));
+  nlohmann::json content;
+  EXPECT_EQ(member_content_of(db_, room_id, alice.str(), content), "join");
+  EXPECT_EQ(member_content_of(db_, room_id, bob.str(), content), "");
+  EXPECT_EQ(member_content_of(db_, room_id, carol.str(), content), "invite");
+}
+
+TEST_F(RoomServiceTest, AnInviteOfARemoteUserCarriesTheirProfileWhenItCanBeHad) {
+  FakeRemoteQueries queries;
+  queries.profiles["@bob:remote.test"] = {{"displayname", "Bob"}, {"avatar_url", std::string(2000, 'a')}, {"m.tz", "UTC"}};
+  rooms_.set_remote_queries(&queries);
+  const UserId alice = UserId::parse("@alice:hs.test").value();
+  CreateRoomRequest request;
+  request.preset = "private_chat";
+  const std::string room_id = run_task(rooms_.create_room(alice, request));
+  const RoomId room = RoomId::parse(room_id).value();
+  run_task(rooms_.set_membership(alice, room, UserId::parse("@bob:remote.test").value(), herald::rooms::Membership::invite,
+                                 std::nullopt, nlohmann::json{{"is_direct", true}}));
+  nlohmann::json content;
+  EXPECT_EQ(member_content_of(db_, room_id, "@bob:remote.test", content), "invite");
+  // The too long avatar_url and the other keys stay out.
+  EXPECT_EQ(content, (nlohmann::json{{"membership", "invite"}, {"displayname", "Bob"}, {"is_direct", true}}));
+  // An unreachable server: the invite goes on without a profile.
+  run_task(rooms_.set_membership(alice, room, UserId::parse("@dan:gone.test").value(), herald::rooms::Membership::invite,
+                                 std::nullopt, nlohmann::json::object()));
+  EXPECT_EQ(member_content_of(db_, room_id, "@dan:gone.test", content), "invite");
+  EXPECT_EQ(content, (nlohmann::json{{"membership", "invite"}}));
+  EXPECT_EQ(queries.asked, 2);
 }
 
 }  // namespace herald::homeserver

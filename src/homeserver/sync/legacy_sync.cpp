@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "homeserver/membership/invite_permission.h"
 #include "homeserver/presence/presence_service.h"
 #include "homeserver/rooms/room_registry.h"
 #include "homeserver/sync/sync_service.h"
@@ -85,9 +86,11 @@ Task<nlohmann::json> LegacySync::initial_sync(UserId user_id, std::int64_t to, s
       if (a.room_id.empty()) account_data.push_back(std::move(event));
       else room_account_data[a.room_id].push_back(std::move(event));
     }
+    const bool invites_blocked = invite_permission::blocks_invites(c, user);
     for (const auto& m : rs::memberships_of(c, user)) {
       if (m.forgotten || m.stream > to) continue;
       if (!archived && (m.membership == "leave" || m.membership == "ban")) continue;
+      if (m.membership == "invite" && invites_blocked) continue;
       auto room = registry_.get(c, m.room_id);
       if (!room) continue;
       nlohmann::json snapshot = room_snapshot(c, *room, m, to, limit, now);
@@ -130,9 +133,11 @@ Task<LegacyEvents> LegacySync::events(UserId user_id, std::int64_t from, std::in
   co_return co_await db_.read([&](storage::sql::Connection& c) {
     LegacyEvents out;
     std::vector<std::pair<std::int64_t, nlohmann::json>> found;
+    const bool invites_blocked = invite_permission::blocks_invites(c, user);
     for (const auto& m : rs::memberships_of(c, user)) {
       if (m.membership == "join") out.joined_rooms.push_back(m.room_id);
       if (m.stream <= from && m.membership != "join") continue;
+      if (m.membership == "invite" && invites_blocked) continue;
       auto room = registry_.get(c, m.room_id);
       if (!room) continue;
       const std::int64_t upto = m.membership == "join" ? to : std::min(to, m.stream);

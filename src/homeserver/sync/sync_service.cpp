@@ -14,6 +14,7 @@
 #include "homeserver/rooms/room_registry.h"
 #include "homeserver/accounts/account_data_service.h"
 #include "homeserver/e2e/device_lists.h"
+#include "homeserver/membership/invite_permission.h"
 #include "homeserver/membership/remote_invites.h"
 #include "homeserver/presence/presence_service.h"
 #include "homeserver/sync/notifier.h"
@@ -374,6 +375,12 @@ nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest
 
   nlohmann::json join = nlohmann::json::object(), invite = nlohmann::json::object(), leave = nlohmann::json::object(),
                  knock = nlohmann::json::object();
+  // A user who blocks invites sees none, also those that came anyway (read once, when there is one).
+  std::optional<bool> blocking;
+  auto invites_blocked = [&] {
+    if (!blocking) blocking = invite_permission::blocks_invites(c, p.user);
+    return *blocking;
+  };
   for (const auto& m : rs::memberships_of(c, p.user)) {
     if (m.forgotten || m.stream > to) continue;
     if (m.membership == "join") joined_rooms.push_back(m.room_id);
@@ -388,7 +395,7 @@ nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest
                             {"account_data", {{"events", nlohmann::json::array()}}}};
       }
       if (m.membership != "invite" || (!p.initial && m.stream <= since)) continue;
-      if (p.ignored.contains(membership_sender(c, m))) continue;
+      if (p.ignored.contains(membership_sender(c, m)) || invites_blocked()) continue;
       if (auto state = remote_invite_state(c, m)) invite[m.room_id] = {{"invite_state", {{"events", std::move(*state)}}}};
       continue;
     }
@@ -398,6 +405,7 @@ nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest
     } else if (m.membership == "invite") {
       if (!p.initial && !changed) continue;
       if (p.ignored.contains(membership_sender(c, m))) continue;  // invites from ignored users are not shown
+      if (invites_blocked()) continue;
       invite[m.room_id] = {{"invite_state", {{"events", stripped_state(c, *room, m)}}}};
     } else if (m.membership == "knock") {
       if (!p.initial && !changed) continue;
