@@ -136,6 +136,18 @@ class RemoteJoinTest(MatrixAssertions, unittest.TestCase):
         from_b = self.send(self.b, self.bob, room, "hello alice")
         self.assertIn(from_b, self.timeline_until(self.a, self.alice, room, from_b, since=since_a), self.logs())
 
+    def test_join_by_remote_alias(self):
+        room = self.create_room(preset="public_chat", room_alias_name="fedlobby")
+        alias = f"#fedlobby:{self.a.server_name}"
+        status, _, body = self.b.client("POST", f"/join/{q(alias)}", token=self.bob, body={})
+        self.assertEqual(status, 200, f"{body}\n{self.logs()}")
+        self.assertEqual(body["room_id"], room)
+        self.assertTrue(wait_until(lambda: self.bob_id in self.joined_members(self.a, self.alice, room)), self.logs())
+        # An alias the remote does not have: 404.
+        status, _, body = self.b.client("POST", f"/join/{q('#nosuch:' + self.a.server_name)}", token=self.bob, body={})
+        self.assertEqual(status, 404, body)
+        self.assertEqual(body["errcode"], "M_NOT_FOUND")
+
     def test_join_by_the_inviting_server_without_via(self):
         room = self.create_room(preset="private_chat")
         self.ok(self.a.client("POST", f"/rooms/{q(room)}/invite", token=self.alice, body={"user_id": self.carol_id}))

@@ -9,6 +9,7 @@
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/client_api/request_auth.h"
 #include "homeserver/membership/remote_invites.h"
+#include "homeserver/membership/remote_queries.h"
 #include "homeserver/membership/third_party_invites.h"
 #include "homeserver/rooms/remote_joiner.h"
 #include "homeserver/rooms/room_service.h"
@@ -121,14 +122,21 @@ Task<http::Response> post_join_by_id(http::Request req, ClientApi& api) {
   co_return co_await join_room(s, room_id, body, api);
 }
 
-// A room ID, or an alias resolved through the directory (404 when unknown).
-Task<RoomId> resolve_room(ClientApi& api, std::string id_or_alias) {
+// A room ID, or an alias resolved through the directory (404 when unknown): this server's, or another
+// server's asked with /query/directory, whose answer also names servers to join through (added to `via`).
+Task<RoomId> resolve_room(ClientApi& api, std::string id_or_alias, std::vector<std::string>& via) {
   if (!id_or_alias.empty() && id_or_alias.front() == '!') {
     auto id = RoomId::parse(id_or_alias);
     if (!id) throw MatrixError(Errc::not_found, "Unknown room");  // as for any room this server does not know
     co_return std::move(*id);
   }
   if (!is_room_alias(id_or_alias)) throw MatrixError(Errc::invalid_param, id_or_alias + " is not a valid room ID or alias");
+  if (id_or_alias.substr(id_or_alias.find(':') + 1) != api.options.server_name) {
+    std::optional<ResolvedAlias> remote = co_await api.remote_queries.resolve_alias(id_or_alias);
+    if (!remote) throw MatrixError(Errc::not_found, "Room alias " + id_or_alias + " not found");
+    via.insert(via.end(), remote->servers.begin(), remote->servers.end());
+    co_return std::move(remote->room_id);
+  }
   const auto room_id = co_await api.rooms.resolve_alias(id_or_alias);
   if (!room_id) throw MatrixError(Errc::not_found, "Room alias " + id_or_alias + " not found");
   auto id = RoomId::parse(*room_id);
@@ -142,14 +150,15 @@ Task<http::Response> post_join_by_alias(http::Request req, ClientApi& api) {
   // `via` and the legacy `server_name`: servers to join through when this server is not in the room.
   std::vector<std::string> via = req.query_params("via");
   for (auto& name : req.query_params("server_name")) via.push_back(std::move(name));
-  const RoomId room_id = co_await resolve_room(api, req.path_param("roomIdOrAlias"));
+  const RoomId room_id = co_await resolve_room(api, req.path_param("roomIdOrAlias"), via);
   co_return co_await join_room(s, room_id, body, api, std::move(via));
 }
 
 Task<http::Response> post_knock(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const nlohmann::json body = json_body::parse_object_or_empty(req.body);
-  const RoomId room_id = co_await resolve_room(api, req.path_param("roomIdOrAlias"));
+  std::vector<std::string> via;  // knocking through another server is not built yet
+  const RoomId room_id = co_await resolve_room(api, req.path_param("roomIdOrAlias"), via);
   const std::optional<std::string> reason = reason_of(body);
   api.limiter.take_or_throw(RateAction::join, s.user_id.str());
   co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, rooms::Membership::knock, reason, nlohmann::json::object());
