@@ -2,6 +2,7 @@
 // connection per thread, so the driver takes little of the two cores it shares with the server.
 //   load_driver PORT pairs  USERS ROOMS THREADS   invite+join pairs/s (USERS invitees spread over ROOMS)
 //   load_driver PORT create COUNT THREADS         createRoom/s
+//   load_driver PORT fill   ROOM USERS THREADS    USERS new users join the public ROOM (joins/s)
 //   load_driver PORT wake   SAMPLES               event sent -> waiting /sync returns, p50/p99
 //   load_driver PORT herd   USERS ROOMS EVENTS    USERS catch-up /syncs at once, each EVENTS behind, while another
 //                                                 user's /messages and GET state/m.room.name are timed
@@ -140,6 +141,26 @@ int pairs(unsigned short port, int n_users, int n_rooms, int threads) {
   const double s = seconds_since(start);
   std::printf("invite+join pairs: %d users into %d room(s), %d threads: %.2f s, %.0f pairs/s, failures %d\n", n_users,
               n_rooms, threads, s, n_users / s, failures.load());
+  return failures ? 1 : 0;
+}
+
+// USERS new users join the public room ROOM: a room of that many members for the federation benchmark.
+int fill(unsigned short port, const std::string& room, int n_users, int threads) {
+  const auto users = register_many(port, "f" + std::to_string(std::time(nullptr)) + "_", n_users, threads);
+  std::atomic<int> failures{0};
+  const auto start = Clock::now();
+  run_threads(threads, [&](int t) {
+    Client c(port);
+    const nlohmann::json empty = nlohmann::json::object();
+    for (int i = t; i < n_users; i += threads) {
+      if (c.call(http::verb::post, kApi + "/rooms/" + escape(room) + "/join", &empty, users[static_cast<std::size_t>(i)].token)
+              .first != 200)
+        ++failures;
+    }
+  });
+  const double s = seconds_since(start);
+  std::printf("fill: %d users joined %s, %d threads: %.2f s, %.0f joins/s, failures %d\n", n_users, room.c_str(), threads, s,
+              n_users / s, failures.load());
   return failures ? 1 : 0;
 }
 
@@ -352,7 +373,7 @@ int herd(unsigned short port, int n_users, int n_rooms, int n_events) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: load_driver PORT pairs USERS ROOMS THREADS | create COUNT THREADS | wake SAMPLES | herd USERS ROOMS "
+    std::cerr << "usage: load_driver PORT pairs USERS ROOMS THREADS | create COUNT THREADS | fill ROOM USERS THREADS | wake SAMPLES | herd USERS ROOMS "
                  "EVENTS\n";
     return 2;
   }
@@ -361,6 +382,7 @@ int main(int argc, char** argv) {
   const std::string mode = argv[2];
   try {
     if (mode == "pairs" && argc == 6) return pairs(port, std::stoi(argv[3]), std::stoi(argv[4]), std::stoi(argv[5]));
+    if (mode == "fill" && argc == 6) return fill(port, argv[3], std::stoi(argv[4]), std::stoi(argv[5]));
     if (mode == "create" && argc == 5) return create(port, std::stoi(argv[3]), std::stoi(argv[4]));
     if (mode == "wake" && argc == 4) return wake(port, std::stoi(argv[3]));
     if (mode == "herd" && argc == 6) return herd(port, std::stoi(argv[3]), std::stoi(argv[4]), std::stoi(argv[5]));

@@ -194,7 +194,18 @@ Task<std::string> FederationJoiner::join_through(const std::string& server, cons
   };
   RoomSnapshot snapshot = co_await workers_.run(check);
   for (const auto& r : snapshot.refused) log::info("remote join state event refused room={} server={} {}", room_id, server, r);
-  co_await rooms_.join_from_snapshot(join.room, version, std::move(snapshot), event);
+  const std::optional<std::int64_t> stored = co_await rooms_.join_from_snapshot(join.room, version, std::move(snapshot), event);
+  if (!stored) {
+    // Another local user's join got this server into the room first: join on its state here (the
+    // resident already has this user joined; the new event changes nothing there).
+    std::optional<std::string> reason;
+    if (join.content.contains("reason") && join.content["reason"].is_string()) reason = join.content["reason"].get<std::string>();
+    nlohmann::json extra = join.content;
+    for (const char* k : {"reason", "displayname", "avatar_url", "membership"}) extra.erase(k);
+    std::string local = co_await rooms_.set_membership(join.user, join.room, join.user, rooms::Membership::join, reason,
+                                                       std::move(extra));
+    co_return local;
+  }
   co_return event->event_id();
 }
 

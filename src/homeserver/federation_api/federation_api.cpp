@@ -22,6 +22,7 @@ void add_federation_routes(http::Router& router, FederationApi& api) {
   add_federation_query_routes(router, api);
   add_membership_routes(router, api);
   add_invite_routes(router, api);
+  add_third_party_invite_routes(router, api);
 }
 
 }  // namespace herald::homeserver

@@ -16,6 +16,7 @@ class AccountService;
 class FederationGate;
 class FederationRoomReader;
 class RemoteInvites;
+class ThirdPartyInvites;
 class RoomService;
 class TransactionReceiver;
 
@@ -28,6 +29,8 @@ struct FederationApi {
   AccountService& accounts;
   RemoteInvites& invites;
   const Clock& clock;
+  // Email invites made here, exchanged for users of other servers.
+  ThirdPartyInvites& third_party;
 };
 
 // A handler of an admitted request: `origin` is the authenticated server.
@@ -40,5 +43,6 @@ void add_retrieval_routes(http::Router& router, FederationApi& api);
 void add_federation_query_routes(http::Router& router, FederationApi& api);
 void add_membership_routes(http::Router& router, FederationApi& api);
 void add_invite_routes(http::Router& router, FederationApi& api);
+void add_third_party_invite_routes(http::Router& router, FederationApi& api);
 
 }  // namespace herald::homeserver

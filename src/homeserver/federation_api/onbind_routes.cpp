@@ -5,6 +5,9 @@
 #include "core/json_body.h"
 #include "core/log.h"
 #include "core/matrix_error.h"
+#include "core/strings.h"
+#include "federation/federation_client.h"
+#include "federation/federation_layer.h"
 #include "homeserver/client_api/client_api.h"
 #include "homeserver/client_api/path_params.h"
 #include "homeserver/membership/third_party_invites.h"
@@ -16,6 +19,30 @@ namespace {
 // identity server stops retrying it; a failure that may pass (an identity server or our storage was
 // unavailable) makes the whole callback fail, after every other invite was handled.
 bool is_transient(int status) { return status >= 500; }
+
+// The inviter is on another server, the room's: ask it to exchange the signed block for an invite
+// (PUT /_matrix/federation/v1/exchange_third_party_invite/{roomId}, federation.md §10); the invite then
+// reaches this server through PUT /invite. Its refusal is final; no answer is worth retrying.
+Task<void> exchange_remotely(ClientApi& api, const UserId& sender, const UserId& mxid, const RoomId& room,
+                             const nlohmann::json& invite, const nlohmann::json& signed_block) {
+  nlohmann::json third_party = {{"signed", signed_block}};
+  if (auto name = json_body::optional_string(invite, "display_name")) third_party["display_name"] = *name;
+  nlohmann::json event = {{"type", "m.room.member"},
+                          {"room_id", room.str()},
+                          {"sender", sender.str()},
+                          {"state_key", mxid.str()},
+                          {"content", {{"membership", "invite"}, {"third_party_invite", std::move(third_party)}}}};
+  std::string destination(sender.server_name());
+  std::string uri = "/_matrix/federation/v1/exchange_third_party_invite/" + strings::percent_encode(room.str());
+  try {
+    co_await api.federation.client().put_json(std::move(destination), std::move(uri), std::move(event));
+  } catch (const federation::FederationError& e) {
+    if (e.status >= 400 && e.status < 500) {
+      throw MatrixError(Errc::forbidden, std::string(sender.server_name()) + " refused to exchange the invite: " + e.what(), e.status);
+    }
+    throw MatrixError(Errc::unknown, "Could not reach " + std::string(sender.server_name()) + ": " + e.what(), 502);
+  }
+}
 
 Task<bool> exchange_one(ClientApi& api, const nlohmann::json& invite) {
   try {
@@ -29,7 +56,10 @@ Task<bool> exchange_one(ClientApi& api, const nlohmann::json& invite) {
     if (!signed_block) throw MatrixError(Errc::bad_json, "the invite has no signed block");
     if (mxid.server_name() != api.options.server_name) throw MatrixError(Errc::forbidden, "the invitee is not a user of this server");
     if (sender.server_name() != api.options.server_name) {
-      throw MatrixError(Errc::forbidden, "the inviter is on another server (exchange_third_party_invite is not supported yet)");
+      co_await exchange_remotely(api, sender, mxid, *room_id, invite, *signed_block);
+      log::info("3pid invite exchange asked of another server room={} server={} invitee={}", room_id->str(),
+                sender.server_name(), mxid.str());
+      co_return true;
     }
     nlohmann::json signed_copy = *signed_block;
     co_await api.third_party.exchange(sender, mxid, *room_id, std::move(signed_copy));

@@ -146,9 +146,11 @@ class RoomService {
   // A local user's join of a room this server is not in, made through another server (make_join and
   // send_join by the RemoteJoiner, which checked the answer into `snapshot`): the snapshot becomes the
   // room's state and the join its first timeline event; the user's /sync wakes. 403 M_FORBIDDEN when
-  // that state does not allow the join. When this server joined the room meanwhile, the join is received
-  // like any event from elsewhere. Returns the join's stream position.
-  Task<std::int64_t> join_from_snapshot(RoomId in_room, const events::RoomVersion& version, RoomSnapshot snapshot,
+  // that state does not allow the join. When this server joined the room meanwhile (another local user's
+  // join got there first), the join is received like any event from elsewhere; should it not fit the
+  // room's graph here (it names events this server lacks), returns nullopt: the caller joins locally now
+  // that it can. Else returns the join's stream position.
+  Task<std::optional<std::int64_t>> join_from_snapshot(RoomId in_room, const events::RoomVersion& version, RoomSnapshot snapshot,
                                         events::EventPtr join);
 
  private:

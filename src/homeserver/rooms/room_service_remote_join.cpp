@@ -15,7 +15,7 @@
 namespace herald::homeserver {
 using events::EventPtr;
 
-Task<std::int64_t> RoomService::join_from_snapshot(RoomId in_room, const events::RoomVersion& version,
+Task<std::optional<std::int64_t>> RoomService::join_from_snapshot(RoomId in_room, const events::RoomVersion& version,
                                                    RoomSnapshot snapshot, EventPtr join) {
   const std::string& room_id = in_room.str();
   const std::int64_t now = clock_.now_ms();
@@ -26,9 +26,11 @@ Task<std::int64_t> RoomService::join_from_snapshot(RoomId in_room, const events:
   }
   std::shared_ptr<Room> room;
   std::int64_t stream = 0;
+  bool placed = true;
   std::function<void(storage::sql::Connection&)> job = [&](storage::sql::Connection& c) {
     begin_write_job(c);
     stream = 0;
+    placed = true;
     room = registry_.get_for_write(c, room_id, others_wrote_);
     auto tx = room_transaction(c);
     if (room && room->version->id != version.id) {
@@ -38,9 +40,7 @@ Task<std::int64_t> RoomService::join_from_snapshot(RoomId in_room, const events:
       // Another local user got in first: this server follows the room, so the join is an ordinary
       // event from elsewhere now.
       const Received r = pipeline_.receive(tx, *room, join->pdu(), now);
-      if (r.outcome != Outcome::accepted && r.outcome != Outcome::duplicate) {
-        throw MatrixError(Errc::unknown, "The join was not accepted here: " + r.reason, 502);
-      }
+      placed = r.outcome == Outcome::accepted || r.outcome == Outcome::duplicate;
       stream = r.stream;
       return;
     }
@@ -55,6 +55,7 @@ Task<std::int64_t> RoomService::join_from_snapshot(RoomId in_room, const events:
     if (created) registry_.add(room);
   };
   co_await write_room(room_id, job);
+  if (!placed) co_return std::nullopt;
   if (stream > 0) {
     std::vector<Appended> appended{{join, stream}};
     notify(appended, *room);
