@@ -6,6 +6,7 @@ knocks refuse them with the resident's error.
 Two real Herald homeservers over TLS with a test CA. alice is on A (hs1), bob, carol and dave on B (hs2)."""
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 import unittest
@@ -26,6 +27,14 @@ def wait_until(fn, timeout=30, interval=0.1):
             return value
         time.sleep(interval)
     return fn()
+
+
+def read_db(hs, sql, params=()):
+    db = sqlite3.connect(f"file:{hs.dir}/homeserver.db?mode=ro", uri=True, timeout=10)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
 
 
 class RemoteKnockTest(MatrixAssertions, unittest.TestCase):
@@ -153,6 +162,17 @@ class RemoteKnockTest(MatrixAssertions, unittest.TestCase):
         self.assertEqual(status, 200, f"{body}\n{self.logs()}")
         self.assertTrue(wait_until(lambda: self.membership_on_a(room, self.carol_id) == "knock"), self.logs())
 
+
+    def test_knock_by_remote_alias(self):
+        # The alias is resolved through A (/query/directory); the servers it lists are knocked through.
+        room = self.create_room(room_version="11", room_alias_name="knockers", initial_state=KNOCK_RULE)
+        frank = self.register(self.b, "frank")
+        status, _, body = self.b.client("POST", f"/knock/{q('#knockers:' + self.a.server_name)}", token=frank, body={})
+        self.assertEqual(status, 200, f"{body}\n{self.logs()}")
+        self.assertEqual(body["room_id"], room)
+        self.assertIn(room, self.sync(self.b, frank).get("rooms", {}).get("knock", {}))
+        self.assertTrue(wait_until(lambda: self.membership_on_a(room, f"@frank:{self.b.server_name}") == "knock"))
+
     def test_room_before_v7_refuses_knocks(self):
         room = self.create_room(room_version="6", preset="private_chat")
         status, _, body = self.knock(self.dave, room, server_name=self.a.server_name)
@@ -168,6 +188,27 @@ class RemoteKnockTest(MatrixAssertions, unittest.TestCase):
         self.assertEqual(body["errcode"], "M_FORBIDDEN")
         self.assertNotIn(room, self.sync(self.b, self.dave).get("rooms", {}).get("knock", {}))
         self.assertIsNone(self.membership_on_a(room, self.dave_id))
+
+
+    # Last (it stops A): the withdrawal does not wait for the room's server, and reaches it once it is back.
+    def test_zz_knock_withdrawn_while_the_rooms_server_is_down(self):
+        erin = self.register(self.b, "erin")
+        erin_id = f"@erin:{self.b.server_name}"
+        room = self.knock_room("10", "Down")
+        self.assertEqual(self.knock(erin, room, server_name=self.a.server_name)[0], 200, self.logs())
+        self.assertTrue(wait_until(lambda: self.membership_on_a(room, erin_id) == "knock"), self.logs())
+        self.assertEqual(self.a.stop(), 0)
+        try:
+            started = time.time()
+            self.ok(self.b.client("POST", f"/rooms/{q(room)}/leave", token=erin, body={}))
+            self.assertLess(time.time() - started, 5)
+            self.assertNotIn(room, self.sync(self.b, erin).get("rooms", {}).get("knock", {}))
+            kept = "SELECT COUNT(*) FROM pending_rejections WHERE room_id = ?"
+            self.assertEqual(read_db(self.b, kept, (room,))[0][0], 1)
+        finally:
+            self.a.start()
+        self.assertTrue(wait_until(lambda: self.membership_on_a(room, erin_id) == "leave", timeout=60), self.logs())
+        self.assertTrue(wait_until(lambda: read_db(self.b, kept, (room,))[0][0] == 0), self.logs())
 
 
 if __name__ == "__main__":
