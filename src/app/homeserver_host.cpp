@@ -29,6 +29,7 @@
 #include "homeserver/federation/federation_outbox.h"
 #include "homeserver/federation/federation_inviter.h"
 #include "homeserver/federation/federation_joiner.h"
+#include "homeserver/federation/federation_knocker.h"
 #include "homeserver/federation/federation_leaver.h"
 #include "homeserver/federation/federation_queries.h"
 #include "homeserver/federation/transaction_receiver.h"
@@ -38,6 +39,7 @@
 #include "homeserver/rooms/federation_room_reader.h"
 #include "homeserver/identity_client/identity_client.h"
 #include "homeserver/membership/rejection_sender.h"
+#include "homeserver/membership/remote_knocks.h"
 #include "homeserver/membership/third_party_invites.h"
 #include "http/client.h"
 #include "homeserver/rooms/room_reader.h"
@@ -189,6 +191,8 @@ class HomeserverHost final : public ServiceHost {
         outbox_(config.server_name, sender_, clock_),
         inviter_(federation_.client(), federation_.keys()),
         joiner_(federation_.client(), federation_.keys(), rooms_, workers_, signing_key_, config.server_name, clock_),
+        remote_knocks_(db_, stream_, notifier_, clock_),
+        knocker_(federation_.client(), remote_knocks_, signing_key_, config.server_name, clock_),
         leaver_(federation_.client(), config.server_name, signing_key_, clock_),
         rejections_(outbound, db_, leaver_, clock_, sender_options_of(config).retry),
         federation_reader_(db_, rooms_, config.server_name),
@@ -220,6 +224,7 @@ class HomeserverHost final : public ServiceHost {
     rooms_.set_outbox(&outbox_);
     rooms_.set_inviter(&inviter_);
     api_.remote_joiner = &joiner_;
+    api_.remote_knocker = &knocker_;
     remote_invites_.set_rejections(&rejections_);
     rooms_.set_remote_queries(&queries_);
     homeserver::add_client_routes(router_, api_);
@@ -305,6 +310,8 @@ class HomeserverHost final : public ServiceHost {
   homeserver::FederationOutbox outbox_;
   homeserver::FederationInviter inviter_;
   homeserver::FederationJoiner joiner_;
+  homeserver::RemoteKnocks remote_knocks_;
+  homeserver::FederationKnocker knocker_;
   homeserver::FederationLeaver leaver_;
   homeserver::RejectionSender rejections_;
   homeserver::FederationRoomReader federation_reader_;

@@ -245,5 +245,67 @@ class FederationMembershipTest(FakeRemotesFixture, MatrixAssertions, unittest.Te
         self.assertEqual((status, body.get("membership")), (200, "leave"))
 
 
+    # make_knock / send_knock ----------------------------------------------------------------------------
+
+    def knock_room(self, **extra):
+        rule = [{"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": "knock"}}]
+        return self.create_room("private_chat", initial_state=rule, name="Knock here", **extra)
+
+    def test_a_remote_user_knocks_through_make_knock_and_send_knock(self):
+        room = self.knock_room()
+        made = self.ok(self.make("knock", self.rob, room=room, ver=ALL_VERSIONS))
+        self.assertEqual(made["room_version"], "12")
+        self.assertEqual(made["event"]["content"], {"membership": "knock"})
+        self.assertEqual((made["event"]["sender"], made["event"]["state_key"]), (self.rob, self.rob))
+        event_id, pdu = self.signed_from(made["event"])
+        body = self.ok(self.send("knock", event_id, pdu, version="v1", room=room))
+        state = {(e["type"], e["state_key"]): e for e in body["knock_room_state"]}
+        self.assertEqual(state[("m.room.join_rules", "")]["content"]["join_rule"], "knock")
+        self.assertEqual(state[("m.room.name", "")]["content"]["name"], "Knock here")
+        self.assertEqual(state[("m.room.member", self.rob)]["content"]["membership"], "knock")
+        # m.room.create as its full PDU, so the knocking server can check the room.
+        self.assertIn("signatures", state[("m.room.create", "")])
+        status, _, member = self.hs.client("GET", f"/rooms/{q(room)}/state/m.room.member/{q(self.rob)}", token=self.alice)
+        self.assertEqual((status, member.get("membership")), (200, "knock"))
+        # The knock is withdrawn through make_leave/send_leave.
+        made_leave = self.ok(self.make("leave", self.rob, room=room))
+        leave_id, leave = self.signed_from(made_leave["event"])
+        self.ok(self.send("leave", leave_id, leave, room=room))
+        status, _, member = self.hs.client("GET", f"/rooms/{q(room)}/state/m.room.member/{q(self.rob)}", token=self.alice)
+        self.assertEqual((status, member.get("membership")), (200, "leave"))
+
+    def test_make_knock_refusals(self):
+        room = self.knock_room()
+        # ver is required: none named means ["1"], and rooms of the version are not among those named.
+        body = self.err(self.make("knock", self.rob, room=room), 400, "M_INCOMPATIBLE_ROOM_VERSION")
+        self.assertEqual(body["room_version"], "12")
+        self.err(self.make("knock", self.rob, room=room, ver=["7", "10"]), 400, "M_INCOMPATIBLE_ROOM_VERSION")
+        # A room before v7 knows no knocking.
+        old = self.create_room("private_chat", room_version="6")
+        body = self.err(self.make("knock", self.rob, room=old, ver=ALL_VERSIONS), 400, "M_INCOMPATIBLE_ROOM_VERSION")
+        self.assertEqual(body["room_version"], "6")
+        # The join rule takes no knocks (public), another server's user, an unknown room.
+        self.err(self.make("knock", self.rob, ver=ALL_VERSIONS), 403, "M_FORBIDDEN")
+        self.err(self.make("knock", self.other.user("eve"), room=room, ver=ALL_VERSIONS), 403, "M_FORBIDDEN")
+        self.err(self.make("knock", self.rob, room="!nowhere:localhost", ver=ALL_VERSIONS), 404, "M_NOT_FOUND")
+
+    def test_send_knock_checks_the_event(self):
+        room = self.knock_room()
+        made = self.ok(self.make("knock", self.rob, room=room, ver=ALL_VERSIONS))
+        event_id, pdu = self.signed_from(made["event"])
+        self.err(self.send("knock", "$not-its-id", pdu, version="v1", room=room), 400, "M_INVALID_PARAM")
+        self.err(self.send("knock", event_id, pdu, version="v1", room=room, signer=self.other), 400, "M_INVALID_PARAM")
+        # A join sent as a knock.
+        joined = dict(made["event"], content={"membership": "join"})
+        join_id, join = self.signed_from(joined)
+        self.err(self.send("knock", join_id, join, version="v1", room=room), 400, "M_INVALID_PARAM")
+        # A knock on a public room (a template from elsewhere): refused by the auth rules.
+        forged = dict(made["event"], room_id=self.room)
+        forged_id, forged_pdu = self.signed_from(forged)
+        status, _, _ = self.send("knock", forged_id, forged_pdu, version="v1")
+        self.assertIn(status, (400, 403))
+        self.assertIsNone(self.member_state(self.rob))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -31,6 +31,7 @@ class UserInteractiveAuth;
 class RoomService;
 class RemoteInvites;
 class RemoteJoiner;
+class RemoteKnocker;
 class RemoteQueries;
 class SyncService;
 class Notifier;
@@ -97,6 +98,9 @@ struct ClientApi {
   // Joins of rooms this server is not in, through a resident server (set at wiring; null: such a join is
   // refused as for an unknown room).
   RemoteJoiner* remote_joiner = nullptr;
+  // Knocks on rooms this server is not in, through a resident server (set at wiring; null: knocked on
+  // locally, refused as for an unknown room).
+  RemoteKnocker* remote_knocker = nullptr;
   // Profiles and room aliases of other servers, asked of those servers.
   RemoteQueries& remote_queries;
 };

@@ -12,6 +12,7 @@
 #include "homeserver/membership/remote_queries.h"
 #include "homeserver/membership/third_party_invites.h"
 #include "homeserver/rooms/remote_joiner.h"
+#include "homeserver/rooms/remote_knocker.h"
 #include "homeserver/rooms/room_service.h"
 #include "rooms/membership.h"
 
@@ -71,16 +72,23 @@ Task<std::vector<std::string>> servers_to_join_through(ClientApi& api, const Ses
   co_return servers;
 }
 
-// A join of a room this server is not in goes through another server (RemoteJoiner), with the member
-// content a local join would carry.
-Task<void> join_remotely(const Session& s, const RoomId& room_id, std::vector<std::string> servers,
-                         std::optional<std::string> reason, nlohmann::json extra, ClientApi& api) {
+// The member content a local join or knock would carry, for one sent through another server.
+Task<nlohmann::json> remote_member_content(const Session& s, const std::optional<std::string>& reason,
+                                           nlohmann::json extra, ClientApi& api) {
   nlohmann::json content = std::move(extra);
   if (const std::optional<Profile> profile = co_await api.accounts.profile(s.user_id)) {
     if (profile->displayname) content["displayname"] = *profile->displayname;
     if (profile->avatar_url) content["avatar_url"] = *profile->avatar_url;
   }
   if (reason) content["reason"] = *reason;
+  co_return content;
+}
+
+// A join of a room this server is not in goes through another server (RemoteJoiner), with the member
+// content a local join would carry.
+Task<void> join_remotely(const Session& s, const RoomId& room_id, std::vector<std::string> servers,
+                         std::optional<std::string> reason, nlohmann::json extra, ClientApi& api) {
+  nlohmann::json content = co_await remote_member_content(s, reason, std::move(extra), api);
   RemoteJoin join{s.user_id, room_id, std::move(servers), std::move(content)};
   co_await api.remote_joiner->join(std::move(join));
 }
@@ -157,10 +165,24 @@ Task<http::Response> post_join_by_alias(http::Request req, ClientApi& api) {
 Task<http::Response> post_knock(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const nlohmann::json body = json_body::parse_object_or_empty(req.body);
-  std::vector<std::string> via;  // knocking through another server is not built yet
+  // `via` and the legacy `server_name`: servers to knock through when this server is not in the room.
+  std::vector<std::string> via = req.query_params("via");
+  for (auto& name : req.query_params("server_name")) via.push_back(std::move(name));
   const RoomId room_id = co_await resolve_room(api, req.path_param("roomIdOrAlias"), via);
   const std::optional<std::string> reason = reason_of(body);
   api.limiter.take_or_throw(RateAction::join, s.user_id.str());
+  // A room this server is not in is knocked on through one that is (RemoteKnocker), as a join would be.
+  const std::shared_ptr<Room> room = co_await api.rooms.find_room(room_id);
+  if (api.remote_knocker && !(room && room->server_joined(api.options.server_name))) {
+    std::vector<std::string> servers = co_await servers_to_join_through(api, s, room_id, room, std::move(via));
+    if (!servers.empty()) {
+      nlohmann::json extra = nlohmann::json::object();
+      nlohmann::json content = co_await remote_member_content(s, reason, std::move(extra), api);
+      RemoteKnock knock{s.user_id, room_id, std::move(servers), std::move(content)};
+      co_await api.remote_knocker->knock(std::move(knock));
+      co_return http::Response::json(200, {{"room_id", room_id.str()}});
+    }
+  }
   co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, rooms::Membership::knock, reason, nlohmann::json::object());
   co_return http::Response::json(200, {{"room_id", room_id.str()}});
 }
@@ -169,10 +191,11 @@ Task<http::Response> post_leave(http::Request req, ClientApi& api) {
   const Session s = co_await require_session(req, api.accounts);
   const RoomId room_id = room_id_param(req);
   const nlohmann::json body = json_body::parse_object_or_empty(req.body);
-  // An invite from another server to a room this server is not in is rejected here (RemoteInvites).
+  // An invite from another server to a room this server is not in is rejected here (RemoteInvites), and a
+  // knock through another server withdrawn the same way.
   std::optional<std::string> reason = reason_of(body);
-  const bool rejected_remote_invite = co_await api.remote_invites.reject_locally(s.user_id, room_id, reason);
-  if (rejected_remote_invite) co_return http::Response::json(200, nlohmann::json::object());
+  const bool rejected_remotely = co_await api.remote_invites.reject_locally(s.user_id, room_id, reason);
+  if (rejected_remotely) co_return http::Response::json(200, nlohmann::json::object());
   co_await api.rooms.set_membership(s.user_id, room_id, s.user_id, rooms::Membership::leave, std::move(reason), nlohmann::json::object());
   co_return http::Response::json(200, nlohmann::json::object());
 }

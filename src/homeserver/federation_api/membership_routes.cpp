@@ -1,6 +1,6 @@
-// Membership of remote users through this server (federation.md §7-8): make_join/send_join let a user
-// of another server join a room this server is in, make_leave/send_leave let one leave it or refuse an
-// invite. The templates are built by RoomService as local events are; the signed events come back
+// Membership of remote users through this server (federation.md §7-8, §10): make_join/send_join let a
+// user of another server join a room this server is in, make_leave/send_leave let one leave it, refuse an
+// invite or withdraw a knock, make_knock/send_knock let one knock on it (v7+). The templates are built by RoomService as local events are; the signed events come back
 // through the event pipeline (RoomService::receive_relayed), which also sends them on to the room.
 #include <mutex>
 #include <shared_mutex>
@@ -17,6 +17,7 @@
 #include "homeserver/membership/remote_membership.h"
 #include "homeserver/rooms/federation_room_reader.h"
 #include "homeserver/rooms/room_service.h"
+#include "homeserver/rooms/stripped_state.h"
 
 namespace herald::homeserver {
 namespace {
@@ -33,9 +34,9 @@ UserId origin_user(const http::Request& req, const std::string& origin) {
 Task<http::Response> make_membership(http::Request req, FederationApi& api, std::string origin, std::string membership) {
   const RoomId room = room_id_param(req);
   UserId user = origin_user(req, origin);
-  // make_join names the room versions the joining server supports; make_leave does not ask.
+  // make_join and make_knock name the room versions the asking server supports; make_leave does not.
   std::vector<std::string> supported = req.query_params("ver");
-  if (membership != "join") {
+  if (membership == "leave") {
     for (const auto& v : events::all_room_versions()) supported.emplace_back(v.id);
   }
   MembershipTemplate made = co_await api.rooms.membership_template(room, std::move(user), membership, std::move(supported));
@@ -53,6 +54,11 @@ Task<http::Response> get_make_leave(http::Request req, FederationApi& api, std::
   co_return co_await make_membership(std::move(req), api, std::move(origin), std::move(membership));
 }
 
+Task<http::Response> get_make_knock(http::Request req, FederationApi& api, std::string origin) {
+  std::string membership = "knock";
+  co_return co_await make_membership(std::move(req), api, std::move(origin), std::move(membership));
+}
+
 // Whether `event_id` is the user's current membership event: a send_join or send_leave sent again after
 // the first was accepted answers as the first did.
 Task<bool> is_current_membership(FederationApi& api, RoomId room, std::string user, std::string event_id) {
@@ -63,11 +69,12 @@ Task<bool> is_current_membership(FederationApi& api, RoomId room, std::string us
   co_return current && (*current)->event_id() == event_id;
 }
 
-// The checks and the pipeline shared by send_join and send_leave; returns the event as stored.
+// The checks and the pipeline shared by send_join, send_leave and send_knock; returns the event as stored.
 Task<events::EventPtr> send_membership(const http::Request& req, FederationApi& api, std::string origin,
                                        std::string membership, RoomId room, std::string event_id) {
   nlohmann::json pdu = json_body::parse_object(req.body);
   std::shared_ptr<Room> known = co_await api.rooms.require_room(room);
+  if (membership == "knock") remote_membership::require_knock_support(*known->version);
   remote_membership::check_membership_event(pdu, *known->version, room.str(), event_id, origin, membership);
   const std::string user = pdu["sender"].get<std::string>();
   std::vector<nlohmann::json> pdus{pdu};
@@ -130,6 +137,22 @@ Task<http::Response> send_leave(http::Request req, FederationApi& api, std::stri
   co_return http::Response::json(200, body);
 }
 
+// The knock, then the room's public face for the knocker's /sync (knock_room_state).
+Task<http::Response> put_send_knock(http::Request req, FederationApi& api, std::string origin) {
+  const RoomId room = room_id_param(req);
+  const std::string event_id = req.path_param("eventId");
+  std::string membership = "knock";
+  const events::EventPtr knock = co_await send_membership(req, api, origin, membership, room, event_id);
+  std::shared_ptr<Room> r = co_await api.rooms.require_room(room);
+  nlohmann::json state;
+  {
+    std::shared_lock lock(r->mutex);
+    state = knock_room_state(*r, knock->sender());
+  }
+  nlohmann::json body = {{"knock_room_state", std::move(state)}};
+  co_return http::Response::json(200, body);
+}
+
 Task<http::Response> put_send_join_v1(http::Request req, FederationApi& api, std::string origin) {
   co_return co_await send_join(std::move(req), api, std::move(origin), true);
 }
@@ -155,6 +178,8 @@ void add_membership_routes(http::Router& router, FederationApi& api) {
   router.add(Method::get, v1 + "/make_leave/{roomId}/{userId}", bind_federation(get_make_leave, api));
   router.add(Method::put, v1 + "/send_leave/{roomId}/{eventId}", bind_federation(put_send_leave_v1, api));
   router.add(Method::put, v2 + "/send_leave/{roomId}/{eventId}", bind_federation(put_send_leave_v2, api));
+  router.add(Method::get, v1 + "/make_knock/{roomId}/{userId}", bind_federation(get_make_knock, api));
+  router.add(Method::put, v1 + "/send_knock/{roomId}/{eventId}", bind_federation(put_send_knock, api));
 }
 
 }  // namespace herald::homeserver

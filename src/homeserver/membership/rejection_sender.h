@@ -1,6 +1,7 @@
 #pragma once
-// Sends the leaves of invites from other servers that local users rejected (issue 15 item 4). The
-// reject itself is done and committed by RemoteInvites::reject_locally, which keeps the leave in
+// Sends the leaves of invites from other servers that local users rejected (issue 15 item 4), and of
+// knocks through other servers they withdrew (item 6). The reject itself is done and committed by
+// RemoteInvites::reject_locally, which keeps the leave in
 // pending_rejections (migration 0014) in the same transaction; this sends each kept leave through a
 // RemoteLeaver (make_leave/send_leave) and removes it once a server took it or every server refused it
 // for good. While no server can be reached it tries again with back-off (RetryBackoff), sooner when one

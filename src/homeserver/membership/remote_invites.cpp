@@ -146,8 +146,9 @@ std::vector<std::string> rejection_servers(const nlohmann::json& invite, const s
   add(sender_of(invite));
   const auto extra = invite.find("unsigned");
   if (extra != invite.end() && extra->is_object()) {
-    const auto state = extra->find("invite_room_state");
-    if (state != extra->end() && state->is_array()) {
+    for (const char* key : {"invite_room_state", "knock_room_state"}) {
+      const auto state = extra->find(key);
+      if (state == extra->end() || !state->is_array()) continue;
       for (const auto& e : *state) {
         if (e.is_object()) add(sender_of(e));
       }
@@ -200,7 +201,8 @@ Task<bool> RemoteInvites::reject_locally(UserId user, RoomId room, std::optional
   auto job = [&](storage::sql::Connection& c) {
     if (storage::room_store::find_room(c, room_id)) return;
     const auto current = storage::room_store::membership(c, room_id, user_id);
-    if (!current || current->membership != "invite") return;
+    // A knock through another server (RemoteKnocks) is withdrawn the same way.
+    if (!current || (current->membership != "invite" && current->membership != "knock")) return;
     position = stream_.next_after(storage::room_store::max_stream(c));
     storage::room_store::set_membership_outside_timeline(c, room_id, user_id, "leave", current->event_id, position);
     const auto invite = storage::event_graph_store::find_outside(c, current->event_id);

@@ -58,7 +58,8 @@ nlohmann::json stripped(const nlohmann::json& invite_room_state);
 
 // The servers to send the rejection of `invite` (as kept: unsigned.invite_room_state with it) through,
 // in order: the inviter's, then those of the senders of the stripped state, then the room ID's (before
-// v12); each once, never `own_server`.
+// v12); each once, never `own_server`. For a kept knock (unsigned.knock_room_state) the sender is the
+// local knocker, so the stripped state's senders come first.
 std::vector<std::string> rejection_servers(const nlohmann::json& invite, const std::string& room_id,
                                            const std::string& own_server);
 
@@ -76,11 +77,12 @@ class RemoteInvites {
   Task<nlohmann::json> accept(std::string invitee, std::string room_id, std::string event_id,
                               const events::RoomVersion& version, nlohmann::json pdu, nlohmann::json invite_room_state);
 
-  // The invitee rejects an invite to a room this server is not in: the membership row says leave (the
-  // invite disappears from /sync at once, whatever the room's servers do), and in the same transaction
+  // The invitee rejects an invite to a room this server is not in, or a knocker withdraws a knock on one
+  // (RemoteKnocks): the membership row says leave (the invite or knock disappears from /sync at once,
+  // whatever the room's servers do), and in the same transaction
   // the leave is kept for the RejectionSender, which sends it to the room through make_leave/send_leave
   // (after this returns, retrying while no server can be reached). False when the user has no such
-  // invite (the caller goes on with a normal leave). `reason` goes into the leave's content.
+  // invite or knock (the caller goes on with a normal leave). `reason` goes into the leave's content.
   Task<bool> reject_locally(UserId user, RoomId room, std::optional<std::string> reason = std::nullopt);
 
   // Who sends the kept leaves; without one (tests, tools) they wait for the next start with one.

@@ -129,4 +129,12 @@ TEST(RemoteInvites, ARejectionGoesToTheInviterThenTheStateSendersThenTheRoomsSer
   EXPECT_EQ(rejection_servers(nlohmann::json(), "!r:roomhost", "here"), (std::vector<std::string>{"roomhost"}));
 }
 
+TEST(RemoteInvites, AKnockIsWithdrawnThroughTheServersOfItsStrippedState) {
+  // The knock's sender is the local knocker: the senders of knock_room_state come first.
+  nlohmann::json knock = {{"type", "m.room.member"}, {"sender", "@bob:here"}, {"state_key", "@bob:here"}};
+  knock["unsigned"]["knock_room_state"] = {{{"type", "m.room.create"}, {"sender", "@alice:there"}},
+                                           {{"type", "m.room.member"}, {"sender", "@bob:here"}}};
+  EXPECT_EQ(rejection_servers(knock, "!r:roomhost", "here"), (std::vector<std::string>{"there", "roomhost"}));
+}
+
 }  // namespace herald::homeserver::remote_invites

@@ -24,6 +24,13 @@ void require_supported_version(const std::string& room_version, const std::vecto
       .with("room_version", room_version);
 }
 
+void require_knock_support(const events::RoomVersion& version) {
+  if (version.knock) return;
+  const std::string id(version.id);
+  throw MatrixError(Errc::incompatible_room_version, "Rooms of version " + id + " cannot be knocked on", 400)
+      .with("room_version", id);
+}
+
 nlohmann::json template_of(const nlohmann::json& built_pdu) {
   nlohmann::json out = built_pdu;
   out.erase("hashes");

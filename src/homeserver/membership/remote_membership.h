@@ -1,6 +1,6 @@
 #pragma once
-// The pure parts of membership through a resident server (federation.md §7-8): what make_join and
-// make_leave answer with, the checks send_join and send_leave make on the event they get back, and the
+// The pure parts of membership through a resident server (federation.md §7-8, §10): what make_join,
+// make_leave and make_knock answer with, the checks send_join and send_leave make on the event they get back, and the
 // state a send_join answers with when the joining server asked for it without members.
 #include <optional>
 #include <string>
@@ -23,6 +23,10 @@ std::string_view server_of(std::string_view user_id);
 // 400 M_INCOMPATIBLE_ROOM_VERSION (with room_version) unless the joining server supports `room_version`;
 // `supported` is the `ver` query parameters, ["1"] when there are none.
 void require_supported_version(const std::string& room_version, const std::vector<std::string>& supported);
+
+// 400 M_INCOMPATIBLE_ROOM_VERSION (with room_version) unless rooms of `version` know knocking (v7+):
+// make_knock and send_knock on an older room.
+void require_knock_support(const events::RoomVersion& version);
 
 // The make_join/make_leave template from an event built here on the room's current state: the PDU
 // without what the joining server computes itself (hashes, signatures, and in v1-2 the event ID).

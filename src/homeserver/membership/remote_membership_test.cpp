@@ -59,6 +59,19 @@ TEST(RemoteMembership, RoomVersionMustBeOneTheJoiningServerSupports) {
   EXPECT_THROW(require_supported_version("10", {"1", "11"}), MatrixError);
 }
 
+TEST(RemoteMembership, KnockingNeedsRoomVersion7) {
+  for (const char* id : {"1", "6"}) {
+    try {
+      require_knock_support(*events::find_room_version(id));
+      ADD_FAILURE() << "knock accepted on a v" << id << " room";
+    } catch (const MatrixError& e) {
+      EXPECT_EQ(e.errc(), Errc::incompatible_room_version);
+      EXPECT_EQ(e.http_status(), 400);
+    }
+  }
+  for (const char* id : {"7", "10", "12"}) EXPECT_NO_THROW(require_knock_support(*events::find_room_version(id))) << id;
+}
+
 TEST(RemoteMembership, TemplateDropsWhatTheJoiningServerComputes) {
   nlohmann::json built = join_of("@rob:there");
   built["event_id"] = "$x:here";

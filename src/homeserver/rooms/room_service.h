@@ -129,12 +129,14 @@ class RoomService {
   // Events received from elsewhere, through the event pipeline in order; wakes /sync for the accepted.
   Task<std::vector<Received>> receive(RoomId in_room, std::vector<nlohmann::json> pdus);
 
-  // make_join / make_leave (federation.md §7-8): `membership` ("join" or "leave") of the remote `user`,
+  // make_join / make_leave / make_knock (federation.md §7-8, §10): `membership` ("join", "leave" or
+  // "knock") of the remote `user`,
   // built as a local event would be on the current state (prev_events, auth_events, depth; a restricted
   // room's join names a local user who vouches for it) and returned without hashes and signatures.
   // 404 M_NOT_FOUND when the room is unknown or none of this server's users is in it; 400
-  // M_INCOMPATIBLE_ROOM_VERSION when the room's version is not in `supported` (["1"] when empty); 403
-  // M_FORBIDDEN when the auth rules refuse it on the current state.
+  // M_INCOMPATIBLE_ROOM_VERSION when the room's version is not in `supported` (["1"] when empty) or, for a
+  // knock, has no knocking (before v7); 403 M_FORBIDDEN when the auth rules refuse it on the current state
+  // (a knock on a room whose join rule is not knock, say).
   Task<MembershipTemplate> membership_template(RoomId in_room, UserId user, std::string membership,
                                                std::vector<std::string> supported);
   // send_join / send_leave: a membership event a remote server built from such a template, through the

@@ -1,5 +1,5 @@
 // RoomService: events from other servers (through the one event pipeline), the membership templates
-// make_join/make_leave serve, and relaying accepted remote joins and leaves.
+// make_join/make_leave/make_knock serve, and relaying accepted remote joins and leaves.
 #include "homeserver/rooms/room_service.h"
 
 #include "core/clock.h"
@@ -60,6 +60,7 @@ Task<MembershipTemplate> RoomService::membership_template(RoomId in_room, UserId
     if (!room->joined_servers.contains(options_.server_name)) not_found_room();
     const std::string version(room->version->id);
     remote_membership::require_supported_version(version, supported);
+    if (membership == "knock") remote_membership::require_knock_support(*room->version);
     nlohmann::json content = {{"membership", membership}};
     if (may_need_authoriser(*room, membership)) {
       const std::string current = room->state.membership(user.str());

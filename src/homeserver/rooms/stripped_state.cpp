@@ -22,4 +22,8 @@ nlohmann::json invite_room_state(const Room& room, const std::string& inviter) {
   return out;
 }
 
+nlohmann::json knock_room_state(const Room& room, const std::string& knocker) {
+  return invite_room_state(room, knocker);
+}
+
 }  // namespace herald::homeserver

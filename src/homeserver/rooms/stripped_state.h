@@ -22,4 +22,8 @@ const std::vector<std::string>& stripped_state_types();
 // room's lock (shared is enough) or is its writer.
 nlohmann::json invite_room_state(const Room& room, const std::string& inviter);
 
+// knock_room_state for send_knock's answer: the same public face with the knocker's own member event.
+// Same locking as invite_room_state.
+nlohmann::json knock_room_state(const Room& room, const std::string& knocker);
+
 }  // namespace herald::homeserver

@@ -104,16 +104,18 @@ nlohmann::json stripped_state(storage::sql::Connection& c, const Room& room, con
   return out;
 }
 
-// An invite from another server to a room this server is not in (RemoteInvites): kept as an outlier whose
-// unsigned.invite_room_state is the stripped state the inviting server sent; the invite itself ends it.
-std::optional<nlohmann::json> remote_invite_state(storage::sql::Connection& c, const storage::StoredMembership& m) {
+// An invite from another server to a room this server is not in (RemoteInvites), or a local user's knock
+// on such a room (RemoteKnocks): kept as an outlier whose unsigned.invite_room_state (knock_room_state)
+// is the stripped state the room's server sent; the invite (knock) itself ends it.
+std::optional<nlohmann::json> remote_stripped_state(storage::sql::Connection& c, const storage::StoredMembership& m,
+                                                    const char* kept_key) {
   const auto outlier = storage::event_graph_store::find_outside(c, m.event_id);
   if (!outlier) return std::nullopt;
   const nlohmann::json pdu = nlohmann::json::parse(outlier->pdu, nullptr, false);
   if (!pdu.is_object()) return std::nullopt;
   nlohmann::json out = nlohmann::json::array();
   if (const auto u = pdu.find("unsigned"); u != pdu.end() && u->is_object()) {
-    for (auto& e : remote_invites::stripped(u->value("invite_room_state", nlohmann::json::array()))) {
+    for (auto& e : remote_invites::stripped(u->value(kept_key, nlohmann::json::array()))) {
       if (e["type"] == "m.room.member" && e["state_key"] == pdu.value("state_key", "")) continue;
       out.push_back(std::move(e));
     }
@@ -387,16 +389,21 @@ nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest
     if (!rf.allows_room(m.room_id)) continue;
     auto room = registry_.get(c, m.room_id);
     if (!room) {
-      // Only an invite from another server names a room this server does not have; once rejected, an
-      // incremental sync says the room was left (there is no leave event here to show).
+      // Only an invite from another server or a knock through one names a room this server does not have;
+      // once rejected or withdrawn, an incremental sync says the room was left (no leave event here to show).
       if (m.membership == "leave" && !p.initial && m.stream > since) {
         leave[m.room_id] = {{"state", {{"events", nlohmann::json::array()}}},
                             {"timeline", {{"events", nlohmann::json::array()}, {"limited", false}}},
                             {"account_data", {{"events", nlohmann::json::array()}}}};
       }
-      if (m.membership != "invite" || (!p.initial && m.stream <= since)) continue;
+      if (!p.initial && m.stream <= since) continue;
+      if (m.membership == "knock") {
+        if (auto state = remote_stripped_state(c, m, "knock_room_state")) knock[m.room_id] = {{"knock_state", {{"events", std::move(*state)}}}};
+        continue;
+      }
+      if (m.membership != "invite") continue;
       if (p.ignored.contains(membership_sender(c, m)) || invites_blocked()) continue;
-      if (auto state = remote_invite_state(c, m)) invite[m.room_id] = {{"invite_state", {{"events", std::move(*state)}}}};
+      if (auto state = remote_stripped_state(c, m, "invite_room_state")) invite[m.room_id] = {{"invite_state", {{"events", std::move(*state)}}}};
       continue;
     }
     const bool changed = m.stream > since;
