@@ -220,6 +220,7 @@ class HomeserverHost final : public ServiceHost {
     rooms_.set_inviter(&inviter_);
     api_.remote_joiner = &joiner_;
     remote_invites_.set_rejections(&rejections_);
+    transactions_.set_invites(&remote_invites_);
     rooms_.set_remote_queries(&queries_);
     homeserver::add_client_routes(router_, api_);
     const std::size_t known = homeserver::DatabaseKeyPersistence::load_into(db_, federation_.keys());

@@ -113,11 +113,11 @@ class FederatedModerationTest(MatrixAssertions, unittest.TestCase):
         kick = self.member_event(self.b, self.bob, room, self.bob_id)
         self.assertEqual(kick["sender"], self.alice_id)
         self.assertEqual(kick["content"].get("reason"), "calm down")
-        left = wait_until(lambda: self.sync_rooms(self.b, self.bob, since)["rooms"].get("leave", {}).get(room))
+        left = wait_until(lambda: self.sync_rooms(self.b, self.bob, since).get("rooms", {}).get("leave", {}).get(room))
         self.assertTrue(left, self.logs())
         timeline = [e["event_id"] for e in left["timeline"]["events"]]
         self.assertIn(kick["event_id"], timeline)
-        self.assertNotIn(room, self.sync_rooms(self.b, self.bob, since)["rooms"].get("join", {}))
+        self.assertNotIn(room, self.sync_rooms(self.b, self.bob, since).get("rooms", {}).get("join", {}))
 
         # A kick is not a ban: bob gets back in.
         self.bob_joins(room)
@@ -174,7 +174,7 @@ class FederatedModerationTest(MatrixAssertions, unittest.TestCase):
         self.assertEqual(kick["sender"], self.bob_id)
         self.assertEqual(kick["content"].get("reason"), "off topic")
         self.assertEqual(self.membership(self.b, self.bob, room, self.carol_id), "leave")
-        carol_rooms = self.sync_rooms(self.a, self.carol)["rooms"]
+        carol_rooms = self.sync_rooms(self.a, self.carol).get("rooms", {})
         self.assertIn(room, carol_rooms.get("leave", {}))
 
         # ... and bans her: she cannot rejoin on her own server.
@@ -186,6 +186,88 @@ class FederatedModerationTest(MatrixAssertions, unittest.TestCase):
         # A moderator cannot kick the room's creator (power 100).
         self.err(self.b.client("POST", f"/rooms/{q(room)}/kick", token=self.bob, body={"user_id": self.alice_id}),
                  403, "M_FORBIDDEN")
+
+    def test_a_revoked_invite_leaves_the_remote_invitees_sync(self):
+        room = self.ok(self.a.client("POST", "/createRoom", token=self.alice,
+                                     body={"preset": "private_chat", "name": "Changed my mind"}))["room_id"]
+        self.ok(self.a.client("POST", f"/rooms/{q(room)}/invite", token=self.alice, body={"user_id": self.bob_id}))
+        invited = wait_until(lambda: room in self.sync_rooms(self.b, self.bob).get("rooms", {}).get("invite", {}))
+        self.assertTrue(invited, self.logs())
+        since = self.sync_rooms(self.b, self.bob)["next_batch"]
+        # Kicking an invited user takes the invite back: B hears of it, and bob's /sync drops the invite.
+        self.ok(self.a.client("POST", f"/rooms/{q(room)}/kick", token=self.alice,
+                              body={"user_id": self.bob_id, "reason": "wrong person"}))
+        self.assertEqual(self.membership(self.a, self.alice, room, self.bob_id), "leave")
+        gone = wait_until(lambda: room in self.sync_rooms(self.b, self.bob, since).get("rooms", {}).get("leave", {}))
+        self.assertTrue(gone, self.logs())
+        self.assertNotIn(room, self.sync_rooms(self.b, self.bob).get("rooms", {}).get("invite", {}))
+        kick = self.member_event(self.a, self.alice, room, self.bob_id)
+        self.assertEqual(kick["content"].get("reason"), "wrong person")
+        # The invite cannot be used any more.
+        self.err(self.b.client("POST", f"/join/{q(room)}", token=self.bob, body={},
+                               query={"server_name": self.a.server_name}), 403, "M_FORBIDDEN")
+        # A ban of someone invited takes the invite back too.
+        self.ok(self.a.client("POST", f"/rooms/{q(room)}/invite", token=self.alice, body={"user_id": self.bob_id}))
+        self.assertTrue(wait_until(lambda: room in self.sync_rooms(self.b, self.bob).get("rooms", {}).get("invite", {})),
+                        self.logs())
+        since = self.sync_rooms(self.b, self.bob)["next_batch"]
+        self.ok(self.a.client("POST", f"/rooms/{q(room)}/ban", token=self.alice, body={"user_id": self.bob_id}))
+        gone = wait_until(lambda: room in self.sync_rooms(self.b, self.bob, since).get("rooms", {}).get("leave", {}))
+        self.assertTrue(gone, self.logs())
+        self.assertNotIn(room, self.sync_rooms(self.b, self.bob).get("rooms", {}).get("invite", {}))
+
+    def test_a_kicked_remote_user_can_be_invited_again(self):
+        room = self.ok(self.a.client("POST", "/createRoom", token=self.alice,
+                                     body={"preset": "private_chat", "name": "Second chance"}))["room_id"]
+        self.ok(self.a.client("POST", f"/rooms/{q(room)}/invite", token=self.alice, body={"user_id": self.bob_id}))
+        self.assertTrue(wait_until(lambda: room in self.sync_rooms(self.b, self.bob).get("rooms", {}).get("invite", {})))
+        self.ok(self.b.client("POST", f"/rooms/{q(room)}/join", token=self.bob, body={}))
+        self.both_show(room, self.bob_id, "join")
+        self.ok(self.a.client("POST", f"/rooms/{q(room)}/kick", token=self.alice, body={"user_id": self.bob_id}))
+        self.both_show(room, self.bob_id, "leave")
+        # B knows the room but is no longer in it: a new invite still reaches bob, and he can join with it.
+        self.ok(self.a.client("POST", f"/rooms/{q(room)}/invite", token=self.alice, body={"user_id": self.bob_id}))
+        invited = wait_until(lambda: self.sync_rooms(self.b, self.bob).get("rooms", {}).get("invite", {}).get(room))
+        self.assertTrue(invited, self.logs())
+        stripped = {(e["type"], e["state_key"]): e for e in invited["invite_state"]["events"]}
+        self.assertEqual(stripped[("m.room.name", "")]["content"]["name"], "Second chance")
+        self.assertEqual(stripped[("m.room.member", self.bob_id)]["content"]["membership"], "invite")
+        self.assertEqual(stripped[("m.room.member", self.bob_id)]["sender"], self.alice_id)
+        self.ok(self.b.client("POST", f"/rooms/{q(room)}/join", token=self.bob, body={}))
+        self.both_show(room, self.bob_id, "join")
+        # Kicked and invited once more, bob rejects: the leave goes through A, and the invite is gone on B.
+        self.ok(self.a.client("POST", f"/rooms/{q(room)}/kick", token=self.alice, body={"user_id": self.bob_id}))
+        self.both_show(room, self.bob_id, "leave")
+        self.ok(self.a.client("POST", f"/rooms/{q(room)}/invite", token=self.alice, body={"user_id": self.bob_id}))
+        self.assertTrue(wait_until(lambda: room in self.sync_rooms(self.b, self.bob).get("rooms", {}).get("invite", {})))
+        self.ok(self.b.client("POST", f"/rooms/{q(room)}/leave", token=self.bob, body={}))
+        self.assertNotIn(room, self.sync_rooms(self.b, self.bob).get("rooms", {}).get("invite", {}))
+        self.assertTrue(wait_until(lambda: self.membership(self.a, self.alice, room, self.bob_id) == "leave"), self.logs())
+        self.assertEqual(self.member_event(self.a, self.alice, room, self.bob_id)["sender"], self.bob_id)
+
+    def test_a_ban_holds_on_every_server_of_the_room(self):
+        """A third server in the room will not let the banned user in either."""
+        c = start_federation_servers(self.ca, count=1, extra_yaml=RETRY_YAML)[0]
+        try:
+            dave = self.register(c, "dave")
+            room = self.ok(self.a.client("POST", "/createRoom", token=self.alice,
+                                         body={"preset": "public_chat"}))["room_id"]
+            self.ok(c.client("POST", f"/join/{q(room)}", token=dave, body={}, query={"server_name": self.a.server_name}))
+            # bob of B was never in the room: the ban is made on A and reaches C.
+            ban_id = self.ok(self.a.client("POST", f"/rooms/{q(room)}/ban", token=self.alice,
+                                           body={"user_id": self.bob_id, "reason": "known spammer"}))
+            self.assertTrue(wait_until(lambda: self.membership(c, dave, room, self.bob_id) == "ban"),
+                            c.read_log()[-3000:])
+            for server in (c.server_name, self.a.server_name):
+                status, _, body = self.b.client("POST", f"/join/{q(room)}", token=self.bob, body={},
+                                                query={"server_name": server})
+                self.assertEqual(status, 403, f"through {server}: {body}\n{self.logs()}")
+                self.assertEqual(body["errcode"], "M_FORBIDDEN")
+            self.assertEqual(set(self.ok(c.client("GET", f"/rooms/{q(room)}/joined_members", token=dave))["joined"]),
+                             {self.alice_id, f"@dave:{c.server_name}"})
+        finally:
+            c.stop()
+            c.cleanup()
 
 
 if __name__ == "__main__":
