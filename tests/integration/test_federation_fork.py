@@ -38,6 +38,16 @@ def forward_extremities(hs, room):
         db.close()
 
 
+def stored(hs, event_id):
+    """Whether the event is in the server's database, in the room's graph or kept outside it."""
+    db = sqlite3.connect(f"file:{hs.dir}/homeserver.db?mode=ro", uri=True, timeout=10)
+    try:
+        return any(db.execute(f"SELECT 1 FROM {table} WHERE event_id = ?", (event_id,)).fetchone()
+                   for table in ("events", "events_outside_timeline"))
+    finally:
+        db.close()
+
+
 class ForkedHistoryTest(MatrixAssertions, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -155,6 +165,46 @@ class ForkedHistoryTest(MatrixAssertions, unittest.TestCase):
         self.assertIn(("m.room.topic", "", topic_a), self.state_ids(self.b, self.bob, room))
         for hs in (self.a, self.b):
             self.assertEqual(forward_extremities(hs, room), {after}, hs.server_name)
+
+    def test_a_ban_in_one_branch_undoes_the_banned_users_state_in_the_other(self):
+        """Power events go first in resolution v2: alice's ban of bob (made while B was away) is applied
+        before bob's topic (made while A was away), which then fails auth: both servers keep the old topic."""
+        room = self.ok(self.a.client("POST", "/createRoom", token=self.alice,
+                                     body={"preset": "public_chat", "room_version": "10", "topic": "start"}))["room_id"]
+        start_topic = self.current(self.a, self.alice, room, "m.room.topic")["event_id"]
+        self.ok(self.b.client("POST", f"/join/{q(room)}", token=self.bob, body={},
+                              query={"server_name": self.a.server_name}))
+        levels = self.ok(self.a.client("GET", f"/rooms/{q(room)}/state/m.room.power_levels", token=self.alice))
+        levels.setdefault("users", {})[self.bob_id] = 50
+        pl_id = self.put_state(self.a, self.alice, room, "m.room.power_levels", levels)
+        self.assertTrue(wait_until(lambda: ("m.room.power_levels", "", pl_id) in self.state_ids(self.b, self.bob, room)),
+                        self.logs())
+
+        self.a.stop()
+        topic_b = self.put_state(self.b, self.bob, room, "m.room.topic", {"topic": "bob was here"})
+        self.b.stop()
+        self.a.start()
+        ban = self.ok(self.a.client("POST", f"/rooms/{q(room)}/ban", token=self.alice,
+                                    body={"user_id": self.bob_id, "reason": "while you were away"}))
+        self.b.start()
+
+        # bob's topic reaches A (soft-failed there: bob is banned in A's current state, so clients are not
+        # shown it), and the ban reaches B.
+        self.assertTrue(wait_until(lambda: stored(self.a, topic_b)), self.logs())
+        banned_on_b = wait_until(lambda: any(e[0] == "m.room.member" and e[1] == self.bob_id and
+                                             self.member_content(self.b, self.bob, room)["membership"] == "ban"
+                                             for e in self.state_ids(self.b, self.bob, room)))
+        self.assertTrue(banned_on_b, self.logs())
+        converged = wait_until(lambda: self.state_ids(self.a, self.alice, room) == self.state_ids(self.b, self.bob, room))
+        state_a, state_b = self.state_ids(self.a, self.alice, room), self.state_ids(self.b, self.bob, room)
+        self.assertTrue(converged, f"A only: {sorted(state_a - state_b)}\nB only: {sorted(state_b - state_a)}\n"
+                                   f"{self.logs()}")
+        self.assertIn(("m.room.topic", "", start_topic), state_a)
+        self.assertEqual(self.member_content(self.a, self.alice, room)["membership"], "ban")
+
+    def member_content(self, hs, token, room):
+        return next(e["content"] for e in self.state(hs, token, room)
+                    if e["type"] == "m.room.member" and e["state_key"] == self.bob_id)
 
     def test_v10_room(self):
         self.fork_and_reconnect("10")
