@@ -1,7 +1,7 @@
 // The membership story across two servers, told through matrix-js-sdk: alice on Herald A creates a room and
 // invites bob of Herald B by user ID; bob's sync shows the invite (with the room's name from its stripped
 // state) and he joins through the inviting server; they exchange messages both ways; bob leaves and alice
-// sees him go. Run by two_servers.py, which starts both servers (federating over TLS with a test CA) and
+// sees him go; invited again, he rejects the invite. Run by two_servers.py, which starts both servers (federating over TLS with a test CA) and
 // gives their plain client listeners as HERALD_A_URL / HERALD_B_URL and their names as HERALD_A_NAME /
 // HERALD_B_NAME.
 import assert from "node:assert/strict";
@@ -72,6 +72,15 @@ try {
   await waitFor("alice sees bob leave", () => alice.getRoom(roomId)?.getMember(bobId)?.membership === "leave", 30000);
   const members = await alice.getJoinedRoomMembers(roomId);
   assert.deepEqual(Object.keys(members.joined), [aliceId]);
+
+  // Invited again to the room B has left, bob sees the invite and rejects it; alice sees the rejection.
+  await alice.invite(roomId, bobId);
+  await waitFor("bob's second invite on B", () => bob.getRoom(roomId)?.getMyMembership() === "invite", 30000);
+  await bob.leave(roomId);
+  await waitFor("alice sees bob reject", () => {
+    const member = alice.getRoom(roomId)?.getMember(bobId);
+    return member?.membership === "leave" && member.events.member.getSender() === bobId;
+  }, 30000);
   console.log(`js-sdk two-server story: ok (${Date.now() - started} ms)`);
 } catch (e) {
   failed = true;
