@@ -226,6 +226,7 @@ class HomeserverHost final : public ServiceHost {
     api_.remote_joiner = &joiner_;
     api_.remote_knocker = &knocker_;
     remote_invites_.set_rejections(&rejections_);
+    transactions_.set_invites(&remote_invites_);
     rooms_.set_remote_queries(&queries_);
     homeserver::add_client_routes(router_, api_);
     const std::size_t known = homeserver::DatabaseKeyPersistence::load_into(db_, federation_.keys());

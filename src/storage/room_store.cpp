@@ -278,6 +278,14 @@ std::optional<StoredMembership> membership(sql::Connection& c, const std::string
   return StoredMembership{r->get_text(0), r->get_text(1), r->get_text(2), r->get_int(3), r->get_int(4) != 0};
 }
 
+bool has_joined_local_user(sql::Connection& c, const std::string& room_id) {
+  return c
+      .query_one("SELECT 1 FROM memberships m JOIN users u ON u.user_id = m.user_id "
+                 "WHERE m.room_id = $1 AND m.membership = 'join' LIMIT 1",
+                 {room_id})
+      .has_value();
+}
+
 std::string membership_at(sql::Connection& c, const std::string& room_id, const std::string& user_id, std::int64_t at) {
   auto r = c.query_one(
       "SELECT membership FROM events WHERE room_id = $1 AND type = 'm.room.member' AND state_key = $2 "

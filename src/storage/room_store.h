@@ -98,6 +98,9 @@ std::string membership_at(sql::Connection& c, const std::string& room_id, const 
 std::vector<StoredMembership> memberships_of(sql::Connection& c, const std::string& user_id);
 std::optional<StoredMembership> membership(sql::Connection& c, const std::string& room_id, const std::string& user_id);
 void set_forgotten(sql::Connection& c, const std::string& room_id, const std::string& user_id);
+// Whether one of this server's users (an account here) is joined to the room now: whether this server is
+// in it, rather than keeping what it last saw of a room it left.
+bool has_joined_local_user(sql::Connection& c, const std::string& room_id);
 // A membership row with no timeline event behind it: an invite from another server to a room this server
 // is not in (the event is an outlier), or its local rejection.
 void set_membership_outside_timeline(sql::Connection& c, const std::string& room_id, const std::string& user_id,

@@ -57,7 +57,8 @@ Task<http::Response> post_invite(http::Request req, ClientApi& api) {
 }
 
 // The servers that may let a user into a room this server is not in: those the client named (via,
-// server_name), the server of whoever invited the user, and the server in the room ID (before v12).
+// server_name), the server of whoever invited the user, the server in the room ID (before v12), and for a
+// room this server was in before, the servers its members were joined from when it left.
 Task<std::vector<std::string>> servers_to_join_through(ClientApi& api, const Session& s, const RoomId& room_id,
                                                        const std::shared_ptr<Room>& room, std::vector<std::string> named) {
   std::vector<std::string> servers = std::move(named);
@@ -69,6 +70,9 @@ Task<std::vector<std::string>> servers_to_join_through(ClientApi& api, const Ses
   }
   const std::string& id = room_id.str();
   if (auto colon = id.find(':'); colon != std::string::npos) servers.push_back(id.substr(colon + 1));
+  if (room) {
+    for (auto& server : room->joined_server_names()) servers.push_back(std::move(server));
+  }
   co_return servers;
 }
 

@@ -1,5 +1,6 @@
 #include "homeserver/federation/transaction_receiver.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -10,6 +11,7 @@
 #include "events/room_version.h"
 #include "federation/remote_key_store.h"
 #include "homeserver/federation/missing_events_fetcher.h"
+#include "homeserver/membership/remote_invites.h"
 #include "homeserver/rooms/federation_room_reader.h"
 #include "homeserver/rooms/room_service.h"
 #include "http/metrics.h"
@@ -184,9 +186,14 @@ Task<void> TransactionReceiver::receive_room(std::string origin, RoomId room, st
                                              nlohmann::json& results) {
   const auto ours = co_await reader_.room_access(room, server_name_);
   if (!ours) {
-    // An unknown room has no version here, so no event IDs to answer under: ignored, as Synapse does.
-    log::info("federation pdus ignored origin={} room={} count={} reason=unknown room", origin, room.str(), pdus.size());
-    count("dropped", pdus.size());
+    // An unknown room has no version here, so no event IDs to answer under: ignored, as Synapse does;
+    // except a kick or ban of a local user invited to it, which takes the invite back.
+    const std::vector<bool> withdrawn = co_await withdraw_invites(origin, room, pdus);
+    const auto ignored = static_cast<std::size_t>(std::count(withdrawn.begin(), withdrawn.end(), false));
+    if (ignored) {
+      log::info("federation pdus ignored origin={} room={} count={} reason=unknown room", origin, room.str(), ignored);
+      count("dropped", ignored);
+    }
     co_return;
   }
   const events::RoomVersion* version = events::find_room_version(ours->room_version);
@@ -195,13 +202,24 @@ Task<void> TransactionReceiver::receive_room(std::string origin, RoomId room, st
   const auto refuse_all = [&](const std::string& reason) {
     for (const auto& id : ids)
       if (!id.empty()) results[id] = error_entry(reason);
-    log::info("federation pdus refused origin={} room={} count={} reason={}", origin, room.str(), pdus.size(), reason);
-    count("dropped", pdus.size());
+    if (ids.empty()) return;
+    log::info("federation pdus refused origin={} room={} count={} reason={}", origin, room.str(), ids.size(), reason);
+    count("dropped", ids.size());
   };
   std::optional<std::string> refusal;
   if (!version) refusal = "unsupported room version";
   else if (!ours->server_joined) refusal = "this server is not in the room";
   else if (!rooms::server_acl_allows(ours->server_acl, origin)) refusal = "the room's server ACL bans " + origin;
+  if (refusal && version && !ours->server_joined) {
+    // A room this server left can still have an invite of a local user waiting, which a kick or ban ends.
+    const std::vector<bool> withdrawn = co_await withdraw_invites(origin, room, pdus);
+    std::vector<std::string> refused;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (!withdrawn[i]) refused.push_back(ids[i]);
+      else if (!ids[i].empty()) results[ids[i]] = nlohmann::json::object();
+    }
+    ids = std::move(refused);
+  }
   if (refusal) {
     refuse_all(*refusal);
     co_return;
@@ -249,6 +267,34 @@ Task<void> TransactionReceiver::receive_room(std::string origin, RoomId room, st
   }
   if (!waiting.empty()) co_await fetch_missing(origin, room, std::move(waiting), unblocked);
   if (!unblocked.empty()) co_await hand_in_again(room, std::move(unblocked), results);
+}
+
+Task<std::vector<bool>> TransactionReceiver::withdraw_invites(const std::string& origin, const RoomId& room,
+                                                              const std::vector<nlohmann::json>& pdus) {
+  std::vector<bool> withdrawn(pdus.size(), false);
+  if (!invites_) co_return withdrawn;
+  // Only kicks and bans of local users by users of the origin are looked at (and their keys fetched).
+  std::vector<nlohmann::json> candidates;
+  std::vector<std::size_t> at;
+  for (std::size_t i = 0; i < pdus.size(); ++i) {
+    if (!remote_invites::withdrawal_of(pdus[i], origin, server_name_)) continue;
+    candidates.push_back(pdus[i]);
+    at.push_back(i);
+  }
+  if (candidates.empty()) co_return withdrawn;
+  co_await fetch_signing_keys(candidates, origin);
+  std::size_t taken = 0;
+  for (std::size_t k = 0; k < candidates.size(); ++k) {
+    const std::size_t i = at[k];
+    nlohmann::json pdu = std::move(candidates[k]);
+    withdrawn[i] = co_await invites_->withdraw(origin, room.str(), std::move(pdu), rooms_.server_keys());
+    if (withdrawn[i]) ++taken;
+  }
+  if (taken) {
+    log::info("federation invites withdrawn origin={} room={} count={}", origin, room.str(), taken);
+    count("outlier", taken);
+  }
+  co_return withdrawn;
 }
 
 Task<void> TransactionReceiver::fetch_missing(std::string origin, RoomId room, std::vector<std::string> waiting,

@@ -32,6 +32,7 @@ namespace herald::homeserver {
 
 class FederationRoomReader;
 class MissingEventsFetcher;
+class RemoteInvites;
 class RoomService;
 
 class TransactionReceiver {
@@ -51,6 +52,10 @@ class TransactionReceiver {
                       MissingEventsFetcher& fetcher, http::Metrics& metrics, const Clock& clock, std::string server_name,
                       federation::RemoteKeyStore* keys = nullptr);
 
+  // Where a kick or ban of a local user invited to a room this server is not in goes (without one, such
+  // PDUs are ignored like any other of an unknown room).
+  void set_invites(RemoteInvites* invites) { invites_ = invites; }
+
   // The transaction `body` from the authenticated `origin`: {"pdus": {event_id: {} | {"error": "..."}}}.
   // 400 M_BAD_JSON / M_TOO_LARGE for a malformed or oversized transaction; 429 while the same transaction
   // is being handled.
@@ -62,6 +67,10 @@ class TransactionReceiver {
  private:
   // `results` is the caller's, awaited at once.
   Task<void> receive_room(std::string origin, RoomId room, std::vector<nlohmann::json> pdus, nlohmann::json& results);
+  // Hands the member events of `pdus` (of a room this server is not in) to RemoteInvites::withdraw;
+  // which of `pdus` ended an invite. `pdus` must outlive the await.
+  Task<std::vector<bool>> withdraw_invites(const std::string& origin, const RoomId& room,
+                                           const std::vector<nlohmann::json>& pdus);
   // Asks the origin for what `waiting` (outliers of this transaction) lack and hands it in; adds the
   // outliers that lets in to `unblocked` (the caller's, awaited at once).
   Task<void> fetch_missing(std::string origin, RoomId room, std::vector<std::string> waiting,
@@ -79,6 +88,7 @@ class TransactionReceiver {
   const Clock& clock_;
   std::string server_name_;
   federation::RemoteKeyStore* keys_;
+  RemoteInvites* invites_ = nullptr;
   std::mutex mutex_;
   std::set<std::string> in_flight_;  // origin + '\n' + txn_id
 };

@@ -1,7 +1,10 @@
 #include "homeserver/membership/remote_invites.h"
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include "core/clock.h"
 #include "core/matrix_error.h"
@@ -158,6 +161,25 @@ std::vector<std::string> rejection_servers(const nlohmann::json& invite, const s
   return out;
 }
 
+std::optional<std::pair<std::string, std::string>> withdrawal_of(const nlohmann::json& pdu, const std::string& origin,
+                                                                  const std::string& server_name) {
+  if (!pdu.is_object() || pdu.value("type", nlohmann::json()) != "m.room.member") return std::nullopt;
+  const auto target = pdu.find("state_key");
+  const auto sender = pdu.find("sender");
+  const auto content = pdu.find("content");
+  if (target == pdu.end() || !target->is_string() || sender == pdu.end() || !sender->is_string() ||
+      content == pdu.end() || !content->is_object()) {
+    return std::nullopt;
+  }
+  const auto m = content->find("membership");
+  if (m == content->end() || !m->is_string()) return std::nullopt;
+  const std::string membership = m->get<std::string>();
+  if (membership != "leave" && membership != "ban") return std::nullopt;
+  if (remote_membership::server_of(target->get<std::string>()) != server_name) return std::nullopt;
+  if (remote_membership::server_of(sender->get<std::string>()) != origin) return std::nullopt;
+  return std::make_pair(target->get<std::string>(), membership);
+}
+
 }  // namespace remote_invites
 
 RemoteInvites::RemoteInvites(storage::Database& db, StreamCounter& stream, Notifier& notifier,
@@ -180,8 +202,9 @@ Task<nlohmann::json> RemoteInvites::accept(std::string invitee, std::string room
           c, {event_id, room_id, storage::OutsideStatus::outlier, std::string("invite over federation"), text, std::nullopt},
           now);
     }
-    // A room this server is in takes the invite through /send into its timeline and state.
-    if (storage::room_store::find_room(c, room_id)) return;
+    // A room this server is in takes the invite through /send into its timeline and state; one it left
+    // (its users kicked, say) is like one it never was in.
+    if (storage::room_store::has_joined_local_user(c, room_id)) return;
     const auto current = storage::room_store::membership(c, room_id, invitee);
     if (current && (current->membership == "join" || current->membership == "ban")) return;
     if (current && current->event_id == event_id) return;  // the same invite again
@@ -199,7 +222,7 @@ Task<bool> RemoteInvites::reject_locally(UserId user, RoomId room, std::optional
   const std::string room_id = room.str();
   const std::int64_t now = clock_.now_ms();
   auto job = [&](storage::sql::Connection& c) {
-    if (storage::room_store::find_room(c, room_id)) return;
+    if (storage::room_store::has_joined_local_user(c, room_id)) return;
     const auto current = storage::room_store::membership(c, room_id, user_id);
     // A knock through another server (RemoteKnocks) is withdrawn the same way.
     if (!current || (current->membership != "invite" && current->membership != "knock")) return;
@@ -214,6 +237,73 @@ Task<bool> RemoteInvites::reject_locally(UserId user, RoomId room, std::optional
   if (!position) co_return false;
   notifier_.notify_users(position, {user_id});
   if (rejections_) rejections_->wake(room_id, user_id);
+  co_return true;
+}
+
+Task<bool> RemoteInvites::withdraw(std::string origin, std::string room_id, nlohmann::json pdu,
+                                   const federation::ServerKeyRing& keys) {
+  const auto withdrawal = remote_invites::withdrawal_of(pdu, origin, server_name_);
+  if (!withdrawal) co_return false;
+  const std::string invitee = withdrawal->first;
+  const std::string membership = withdrawal->second;
+
+  // The invite it would end, and the room version that invite came with.
+  std::optional<std::string> invite_id;
+  nlohmann::json invite;
+  std::function<void(storage::sql::Connection&)> read = [&](storage::sql::Connection& c) {
+    if (storage::room_store::has_joined_local_user(c, room_id)) return;
+    const auto current = storage::room_store::membership(c, room_id, invitee);
+    if (!current || current->membership != "invite") return;
+    const auto kept = storage::event_graph_store::find_outside(c, current->event_id);
+    if (!kept) return;
+    invite_id = current->event_id;
+    invite = nlohmann::json::parse(kept->pdu, nullptr, false);
+  };
+  co_await db_.read_erased(read);
+  if (!invite_id || !invite.is_object()) co_return false;
+  const std::vector<std::string> servers = remote_invites::rejection_servers(invite, room_id, server_name_);
+  if (std::find(servers.begin(), servers.end(), origin) == servers.end()) co_return false;
+  const auto extra = invite.find("unsigned");
+  const std::string version_id =
+      extra != invite.end() && extra->is_object() ? extra->value("room_version", std::string("1")) : std::string("1");
+  const events::RoomVersion* version = events::find_room_version(version_id);
+  if (!version) co_return false;
+  std::string event_id;
+  try {
+    remote_invites::require_sender_signature(pdu, *version, keys);
+    if (version->event_ids == events::EventIdFormat::server_assigned) {
+      event_id = pdu.value("event_id", std::string());
+    } else {
+      nlohmann::json bare = pdu;
+      bare.erase("event_id");
+      bare.erase("unsigned");
+      event_id = events::event_id_from_reference_hash(events::reference_hash(bare, *version), *version);
+    }
+  } catch (const std::exception&) {
+    co_return false;
+  }
+  if (event_id.empty()) co_return false;
+
+  pdu.erase("unsigned");
+  const std::string text = pdu.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::int64_t now = clock_.now_ms();
+  std::int64_t position = 0;
+  auto job = [&](storage::sql::Connection& c) {
+    if (storage::room_store::has_joined_local_user(c, room_id)) return;
+    const auto current = storage::room_store::membership(c, room_id, invitee);
+    if (!current || current->membership != "invite" || current->event_id != *invite_id) return;
+    if (!storage::event_graph_store::find_outside(c, event_id)) {
+      storage::event_graph_store::insert_outside(
+          c, {event_id, room_id, storage::OutsideStatus::outlier, std::string("invite withdrawn over federation"), text,
+              std::nullopt},
+          now);
+    }
+    position = stream_.next_after(storage::room_store::max_stream(c));
+    storage::room_store::set_membership_outside_timeline(c, room_id, invitee, membership, event_id, position);
+  };
+  co_await db_.write(job);
+  if (!position) co_return false;
+  notifier_.notify_users(position, {invitee});
   co_return true;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -63,6 +64,11 @@ nlohmann::json stripped(const nlohmann::json& invite_room_state);
 std::vector<std::string> rejection_servers(const nlohmann::json& invite, const std::string& room_id,
                                            const std::string& own_server);
 
+// The invitee (a user of `server_name`) and membership ("leave" or "ban") of a member event that could
+// take an invite back: a leave or ban sent by a user of `origin`. Nothing for any other event.
+std::optional<std::pair<std::string, std::string>> withdrawal_of(const nlohmann::json& pdu, const std::string& origin,
+                                                                  const std::string& server_name);
+
 }  // namespace remote_invites
 
 class RemoteInvites {
@@ -84,6 +90,14 @@ class RemoteInvites {
   // (after this returns, retrying while no server can be reached). False when the user has no such
   // invite or knock (the caller goes on with a normal leave). `reason` goes into the leave's content.
   Task<bool> reject_locally(UserId user, RoomId room, std::optional<std::string> reason = std::nullopt);
+
+  // A member event from `origin` that takes back an invite to a room this server is not in: the invitee
+  // kicked (leave) or banned by the inviter or a moderator, sent here because the invitee is ours. Taken
+  // when the invitee's membership is still an invite, `origin` is one of the servers the invite names
+  // (remote_invites::rejection_servers), the sender is a user of `origin` and `origin` signed the event
+  // (with a key `keys` has): the event is kept as an outlier and the membership row says leave or ban, so
+  // the invite leaves the invitee's /sync. False (nothing stored) otherwise.
+  Task<bool> withdraw(std::string origin, std::string room_id, nlohmann::json pdu, const federation::ServerKeyRing& keys);
 
   // Who sends the kept leaves; without one (tests, tools) they wait for the next start with one.
   void set_rejections(RejectionSender* rejections) { rejections_ = rejections; }

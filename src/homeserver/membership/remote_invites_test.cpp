@@ -137,4 +137,23 @@ TEST(RemoteInvites, AKnockIsWithdrawnThroughTheServersOfItsStrippedState) {
   EXPECT_EQ(rejection_servers(knock, "!r:roomhost", "here"), (std::vector<std::string>{"there", "roomhost"}));
 }
 
+TEST(RemoteInvites, OnlyAKickOrBanOfALocalUserByAUserOfTheOriginCanWithdrawAnInvite) {
+  using Found = std::optional<std::pair<std::string, std::string>>;
+  EXPECT_EQ(withdrawal_of(invite_of("@alice:there", "@bob:here", "leave"), "there", "here"),
+            Found(std::make_pair("@bob:here", "leave")));
+  EXPECT_EQ(withdrawal_of(invite_of("@alice:there", "@bob:here", "ban"), "there", "here"),
+            Found(std::make_pair("@bob:here", "ban")));
+  EXPECT_EQ(withdrawal_of(invite_of("@alice:there", "@bob:here", "join"), "there", "here"), std::nullopt);
+  EXPECT_EQ(withdrawal_of(invite_of("@alice:there", "@bob:here", "invite"), "there", "here"), std::nullopt);
+  EXPECT_EQ(withdrawal_of(invite_of("@alice:there", "@bob:elsewhere", "leave"), "there", "here"), std::nullopt);
+  EXPECT_EQ(withdrawal_of(invite_of("@mallory:elsewhere", "@bob:here", "leave"), "there", "here"), std::nullopt);
+  nlohmann::json message = invite_of("@alice:there", "@bob:here", "leave");
+  message["type"] = "m.room.message";
+  EXPECT_EQ(withdrawal_of(message, "there", "here"), std::nullopt);
+  EXPECT_EQ(withdrawal_of(nlohmann::json::array(), "there", "here"), std::nullopt);
+  nlohmann::json no_content = invite_of("@alice:there", "@bob:here", "leave");
+  no_content["content"] = "leave";
+  EXPECT_EQ(withdrawal_of(no_content, "there", "here"), std::nullopt);
+}
+
 }  // namespace herald::homeserver::remote_invites

@@ -33,7 +33,8 @@ Task<void> RemoteKnocks::keep(std::string knocker, std::string room_id, std::str
           c, {event_id, room_id, storage::OutsideStatus::outlier, std::string("knock over federation"), text, std::nullopt},
           now);
     }
-    if (storage::room_store::find_room(c, room_id)) return;
+    // A room one of our users is in takes the knock through /send; one we left keeps it here.
+    if (storage::room_store::has_joined_local_user(c, room_id)) return;
     const auto current = storage::room_store::membership(c, room_id, knocker);
     if (current && (current->membership == "join" || current->membership == "ban")) return;
     if (current && current->event_id == event_id) return;  // the same knock again

@@ -390,8 +390,9 @@ nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest
     auto room = registry_.get(c, m.room_id);
     if (!room) {
       // Only an invite from another server or a knock through one names a room this server does not have;
-      // once rejected or withdrawn, an incremental sync says the room was left (no leave event here to show).
-      if (m.membership == "leave" && !p.initial && m.stream > since) {
+      // once rejected, withdrawn, or taken back with a kick or ban, an incremental sync says the room was
+      // left (no event shown here).
+      if ((m.membership == "leave" || m.membership == "ban") && !p.initial && m.stream > since) {
         leave[m.room_id] = {{"state", {{"events", nlohmann::json::array()}}},
                             {"timeline", {{"events", nlohmann::json::array()}, {"limited", false}}},
                             {"account_data", {{"events", nlohmann::json::array()}}}};
@@ -413,7 +414,11 @@ nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest
       if (!p.initial && !changed) continue;
       if (p.ignored.contains(membership_sender(c, m))) continue;  // invites from ignored users are not shown
       if (invites_blocked()) continue;
-      invite[m.room_id] = {{"invite_state", {{"events", stripped_state(c, *room, m)}}}};
+      // A room this server left, invited to again from another server: the invite is kept outside it.
+      std::optional<nlohmann::json> kept_outside;
+      if (!rs::find_event(c, m.event_id)) kept_outside = remote_invite_state(c, m);
+      nlohmann::json state = kept_outside ? std::move(*kept_outside) : stripped_state(c, *room, m);
+      invite[m.room_id] = {{"invite_state", {{"events", std::move(state)}}}};
     } else if (m.membership == "knock") {
       if (!p.initial && !changed) continue;
       knock[m.room_id] = {{"knock_state", {{"events", stripped_state(c, *room, m)}}}};
