@@ -70,11 +70,35 @@ def invite_to_sync(a, b, alice, samples=100):
 
 
 def remote_joins(a, b, alice, users=200, threads=8):
-    """`users` users of B join one public room on A through A, `threads` at a time."""
+    """Two figures. Handshakes: one user of B joins each of `users` // 2 rooms on A that B is not in yet
+    (make_join, send_join with the room's state, checks, storage), `threads` at a time. Into one room:
+    `users` users of B join one room on A (the first through A; B is then in the room, so the rest are
+    B's own joins sent to A over /send), until A lists them all."""
+    rooms = [ok(a.client("POST", "/createRoom", token=alice, body={"preset": "public_chat"}))["room_id"]
+             for _ in range(users // 2)]
+    eve = register(b, "eve")
+    failures = []
+
+    def run_handshakes(t):
+        for i in range(t, len(rooms), threads):
+            status, _, body = b.client("POST", f"/join/{q(rooms[i])}", token=eve, body={},
+                                       query={"server_name": a.server_name}, timeout=120)
+            if status != 200:
+                failures.append(body)
+
+    started = time.time()
+    workers = [threading.Thread(target=run_handshakes, args=(t,)) for t in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    took = time.time() - started
+    print(f"remote join handshakes: one user of B into {len(rooms)} rooms on A, {threads} at a time: {took:.2f} s = "
+          f"{len(rooms) / took:.1f} joins/s, failures {len(failures)}")
+
     room = ok(a.client("POST", "/createRoom", token=alice, body={"preset": "public_chat"}))["room_id"]
     tokens = [register(b, f"joiner{i}") for i in range(users)]
-    failures = []
-    started = time.time()
+    failures.clear()
 
     def run(t):
         for i in range(t, users, threads):
@@ -83,14 +107,17 @@ def remote_joins(a, b, alice, users=200, threads=8):
             if status != 200:
                 failures.append(body)
 
+    started = time.time()
     workers = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
+    while len(ok(a.client("GET", f"/rooms/{q(room)}/joined_members", token=alice))["joined"]) < users + 1:
+        time.sleep(0.01)
     took = time.time() - started
-    print(f"remote joins: {users} users of B into one room on A, {threads} at a time: {took:.2f} s = "
-          f"{users / took:.1f} joins/s (the room grows to {users + 1} members), failures {len(failures)}")
+    print(f"remote joins into one room: {users} users of B, {threads} at a time, all listed on A after {took:.2f} s = "
+          f"{users / took:.1f} joins/s, failures {len(failures)}")
 
 
 def big_room_join(a, b, alice):

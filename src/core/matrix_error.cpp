@@ -44,7 +44,7 @@ ErrcInfo info_of(Errc errc) noexcept {
     case Errc::bad_alias: return {"M_BAD_ALIAS", 400};
     case Errc::invite_blocked: return {"M_INVITE_BLOCKED", 403};
     case Errc::unable_to_authorise_join: return {"M_UNABLE_TO_AUTHORISE_JOIN", 400};
-    case Errc::unable_to_grant_join: return {"M_UNABLE_TO_GRANT_JOIN", 502};
+    case Errc::unable_to_grant_join: return {"M_UNABLE_TO_GRANT_JOIN", 400};
     case Errc::weak_password: return {"M_WEAK_PASSWORD", 400};
     case Errc::duplicate_annotation: return {"M_DUPLICATE_ANNOTATION", 400};
     case Errc::wrong_room_keys_version: return {"M_WRONG_ROOM_KEYS_VERSION", 403};

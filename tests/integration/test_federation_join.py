@@ -170,6 +170,46 @@ class RemoteJoinTest(MatrixAssertions, unittest.TestCase):
         self.assertEqual(body["errcode"], "M_FORBIDDEN")
         self.assertEqual(read_db(self.b, "SELECT COUNT(*) FROM rooms WHERE room_id = ?", (room,))[0][0], 0)
 
+    def restricted_room(self, allowed_room, **extra):
+        rules = {"type": "m.room.join_rules", "state_key": "",
+                 "content": {"join_rule": "restricted", "allow": [{"type": "m.room_membership", "room_id": allowed_room}]}}
+        return self.create_room(preset="private_chat", room_version="10", initial_state=[rules], **extra)
+
+    def test_restricted_rooms_across_servers(self):
+        space = self.create_room(preset="public_chat")
+        room = self.restricted_room(space)
+        dave = self.register(self.b, "dave")
+        dave_id = f"@dave:{self.b.server_name}"
+        # Not in the allowed room: the auth rules refuse.
+        status, _, body = self.b.client("POST", f"/join/{q(room)}", token=dave, body={}, query={"via": self.a.server_name})
+        self.assertEqual(status, 403, body)
+        self.assertEqual(body["errcode"], "M_FORBIDDEN")
+        # In it: A vouches for the join (join_authorised_via_users_server, co-signed by A).
+        self.ok(self.b.client("POST", f"/join/{q(space)}", token=dave, body={}, query={"via": self.a.server_name}))
+        self.assertTrue(wait_until(lambda: dave_id in self.joined_members(self.a, self.alice, space)))
+        status, _, body = self.b.client("POST", f"/join/{q(room)}", token=dave, body={}, query={"via": self.a.server_name})
+        self.assertEqual(status, 200, f"{body}\n{self.logs()}")
+        member = self.ok(self.a.client("GET", f"/rooms/{q(room)}/state/m.room.member/{q(dave_id)}", token=self.alice))
+        self.assertEqual(member["membership"], "join")
+        self.assertEqual(member["join_authorised_via_users_server"], self.alice_id)
+
+        # Allowed through a room A is not in: A cannot tell.
+        elsewhere = self.restricted_room("!somewhere:elsewhere.example")
+        status, _, body = self.b.client("POST", f"/join/{q(elsewhere)}", token=dave, body={}, query={"via": self.a.server_name})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(body["errcode"], "M_UNABLE_TO_AUTHORISE_JOIN")
+
+        # dave qualifies, but nobody on A may invite any more: A cannot grant it.
+        frank = self.register(self.a, "frank")
+        no_inviters = self.restricted_room(space, power_level_content_override={"invite": 100})
+        self.ok(self.a.client("POST", f"/rooms/{q(space)}/join", token=frank, body={}))
+        self.ok(self.a.client("POST", f"/rooms/{q(no_inviters)}/join", token=frank, body={}))
+        self.ok(self.a.client("POST", f"/rooms/{q(no_inviters)}/leave", token=self.alice, body={}))
+        status, _, body = self.b.client("POST", f"/join/{q(no_inviters)}", token=dave, body={},
+                                        query={"via": self.a.server_name})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(body["errcode"], "M_UNABLE_TO_GRANT_JOIN")
+
     def test_unknown_room_and_no_server(self):
         status, _, body = self.b.client("POST", f"/join/{q('!nosuchroom:' + self.a.server_name)}", token=self.bob, body={})
         self.assertEqual(status, 404, body)

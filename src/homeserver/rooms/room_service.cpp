@@ -648,38 +648,51 @@ Task<nlohmann::json> RoomService::remote_profile_content(UserId user) {
 
 std::optional<std::string> RoomService::restricted_join_authoriser(storage::sql::Connection& c, const Room& room,
                                                                    const std::string& user) {
+  return check_restricted_join(c, room, user).authoriser;
+}
+
+RoomService::RestrictedJoin RoomService::check_restricted_join(storage::sql::Connection& c, const Room& room,
+                                                               const std::string& user) {
+  RestrictedJoin out;
   const events::RoomVersion& v = *room.version;
   const std::string rule = room.state.join_rule();
-  if (!((v.restricted && rule == "restricted") || (v.knock_restricted && rule == "knock_restricted"))) return std::nullopt;
+  if (!((v.restricted && rule == "restricted") || (v.knock_restricted && rule == "knock_restricted"))) return out;
   const EventPtr* join_rules = room.state.find("m.room.join_rules");
-  if (!join_rules) return std::nullopt;
+  if (!join_rules) return out;
   const auto allow = (*join_rules)->content().find("allow");
-  if (allow == (*join_rules)->content().end() || !allow->is_array()) return std::nullopt;
-  // The user qualifies by being joined to one of the listed rooms (m.room_membership).
-  bool qualifies = false;
+  if (allow == (*join_rules)->content().end() || !allow->is_array()) return out;
+  // The user qualifies by being joined to one of the listed rooms (m.room_membership); only a room this
+  // server is in can say so.
+  bool names_a_room = false;
   for (const auto& condition : *allow) {
     if (!condition.is_object() || condition.value("type", "") != "m.room_membership") continue;
     const std::string other = condition.value("room_id", "");
     if (other.empty() || other == room.room_id) continue;
+    names_a_room = true;
     auto other_room = registry_.get(c, other);
     if (!other_room) continue;
     std::shared_lock lock(other_room->mutex);
+    if (!other_room->joined_servers.contains(options_.server_name)) continue;
+    out.judged = true;
     if (other_room->state.membership(user) == "join") {
-      qualifies = true;
+      out.qualifies = true;
       break;
     }
   }
-  if (!qualifies) return std::nullopt;
+  // With no room to be in, there is nothing to judge: the auth rules alone decide.
+  if (!names_a_room) out.judged = true;
+  if (!out.qualifies) return out;
   // A joined local user who may invite vouches for the join (rooms-and-auth.md §10, rule 6.3.5).
   const std::int64_t invite_level = room.state.power_levels().invite;
   const std::string suffix = ":" + options_.server_name;
   for (const auto& member : room.joined) {
     if (member.size() > suffix.size() && member.compare(member.size() - suffix.size(), suffix.size(), suffix) == 0 &&
         room.state.user_power(member) >= invite_level) {
-      return member;
+      out.authoriser = member;
+      return out;
     }
   }
-  return std::nullopt;
+  return out;
 }
 
 Task<void> RoomService::forget(UserId user, RoomId in_room) {

@@ -221,6 +221,12 @@ class RoomService {
   // For a restricted room: a local joined user who may invite, when `user` meets an `allow` condition.
   std::optional<std::string> restricted_join_authoriser(storage::sql::Connection& c, const Room& room,
                                                         const std::string& user);
+  struct RestrictedJoin {
+    bool judged = false;     // some room of the `allow` list is one this server is in
+    bool qualifies = false;  // the user is joined to one of those
+    std::optional<std::string> authoriser;  // a local user who may invite, when the user qualifies
+  };
+  RestrictedJoin check_restricted_join(storage::sql::Connection& c, const Room& room, const std::string& user);
   void notify(const std::vector<Appended>& appended, const Room& room);
   // A restricted join naming a local user as its authoriser gets this server's signature (the auth rules
   // require it).

@@ -64,8 +64,21 @@ Task<MembershipTemplate> RoomService::membership_template(RoomId in_room, UserId
     nlohmann::json content = {{"membership", membership}};
     if (may_need_authoriser(*room, membership)) {
       const std::string current = room->state.membership(user.str());
-      if (current != "join" && current != "invite") {
-        if (auto authoriser = restricted_join_authoriser(c, *room, user.str())) content["join_authorised_via_users_server"] = *authoriser;
+      if (current != "join" && current != "invite" && membership == "join") {
+        const RestrictedJoin check = check_restricted_join(c, *room, user.str());
+        if (check.authoriser) {
+          content["join_authorised_via_users_server"] = *check.authoriser;
+        } else {
+          // federation.md §7: the joining server tries another resident on these. A user this server can
+          // judge and who does not qualify gets the auth rules' 403 below.
+          if (!check.judged) {
+            throw MatrixError(Errc::unable_to_authorise_join,
+                              "This server is in none of the rooms the join rules allow; it cannot tell whether the user may join");
+          }
+          if (check.qualifies) {
+            throw MatrixError(Errc::unable_to_grant_join, "No user of this server may invite; try another server");
+          }
+        }
       }
     }
     // The same builder and auth check as a local event (signed with this server's key, which the

@@ -416,12 +416,16 @@ nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest
       if (invites_blocked()) continue;
       // A room this server left, invited to again from another server: the invite is kept outside it.
       std::optional<nlohmann::json> kept_outside;
-      if (!rs::find_event(c, m.event_id)) kept_outside = remote_invite_state(c, m);
+      if (!rs::find_event(c, m.event_id)) kept_outside = remote_stripped_state(c, m, "invite_room_state");
       nlohmann::json state = kept_outside ? std::move(*kept_outside) : stripped_state(c, *room, m);
       invite[m.room_id] = {{"invite_state", {{"events", std::move(state)}}}};
     } else if (m.membership == "knock") {
       if (!p.initial && !changed) continue;
-      knock[m.room_id] = {{"knock_state", {{"events", stripped_state(c, *room, m)}}}};
+      // A room this server left, knocked on again through another server: the knock is kept outside it.
+      std::optional<nlohmann::json> kept_outside;
+      if (!rs::find_event(c, m.event_id)) kept_outside = remote_stripped_state(c, m, "knock_room_state");
+      nlohmann::json state = kept_outside ? std::move(*kept_outside) : stripped_state(c, *room, m);
+      knock[m.room_id] = {{"knock_state", {{"events", std::move(state)}}}};
     } else if (auto r = left_room(p, m, *room)) {  // leave or ban
       leave[m.room_id] = std::move(*r);
     }
