@@ -70,7 +70,7 @@ class EventPipeline {
 
   // Stores a local event and makes it the room's only forward extremity among those it refers to.
   // Returns its stream position.
-  std::int64_t append_local(storage::RoomWriteTransaction& tx, Room& room, const LocalEvent& local);
+  std::int64_t append_local(storage::RoomWriteTransaction& tx, Room& room, LocalEvent local);
 
   // The checks on receipt, then stores the event as their outcome says. A refusal is an outcome, not an
   // exception; only storage failures throw.
