@@ -39,32 +39,55 @@ std::vector<std::string> edge_targets(sql::Connection& c, const std::string& eve
   return out;
 }
 
-std::int64_t next_group_id(sql::Connection& c) {
-  return c.query_one("SELECT COALESCE(MAX(state_group), 0) + 1 FROM state_groups")->get_int(0);
-}
-
-std::int64_t write_snapshot(sql::Connection& c, const std::string& room_id, const StateIds& state) {
-  const std::int64_t id = next_group_id(c);
-  c.execute("INSERT INTO state_groups (state_group, room_id, prev_group, delta_event_id, chain_length, state_size) "
-            "VALUES ($1, $2, NULL, NULL, 0, $3)",
-            {id, room_id, static_cast<std::int64_t>(state.size())});
-  for (const auto& [key, event_id] : state) {
-    c.execute("INSERT INTO state_group_entries (state_group, type, state_key, event_id) VALUES ($1, $2, $3, $4)",
-              {id, key.first, key.second, event_id});
-  }
+// The next free state group ID: from the caller's count when it has one, else MAX + 1; the count moves on.
+std::int64_t new_group_id(sql::Connection& c, std::int64_t* next_id) {
+  std::int64_t id = next_id && *next_id > 0
+                        ? *next_id
+                        : c.query_one("SELECT COALESCE(MAX(state_group), 0) + 1 FROM state_groups")->get_int(0);
+  if (next_id) *next_id = id + 1;
   return id;
 }
 
-struct GroupInfo {
-  std::int64_t chain_length = 0;
-  std::int64_t state_size = 0;
-};
-std::optional<GroupInfo> group_info(sql::Connection& c, std::int64_t group) {
-  auto r = c.query_one("SELECT chain_length, state_size FROM state_groups WHERE state_group = $1", {group});
-  if (!r) return std::nullopt;
-  return GroupInfo{r->get_int(0), r->get_int(1)};
+sql::Value entry_event(const std::string& event_id) { return event_id; }
+sql::Value entry_event(const std::optional<std::string>& event_id) { return sql::nullable(event_id); }
+
+// A group's entry rows, many to a statement: a snapshot has thousands. Runs of 64, 16, 4 and 1 rows keep
+// the statement texts to four.
+template <typename Entries>
+void insert_entries(sql::Connection& c, std::int64_t group, const Entries& entries) {
+  auto it = entries.begin();
+  std::size_t left = entries.size();
+  std::vector<sql::Value> params;
+  for (const std::size_t run : {64, 16, 4, 1}) {
+    if (left < run) continue;
+    std::string sql = "INSERT INTO state_group_entries (state_group, type, state_key, event_id) VALUES ";
+    for (std::size_t i = 0; i < run; ++i) {
+      const std::size_t p = 2 + 3 * i;
+      sql += (i ? ", ($1, $" : "($1, $") + std::to_string(p) + ", $" + std::to_string(p + 1) + ", $" +
+             std::to_string(p + 2) + ")";
+    }
+    for (; left >= run; left -= run) {
+      params.assign(1, group);
+      for (std::size_t i = 0; i < run; ++i, ++it) {
+        params.emplace_back(it->first.first);
+        params.emplace_back(it->first.second);
+        params.push_back(entry_event(it->second));
+      }
+      c.execute(sql, params);
+    }
+  }
 }
-bool chain_too_long(const GroupInfo& prev) {
+
+std::int64_t write_snapshot(sql::Connection& c, const std::string& room_id, const StateIds& state, std::int64_t* next_id) {
+  const std::int64_t id = new_group_id(c, next_id);
+  c.execute("INSERT INTO state_groups (state_group, room_id, prev_group, delta_event_id, chain_length, state_size) "
+            "VALUES ($1, $2, NULL, NULL, 0, $3)",
+            {id, room_id, static_cast<std::int64_t>(state.size())});
+  insert_entries(c, id, state);
+  return id;
+}
+
+bool chain_too_long(const StateGroupInfo& prev) {
   return prev.chain_length + 1 > std::max(kMinChainBeforeSnapshot, prev.state_size / 4);
 }
 }  // namespace
@@ -137,34 +160,44 @@ std::vector<std::string> missing_prev_events(sql::Connection& c, const std::stri
   return out;
 }
 
+std::optional<StateGroupInfo> state_group_info(sql::Connection& c, std::int64_t group) {
+  auto r = c.query_one("SELECT chain_length, state_size FROM state_groups WHERE state_group = $1", {group});
+  if (!r) return std::nullopt;
+  return StateGroupInfo{group, r->get_int(0), r->get_int(1)};
+}
+
 std::int64_t add_state_delta(sql::Connection& c, const std::string& room_id, std::int64_t prev_group,
                              const rooms::StateKey& key, const std::string& event_id, bool adds_key,
                              const std::function<StateIds()>& prev_state) {
-  // A read and a plain insert: SQLite runs INSERT ... SELECT from the same table (with RETURNING) through
-  // a temporary table, several times slower on this path that every state event takes.
-  const auto prev = c.query_one(
-      "SELECT chain_length, state_size, (SELECT MAX(state_group) FROM state_groups) FROM state_groups "
-      "WHERE state_group = $1",
-      {prev_group});
-  if (prev && !chain_too_long({prev->get_int(0), prev->get_int(1)})) {
-    const std::int64_t id = prev->get_int(2) + 1;
+  return add_state_delta(c, room_id, prev_group, nullptr, key, event_id, adds_key, prev_state, nullptr).group;
+}
+
+StateGroupInfo add_state_delta(sql::Connection& c, const std::string& room_id, std::int64_t prev_group,
+                               const StateGroupInfo* prev, const rooms::StateKey& key, const std::string& event_id,
+                               bool adds_key, const std::function<StateIds()>& prev_state, std::int64_t* next_id) {
+  std::optional<StateGroupInfo> read;
+  if (!prev && prev_group != 0 && (read = state_group_info(c, prev_group))) prev = &*read;
+  if (prev && !chain_too_long(*prev)) {
+    // A plain insert: SQLite runs INSERT ... SELECT from the same table through a temporary table, several
+    // times slower on this path that every state event takes.
+    const StateGroupInfo group{new_group_id(c, next_id), prev->chain_length + 1, prev->state_size + (adds_key ? 1 : 0)};
     c.execute("INSERT INTO state_groups (state_group, room_id, prev_group, delta_event_id, delta_type, delta_state_key, "
               "chain_length, state_size) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-              {id, room_id, prev_group, event_id, key.first, key.second, prev->get_int(0) + 1,
-               prev->get_int(1) + (adds_key ? 1 : 0)});
-    return id;
+              {group.group, room_id, prev_group, event_id, key.first, key.second, group.chain_length, group.state_size});
+    return group;
   }
   // A snapshot: from the caller's copy of the state when it has one (the room's cache), which spares
   // reading the whole chain back.
   StateIds state = prev_state ? prev_state() : prev_group != 0 ? state_of_group(c, prev_group) : StateIds{};
   state[key] = event_id;
-  return write_snapshot(c, room_id, state);
+  const std::int64_t id = write_snapshot(c, room_id, state, next_id);
+  return {id, 0, static_cast<std::int64_t>(state.size())};
 }
 
 std::int64_t add_state_group(sql::Connection& c, const std::string& room_id, std::optional<std::int64_t> prev_group,
-                             const StateIds& state) {
-  const auto prev = prev_group ? group_info(c, *prev_group) : std::nullopt;
-  if (!prev || chain_too_long(*prev)) return write_snapshot(c, room_id, state);
+                             const StateIds& state, std::int64_t* next_id) {
+  const auto prev = prev_group ? state_group_info(c, *prev_group) : std::nullopt;
+  if (!prev || chain_too_long(*prev)) return write_snapshot(c, room_id, state, next_id);
   const StateIds base = state_of_group(c, *prev_group);
   std::vector<std::pair<rooms::StateKey, std::optional<std::string>>> delta;
   for (const auto& [key, id] : state) {
@@ -173,15 +206,12 @@ std::int64_t add_state_group(sql::Connection& c, const std::string& room_id, std
   }
   for (const auto& [key, id] : base)
     if (!state.contains(key)) delta.emplace_back(key, std::nullopt);
-  if (delta.size() > state.size() / 2) return write_snapshot(c, room_id, state);
-  const std::int64_t id = next_group_id(c);
+  if (delta.size() > state.size() / 2) return write_snapshot(c, room_id, state, next_id);
+  const std::int64_t id = new_group_id(c, next_id);
   c.execute("INSERT INTO state_groups (state_group, room_id, prev_group, delta_event_id, chain_length, state_size) "
             "VALUES ($1, $2, $3, NULL, $4, $5)",
             {id, room_id, *prev_group, prev->chain_length + 1, static_cast<std::int64_t>(state.size())});
-  for (const auto& [key, event_id] : delta) {
-    c.execute("INSERT INTO state_group_entries (state_group, type, state_key, event_id) VALUES ($1, $2, $3, $4)",
-              {id, key.first, key.second, sql::nullable(event_id)});
-  }
+  insert_entries(c, id, delta);
   return id;
 }
 

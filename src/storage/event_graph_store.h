@@ -26,6 +26,14 @@ struct EventStateGroups {
   std::int64_t after = 0;
 };
 
+// A state group's place in its delta chain, which decides when the next group is a snapshot: a writer
+// that keeps it for the group it builds on need not read it back.
+struct StateGroupInfo {
+  std::int64_t group = 0;
+  std::int64_t chain_length = 0;  // deltas to walk back to a snapshot
+  std::int64_t state_size = 0;
+};
+
 enum class OutsideStatus { outlier, rejected, soft_failed };
 const char* to_string(OutsideStatus status);
 
@@ -57,15 +65,23 @@ void add_missing_prev(sql::Connection& c, const std::string& room_id, const std:
 std::vector<std::string> take_referrers(sql::Connection& c, const std::string& event_id);
 std::vector<std::string> missing_prev_events(sql::Connection& c, const std::string& room_id);
 
+// New state group IDs come from MAX(state_group) + 1, or, given `next_id` (the caller's count, 0 when
+// unknown), from that: a writer that alone adds state groups reads the maximum once.
+//
 // A new state group: `prev_group`'s state with one more event (type, state_key -> event_id). Past a
 // bounded chain of deltas it writes a full snapshot instead, of `prev_state()` when given (the caller's
 // copy of prev_group's state), else of prev_group's state read back (state_of_group).
 std::int64_t add_state_delta(sql::Connection& c, const std::string& room_id, std::int64_t prev_group,
                              const rooms::StateKey& key, const std::string& event_id, bool adds_key,
                              const std::function<StateIds()>& prev_state = {});
+// The same with prev_group's chain place known (`prev`; nullptr: read it); returns the new group's.
+StateGroupInfo add_state_delta(sql::Connection& c, const std::string& room_id, std::int64_t prev_group,
+                               const StateGroupInfo* prev, const rooms::StateKey& key, const std::string& event_id,
+                               bool adds_key, const std::function<StateIds()>& prev_state, std::int64_t* next_id);
 // A new state group holding exactly `state`: a delta on `prev_group` when that is short, else a snapshot.
 std::int64_t add_state_group(sql::Connection& c, const std::string& room_id, std::optional<std::int64_t> prev_group,
-                             const StateIds& state);
+                             const StateIds& state, std::int64_t* next_id = nullptr);
+std::optional<StateGroupInfo> state_group_info(sql::Connection& c, std::int64_t group);
 StateIds state_of_group(sql::Connection& c, std::int64_t group);
 
 std::optional<std::int64_t> room_state_group(sql::Connection& c, const std::string& room_id);

@@ -59,6 +59,35 @@ TEST_F(EventGraphStoreTest, DeltaChainsReadBackExactlyAndAreCutBySnapshots) {
   });
 }
 
+TEST_F(EventGraphStoreTest, AWriterThatKeepsChainPlacesAndCountsIdsWritesTheSameGroups) {
+  db_.write_sync([](sql::Connection& c) {
+    // The writer's way: each group's place in its chain carried to the next call, IDs from a count that
+    // starts unknown (0) and is read once; snapshots (some of them 64+ entries) come from the given state.
+    StateIds expected{{{"m.room.create", ""}, "$create"}};
+    std::int64_t next_id = 0;
+    StateGroupInfo info{graph::add_state_group(c, "!r:hs", std::nullopt, expected, &next_id), 0, 1};
+    EXPECT_EQ(next_id, info.group + 1);
+    for (int i = 0; i < 400; ++i) {
+      const auto key = member(i % 200);
+      const bool adds = !expected.contains(key);
+      const StateIds before = expected;
+      const std::function<StateIds()> cached = [&before] { return before; };
+      expected[key] = "$e" + std::to_string(i);
+      const StateGroupInfo prev = info;
+      info = graph::add_state_delta(c, "!r:hs", prev.group, &prev, key, expected[key], adds, cached, &next_id);
+      ASSERT_EQ(info.group, next_id - 1) << i;
+      ASSERT_EQ(graph::state_of_group(c, info.group), expected) << i;
+      // What the writer keeps is what storage holds.
+      ASSERT_EQ(graph::state_group_info(c, info.group)->chain_length, info.chain_length) << i;
+      ASSERT_EQ(info.state_size, static_cast<std::int64_t>(expected.size())) << i;
+    }
+    EXPECT_EQ(c.query_one("SELECT MAX(state_group) + 1 FROM state_groups")->get_int(0), next_id);
+    EXPECT_LE(c.query_one("SELECT MAX(chain_length) FROM state_groups")->get_int(0), 64);
+    EXPECT_EQ(c.query_one("SELECT COUNT(*) FROM state_group_entries")->get_int(0),
+              c.query_one("SELECT SUM(state_size) FROM state_groups WHERE prev_group IS NULL")->get_int(0));
+  });
+}
+
 TEST_F(EventGraphStoreTest, AGroupMayDropKeysOfItsBase) {
   db_.write_sync([](sql::Connection& c) {
     StateIds base;

@@ -47,10 +47,11 @@ class RoomWriteTransaction {
 
   // State groups.
   virtual StateIds state_of_group(std::int64_t group) = 0;
-  // `prev_state`, when given, returns prev_group's state (from a cache) should a snapshot be written.
-  virtual std::int64_t add_state_delta(const std::string& room_id, std::int64_t prev_group, const rooms::StateKey& key,
-                                       const std::string& event_id, bool adds_key,
-                                       const std::function<StateIds()>& prev_state = {}) = 0;
+  // `prev`, when given, is prev_group's place in its chain and `prev_state` returns its state (both from a
+  // cache): then nothing of prev_group is read back. Returns the new group's place.
+  virtual StateGroupInfo add_state_delta(const std::string& room_id, std::int64_t prev_group, const StateGroupInfo* prev,
+                                         const rooms::StateKey& key, const std::string& event_id, bool adds_key,
+                                         const std::function<StateIds()>& prev_state = {}) = 0;
   virtual std::int64_t add_state_group(const std::string& room_id, std::optional<std::int64_t> prev_group,
                                        const StateIds& state) = 0;
   virtual std::optional<std::int64_t> room_state_group(const std::string& room_id) = 0;

@@ -32,15 +32,16 @@ StateIds SqlRoomWriteTransaction::linear_state_after(const std::string& room_id,
 
 StateIds SqlRoomWriteTransaction::state_of_group(std::int64_t group) { return graph::state_of_group(c_, group); }
 
-std::int64_t SqlRoomWriteTransaction::add_state_delta(const std::string& room_id, std::int64_t prev_group,
-                                                      const rooms::StateKey& key, const std::string& event_id,
-                                                      bool adds_key, const std::function<StateIds()>& prev_state) {
-  return graph::add_state_delta(c_, room_id, prev_group, key, event_id, adds_key, prev_state);
+StateGroupInfo SqlRoomWriteTransaction::add_state_delta(const std::string& room_id, std::int64_t prev_group,
+                                                        const StateGroupInfo* prev, const rooms::StateKey& key,
+                                                        const std::string& event_id, bool adds_key,
+                                                        const std::function<StateIds()>& prev_state) {
+  return graph::add_state_delta(c_, room_id, prev_group, prev, key, event_id, adds_key, prev_state, next_state_group_);
 }
 
 std::int64_t SqlRoomWriteTransaction::add_state_group(const std::string& room_id, std::optional<std::int64_t> prev_group,
                                                       const StateIds& state) {
-  return graph::add_state_group(c_, room_id, prev_group, state);
+  return graph::add_state_group(c_, room_id, prev_group, state, next_state_group_);
 }
 
 std::optional<std::int64_t> SqlRoomWriteTransaction::room_state_group(const std::string& room_id) {

@@ -11,9 +11,11 @@ class SqlRoomWriteTransaction : public RoomWriteTransaction {
  public:
   // next_position: the process's stream counter; it is moved past what storage already holds, which is
   // read only when `others_wrote` (another process may have taken positions since this one last wrote).
+  // next_state_group: the writer's next free state group ID (0: read it), kept across transactions while
+  // only this writer adds groups; nullptr: read it every time.
   SqlRoomWriteTransaction(sql::Connection& c, std::function<std::int64_t(std::int64_t stored_max)> next_position,
-                          bool others_wrote = true)
-      : c_(c), next_position_(std::move(next_position)), others_wrote_(others_wrote) {}
+                          bool others_wrote = true, std::int64_t* next_state_group = nullptr)
+      : c_(c), next_position_(std::move(next_position)), others_wrote_(others_wrote), next_state_group_(next_state_group) {}
 
   sql::Connection& connection() { return c_; }
 
@@ -26,9 +28,9 @@ class SqlRoomWriteTransaction : public RoomWriteTransaction {
   std::optional<OutsideEvent> find_outside(const std::string& event_id) override;
   StateIds linear_state_after(const std::string& room_id, const std::string& event_id) override;
   StateIds state_of_group(std::int64_t group) override;
-  std::int64_t add_state_delta(const std::string& room_id, std::int64_t prev_group, const rooms::StateKey& key,
-                               const std::string& event_id, bool adds_key,
-                               const std::function<StateIds()>& prev_state = {}) override;
+  StateGroupInfo add_state_delta(const std::string& room_id, std::int64_t prev_group, const StateGroupInfo* prev,
+                                 const rooms::StateKey& key, const std::string& event_id, bool adds_key,
+                                 const std::function<StateIds()>& prev_state = {}) override;
   std::int64_t add_state_group(const std::string& room_id, std::optional<std::int64_t> prev_group,
                                const StateIds& state) override;
   std::optional<std::int64_t> room_state_group(const std::string& room_id) override;
@@ -49,6 +51,7 @@ class SqlRoomWriteTransaction : public RoomWriteTransaction {
   sql::Connection& c_;
   std::function<std::int64_t(std::int64_t)> next_position_;
   bool others_wrote_;
+  std::int64_t* next_state_group_;
   std::int64_t stored_max_ = -1;  // read once per transaction, when others_wrote_
 };
 

@@ -111,17 +111,24 @@ std::int64_t EventPipeline::next_depth(const std::vector<EventPtr>& prev_events)
   return depth + 1;
 }
 
-std::int64_t EventPipeline::append_local(storage::RoomWriteTransaction& tx, Room& room, const LocalEvent& local) {
+std::int64_t EventPipeline::append_local(storage::RoomWriteTransaction& tx, Room& room, LocalEvent local) {
   tx.lock_room(room.room_id);
   const EventPtr& event = local.event;
   const std::int64_t before = current_state_group(tx, room);
   std::int64_t after = before;
+  std::optional<storage::StateGroupInfo> after_info;
   if (const std::string* key = event->state_key()) {
     const bool adds_key = room.state.find(event->type(), *key) == nullptr;
     const std::function<StateIds()> cached_state = [&room] { return ids_of(room.state); };
-    after = tx.add_state_delta(room.room_id, before, {event->type(), *key}, event->event_id(), adds_key, cached_state);
+    // The room remembers its group's place in the chain, so the common case reads nothing back.
+    const storage::StateGroupInfo* known =
+        before != 0 && room.state_group_info.group == before ? &room.state_group_info : nullptr;
+    after_info = tx.add_state_delta(room.room_id, before, known, {event->type(), *key}, event->event_id(), adds_key,
+                                    cached_state);
+    after = after_info->group;
   }
-  storage::GraphEventRow stored{local.row, event->prev_event_ids(), local.auth_ids, {before, after}, true};
+  storage::GraphEventRow stored{std::move(local.row), event->prev_event_ids(), std::move(local.auth_ids), {before, after},
+                                true};
   stored.row.stream = tx.next_stream_position();
   tx.append(stored);
   tx.update_forward_extremities(room.room_id, event->prev_event_ids(), event->event_id());
@@ -138,6 +145,7 @@ std::int64_t EventPipeline::append_local(storage::RoomWriteTransaction& tx, Room
   room.apply(event);
   room.extremities = std::move(extremities);
   room.state_group = after;
+  if (after_info) room.state_group_info = *after_info;
   room.position = stored.row.stream;
   return stored.row.stream;
 }
@@ -249,7 +257,7 @@ Received EventPipeline::receive(storage::RoomWriteTransaction& tx, Room& room, c
     }
     if (waiting_outlier) tx.delete_outside(event_id);
     LocalEvent follows{event, auth_ids, timeline_row(*event, room.state)};
-    out.stream = append_local(tx, room, follows);
+    out.stream = append_local(tx, room, std::move(follows));
     out.unblocked = tx.take_referrers(event_id);
     return finish(Outcome::accepted, "");
   }
@@ -325,7 +333,8 @@ Received EventPipeline::receive(storage::RoomWriteTransaction& tx, Room& room, c
   StateIds after_ids = before_ids;
   if (const std::string* key = event->state_key()) {
     const rooms::StateKey state_key{event->type(), *key};
-    after_group = tx.add_state_delta(room.room_id, *before_group, state_key, event_id, !before_ids.contains(state_key));
+    after_group = tx.add_state_delta(room.room_id, *before_group, nullptr, state_key, event_id, !before_ids.contains(state_key))
+                      .group;
     after_ids[state_key] = event_id;
   }
   storage::GraphEventRow row{timeline_row(*event, before), prev_ids, auth_ids, {*before_group, after_group}, false};

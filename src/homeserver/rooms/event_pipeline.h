@@ -73,7 +73,7 @@ class EventPipeline {
 
   // Stores a local event and makes it the room's only forward extremity among those it refers to.
   // Returns its stream position.
-  std::int64_t append_local(storage::RoomWriteTransaction& tx, Room& room, const LocalEvent& local);
+  std::int64_t append_local(storage::RoomWriteTransaction& tx, Room& room, LocalEvent local);
 
   // A room joined through another server (federation.md §7): the snapshot's state becomes the room's
   // state (stored outside the timeline), the rest of its auth chain is kept outside the room, and

@@ -275,6 +275,24 @@ TEST_F(EventPipelineTest, ACachedRoomLeftBehindByAnotherWriterIsReloaded) {
   });
 }
 
+TEST_F(EventPipelineTest, StateGroupIdsAreReadAgainAfterAnotherWriterAddedGroups) {
+  // The writer counts state group IDs while only it writes; a group another process added takes the next
+  // ID, so the count must be read again (as data_version tells) or the next state event's group collides.
+  const events::EventDraft topic1{"m.room.topic", std::string(""), "", {{"topic", "one"}}, std::nullopt};
+  run_task(rooms_.send(kAlice, "D", rid(), topic1, std::nullopt));
+  std::int64_t elsewhere = 0;
+  {
+    auto other = storage::sqlite::open((dir_.path() / "db.sqlite").string(), false);
+    elsewhere = graph::add_state_group(*other, room_id_, std::nullopt, {{{"m.room.create", ""}, "$x"}});
+  }
+  const events::EventDraft topic2{"m.room.topic", std::string(""), "", {{"topic", "two"}}, std::nullopt};
+  const std::string sent = run_task(rooms_.send(kAlice, "D", rid(), topic2, std::nullopt));
+  db_.read_sync([&](storage::sql::Connection& c) {
+    EXPECT_GT(graph::event_state_groups(c, sent)->after, elsewhere);
+    EXPECT_EQ(graph::state_of_group(c, graph::event_state_groups(c, sent)->after).at({"m.room.topic", ""}), sent);
+  });
+}
+
 TEST_F(EventPipelineTest, WithoutOtherWritersTheCachedRoomIsTrusted) {
   // Nothing but this process wrote (SQLite's data_version did not move): no stored-position check, the
   // cached room is used as it is, and the stream counter goes on from where it was.

@@ -20,6 +20,7 @@
 #include "rooms/membership.h"
 #include "rooms/power_levels.h"
 #include "rooms/room_state.h"
+#include "storage/event_graph_store.h"
 
 namespace herald::storage::sql {
 class Connection;
@@ -56,6 +57,8 @@ struct Room {
   // The events nothing follows yet: the next local event's prev_events (the event pipeline keeps them).
   std::vector<events::EventPtr> extremities;
   std::int64_t state_group = 0;  // the stored state group holding `state`; 0 until first stored
+  // state_group's place in its delta chain while .group == state_group (else it is read when needed).
+  storage::StateGroupInfo state_group_info;
   std::int64_t position = 0;     // the room's latest stream position this copy reflects
   std::unordered_set<std::string> joined;
   // How many of `joined` each server has: the servers an event goes to, without walking every member.

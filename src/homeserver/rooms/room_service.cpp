@@ -91,21 +91,23 @@ void RoomService::begin_write_job(storage::sql::Connection& c) {
   const std::optional<std::int64_t> version = c.data_version();
   others_wrote_ = !version || !seen_data_version_ || *version != *seen_data_version_;
   seen_data_version_ = version;
+  if (others_wrote_) next_state_group_ = 0;
 }
 
 storage::SqlRoomWriteTransaction RoomService::room_transaction(storage::sql::Connection& c) {
   return storage::SqlRoomWriteTransaction(
-      c, [this](std::int64_t stored_max) { return stream_.next_after(stored_max); }, others_wrote_);
+      c, [this](std::int64_t stored_max) { return stream_.next_after(stored_max); }, others_wrote_, &next_state_group_);
 }
 
 RoomService::Appended RoomService::commit_built(storage::sql::Connection& c, Room& room, Built built) {
   auto tx = room_transaction(c);
-  const std::int64_t stream = pipeline_.append_local(tx, room, built.local);
-  if (built.redacts) rs::mark_redacted(c, *built.redacts, built.local.event->event_id());
+  EventPtr event = built.local.event;
+  const std::int64_t stream = pipeline_.append_local(tx, room, std::move(built.local));
+  if (built.redacts) rs::mark_redacted(c, *built.redacts, event->event_id());
   // The outbound rows commit with the event (the create event, appended directly, has nobody to go to).
   std::vector<std::string> destinations;
-  if (outbox_) destinations = outbox_->enqueue(c, room, *built.local.event);
-  return Appended{built.local.event, stream, std::move(destinations)};
+  if (outbox_) destinations = outbox_->enqueue(c, room, *event);
+  return Appended{std::move(event), stream, std::move(destinations)};
 }
 
 RoomService::Appended RoomService::append(storage::sql::Connection& c, Room& room, const EventDraft& draft,
@@ -296,8 +298,8 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
         throw MatrixError(Errc::room_in_use, "Room alias already taken");
       }
       auto tx = room_transaction(c);
-      const LocalEvent create_local{create_event, {}, EventPipeline::timeline_row(*create_event, room->state)};
-      const std::int64_t stream = pipeline_.append_local(tx, *room, create_local);
+      LocalEvent create_local{create_event, {}, EventPipeline::timeline_row(*create_event, room->state)};
+      const std::int64_t stream = pipeline_.append_local(tx, *room, std::move(create_local));
       room->is_public = visibility == "public";
       appended.push_back({create_event, stream});
 

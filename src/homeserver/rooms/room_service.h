@@ -204,7 +204,7 @@ class RoomService {
   Built build(const Room& room, const events::EventDraft& draft, std::int64_t now) const;
   // First thing in each room write job: whether another process may have written since the previous
   // job (SQLite's data_version; always true for a driver that cannot tell). Only then are cached rooms
-  // and the stream counter checked against storage.
+  // and the stream counter and state group IDs checked against storage.
   void begin_write_job(storage::sql::Connection& c);
   storage::SqlRoomWriteTransaction room_transaction(storage::sql::Connection& c);
   // On the writer thread inside a job: stores a built event (next stream position) and applies it.
@@ -239,6 +239,7 @@ class RoomService {
   // Writer thread only.
   std::optional<std::int64_t> seen_data_version_;
   bool others_wrote_ = true;
+  std::int64_t next_state_group_ = 0;  // the next free state group ID; 0: read it (another process wrote)
   const crypto::SigningKey& key_;
   const Clock& clock_;
   RoomServiceOptions options_;
