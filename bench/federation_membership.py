@@ -152,7 +152,11 @@ def main():
         big_room_join(a, b, alice)
     finally:
         for s in (a, b):
-            s.stop()
+            try:
+                s.stop()
+            except Exception as e:  # a slow shutdown is itself a finding: show what the server was doing
+                print(f"{s.server_name} did not stop: {e}\n{s.read_log()[-4000:]}")
+                s.kill9()
             s.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
 

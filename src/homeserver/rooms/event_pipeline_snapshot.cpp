@@ -49,8 +49,9 @@ std::int64_t EventPipeline::append_joined_snapshot(storage::RoomWriteTransaction
   const EventPtr& event = join.event;
   const std::int64_t before_group = tx.add_state_group(room.room_id, std::nullopt, before_ids);
   const rooms::StateKey join_key{event->type(), *event->state_key()};
-  const std::int64_t after_group =
-      tx.add_state_delta(room.room_id, before_group, join_key, event->event_id(), !before_ids.contains(join_key));
+  const storage::StateGroupInfo after_info =
+      tx.add_state_delta(room.room_id, before_group, nullptr, join_key, event->event_id(), !before_ids.contains(join_key));
+  const std::int64_t after_group = after_info.group;
   storage::GraphEventRow stored{join.row, event->prev_event_ids(), join.auth_ids, {before_group, after_group}, true};
   stored.row.stream = tx.next_stream_position();
   tx.append(stored);
@@ -64,6 +65,7 @@ std::int64_t EventPipeline::append_joined_snapshot(storage::RoomWriteTransaction
   room.replace_state(std::move(before));
   room.extremities = {event};
   room.state_group = after_group;
+  room.state_group_info = after_info;
   room.position = stored.row.stream;
   return stored.row.stream;
 }
