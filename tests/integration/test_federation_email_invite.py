@@ -13,17 +13,8 @@ import unittest
 
 from harness import IdentityServer, MatrixAssertions, SmtpReceiver, email_parts, free_port, identity_token, q, \
     start_federation_servers
+from federation_pair import wait_until
 from tls_ca import TestCA
-
-
-def wait_until(fn, timeout=30, interval=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(interval)
-    return fn()
 
 
 class EmailInviteAcrossServersTest(MatrixAssertions, unittest.TestCase):

@@ -6,35 +6,17 @@ knocks refuse them with the resident's error.
 Two real Herald homeservers over TLS with a test CA. alice is on A (hs1), bob, carol and dave on B (hs2)."""
 import os
 import shutil
-import sqlite3
 import tempfile
 import time
 import unittest
 
 from harness import MatrixAssertions, q, start_federation_servers
+from federation_pair import wait_until, read_db
 from tls_ca import TestCA
 
 RETRY_YAML = "federation: {destination_min_retry_interval: 100ms, destination_retry_multiplier: 2, " \
              "destination_max_retry_interval: 1s}"
 KNOCK_RULE = [{"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": "knock"}}]
-
-
-def wait_until(fn, timeout=30, interval=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(interval)
-    return fn()
-
-
-def read_db(hs, sql, params=()):
-    db = sqlite3.connect(f"file:{hs.dir}/homeserver.db?mode=ro", uri=True, timeout=10)
-    try:
-        return db.execute(sql, params).fetchall()
-    finally:
-        db.close()
 
 
 class RemoteKnockTest(MatrixAssertions, unittest.TestCase):

@@ -11,6 +11,7 @@ import nacl.signing
 
 from fake_remote import FakeRemotesFixture, redact, signed_by, unb64
 from harness import MatrixAssertions
+from federation_pair import wait_until as shared_wait_until
 
 ALL_VERSIONS = [str(v) for v in range(1, 13)]
 RETRY_YAML = "federation: {destination_min_retry_interval: 100ms, destination_retry_multiplier: 2, " \
@@ -31,13 +32,7 @@ def signed_event(pdu, server, key_id, verify_key):
 
 
 def wait_until(fn, timeout=20, interval=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(interval)
-    return fn()
+    return shared_wait_until(fn, timeout=timeout, interval=interval)
 
 
 class FederationMembershipTest(FakeRemotesFixture, MatrixAssertions, unittest.TestCase):

@@ -11,20 +11,11 @@ import time
 import unittest
 
 from harness import MatrixAssertions, q, start_federation_servers
+from federation_pair import wait_until
 from tls_ca import TestCA
 
 RETRY_YAML = "federation: {destination_min_retry_interval: 100ms, destination_retry_multiplier: 2, " \
              "destination_max_retry_interval: 1s}"
-
-
-def wait_until(fn, timeout=30, interval=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(interval)
-    return fn()
 
 
 class FederatedModerationTest(MatrixAssertions, unittest.TestCase):

@@ -21,29 +21,12 @@ import unittest
 import nacl.signing
 
 from harness import MatrixAssertions, b64, canonical, q, start_federation_servers
+from federation_pair import wait_until, read_db
 from tls_ca import TestCA
 
 # Back off briefly in tests: a destination that was down is retried within a second.
 RETRY_YAML = "federation: {destination_min_retry_interval: 100ms, destination_retry_multiplier: 2, " \
              "destination_max_retry_interval: 1s}"
-
-
-def wait_until(fn, timeout=30, interval=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(interval)
-    return fn()
-
-
-def read_db(hs, sql, params=()):
-    db = sqlite3.connect(f"file:{hs.dir}/homeserver.db?mode=ro", uri=True, timeout=10)
-    try:
-        return db.execute(sql, params).fetchall()
-    finally:
-        db.close()
 
 
 def signing_key_of(hs):

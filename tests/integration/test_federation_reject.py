@@ -12,7 +12,6 @@ send_leave falls back to v1, a refusal ends the retrying and a failure does not.
 import hashlib
 import os
 import shutil
-import sqlite3
 import tempfile
 import time
 import unittest
@@ -21,29 +20,12 @@ import nacl.signing
 
 from fake_remote import FakeRemotesFixture, b64, canonical, redact, signed_by, unb64
 from harness import MatrixAssertions, q, start_federation_servers
+from federation_pair import wait_until, read_db
 from tls_ca import TestCA
 
 # Retry quickly in tests: a server that was down is tried again within a second.
 RETRY_YAML = "federation: {destination_min_retry_interval: 100ms, destination_retry_multiplier: 2, " \
              "destination_max_retry_interval: 1s}"
-
-
-def wait_until(fn, timeout=30, interval=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(interval)
-    return fn()
-
-
-def read_db(hs, sql, params=()):
-    db = sqlite3.connect(f"file:{hs.dir}/homeserver.db?mode=ro", uri=True, timeout=10)
-    try:
-        return db.execute(sql, params).fetchall()
-    finally:
-        db.close()
 
 
 class RejectingARemoteInvite(MatrixAssertions, unittest.TestCase):

@@ -12,6 +12,7 @@
 #include "events/room_version.h"
 #include "federation/federation_client.h"
 #include "federation/remote_key_store.h"
+#include "homeserver/federation/resident_servers.h"
 #include "homeserver/membership/membership_from_template.h"
 #include "homeserver/rooms/room_service.h"
 #include "homeserver/rooms/room_snapshot.h"
@@ -77,24 +78,6 @@ std::string version_query() {
   return q;
 }
 
-// A 4xx refusal from the resident, passed through where clients know the errcode.
-MatrixError refusal(const federation::FederationError& e, const std::string& server) {
-  static const std::map<std::string, Errc> known = {
-      {"M_FORBIDDEN", Errc::forbidden},
-      {"M_INCOMPATIBLE_ROOM_VERSION", Errc::incompatible_room_version},
-      {"M_UNSUPPORTED_ROOM_VERSION", Errc::unsupported_room_version},
-      {"M_NOT_FOUND", Errc::not_found},
-      {"M_LIMIT_EXCEEDED", Errc::limit_exceeded},
-      {"M_UNABLE_TO_AUTHORISE_JOIN", Errc::unable_to_authorise_join},
-      {"M_UNABLE_TO_GRANT_JOIN", Errc::unable_to_grant_join},
-  };
-  auto it = known.find(e.errcode);
-  const std::string said = e.errcode.empty() ? std::string() : " (" + e.errcode + ")";
-  if (it == known.end()) return MatrixError(Errc::unknown, server + " refused the join" + said, 502);
-  return MatrixError(it->second, server + " refused the join" + said, e.status);
-}
-
-constexpr std::size_t kMaxServersTried = 8;
 constexpr std::size_t kMaxJoinAnswerBytes = 256u << 20;  // the state of a very large room
 
 }  // namespace
@@ -106,38 +89,13 @@ FederationJoiner::FederationJoiner(federation::FederationClient& client, federat
       clock_(clock) {}
 
 Task<std::string> FederationJoiner::join(RemoteJoin join) {
-  std::vector<std::string> servers;
-  for (const auto& s : join.servers) {
-    if (s.empty() || s == server_name_ || std::find(servers.begin(), servers.end(), s) != servers.end()) continue;
-    servers.push_back(s);
-    if (servers.size() == kMaxServersTried) break;
-  }
-  if (servers.empty()) throw MatrixError(Errc::not_found, "No known servers to join the room through");
-  std::optional<MatrixError> refused, failed;
-  for (const auto& server : servers) {
-    try {
-      std::string event_id = co_await join_through(server, join);
-      co_return event_id;
-    } catch (const federation::FederationError& e) {
-      log::info("remote join failed room={} user={} server={} status={} errcode={} error={}", join.room.str(),
-                join.user.str(), server, e.status, e.errcode, e.what());
-      if (e.status >= 400 && e.status < 500) {
-        MatrixError m = refusal(e, server);
-        // The room's version is the room's on every server: no other will answer differently.
-        if (e.errcode == "M_INCOMPATIBLE_ROOM_VERSION") throw m;
-        if (!refused) refused = m;
-      } else {
-        const bool timed_out = std::string(e.what()).find("timed out") != std::string::npos;
-        failed = MatrixError(Errc::unknown, "Could not join through " + server + ": " + e.what(), timed_out ? 504 : 502);
-      }
-    } catch (const std::runtime_error& e) {
-      log::warn("remote join answer refused room={} user={} server={} error={}", join.room.str(), join.user.str(), server,
-                e.what());
-      failed = MatrixError(Errc::unknown, server + " answered the join with something unusable: " + e.what(), 502);
-    }
-  }
-  if (refused) throw *refused;
-  throw *failed;
+  const std::vector<std::string> servers = resident_servers::to_try(join.servers, server_name_);
+  const resident_servers::Attempt attempt{"join", join.room.str(), join.user.str()};
+  std::function<Task<std::string>(const std::string&)> through = [this, &join](const std::string& server) {
+    return join_through(server, join);
+  };
+  std::string event_id = co_await resident_servers::first_to_accept(attempt, servers, through);
+  co_return event_id;
 }
 
 Task<std::string> FederationJoiner::join_through(const std::string& server, const RemoteJoin& join) {

@@ -12,6 +12,7 @@
 #include "events/event_builder.h"
 #include "events/room_version.h"
 #include "federation/federation_client.h"
+#include "homeserver/federation/resident_servers.h"
 #include "homeserver/membership/membership_from_template.h"
 #include "homeserver/membership/remote_knocks.h"
 
@@ -52,60 +53,14 @@ nlohmann::json knock_room_state(const nlohmann::json& answer) {
 
 }  // namespace outbound_knock
 
-namespace {
-
-// A 4xx refusal from the resident, passed through where clients know the errcode.
-MatrixError refusal(const federation::FederationError& e, const std::string& server) {
-  static const std::map<std::string, Errc> known = {
-      {"M_FORBIDDEN", Errc::forbidden},
-      {"M_INCOMPATIBLE_ROOM_VERSION", Errc::incompatible_room_version},
-      {"M_UNSUPPORTED_ROOM_VERSION", Errc::unsupported_room_version},
-      {"M_NOT_FOUND", Errc::not_found},
-      {"M_LIMIT_EXCEEDED", Errc::limit_exceeded},
-  };
-  const auto it = known.find(e.errcode);
-  const std::string said = e.errcode.empty() ? std::string() : " (" + e.errcode + ")";
-  if (it == known.end()) return MatrixError(Errc::unknown, server + " refused the knock" + said, 502);
-  return MatrixError(it->second, server + " refused the knock" + said, e.status);
-}
-
-constexpr std::size_t kMaxServersTried = 8;
-
-}  // namespace
-
 Task<std::string> FederationKnocker::knock(RemoteKnock knock) {
-  std::vector<std::string> servers;
-  for (const auto& s : knock.servers) {
-    if (s.empty() || s == server_name_ || std::find(servers.begin(), servers.end(), s) != servers.end()) continue;
-    servers.push_back(s);
-    if (servers.size() == kMaxServersTried) break;
-  }
-  if (servers.empty()) throw MatrixError(Errc::not_found, "No known servers to knock on the room through");
-  std::optional<MatrixError> refused, failed;
-  for (const auto& server : servers) {
-    try {
-      std::string event_id = co_await knock_through(server, knock);
-      co_return event_id;
-    } catch (const federation::FederationError& e) {
-      log::info("remote knock failed room={} user={} server={} status={} errcode={} error={}", knock.room.str(),
-                knock.user.str(), server, e.status, e.errcode, e.what());
-      if (e.status >= 400 && e.status < 500) {
-        MatrixError m = refusal(e, server);
-        // The room's version and join rule are the room's on every server: no other will answer differently.
-        if (e.errcode == "M_INCOMPATIBLE_ROOM_VERSION") throw m;
-        if (!refused) refused = m;
-      } else {
-        const bool timed_out = std::string(e.what()).find("timed out") != std::string::npos;
-        failed = MatrixError(Errc::unknown, "Could not knock through " + server + ": " + e.what(), timed_out ? 504 : 502);
-      }
-    } catch (const std::runtime_error& e) {
-      log::warn("remote knock answer refused room={} user={} server={} error={}", knock.room.str(), knock.user.str(),
-                server, e.what());
-      failed = MatrixError(Errc::unknown, server + " answered the knock with something unusable: " + e.what(), 502);
-    }
-  }
-  if (refused) throw *refused;
-  throw *failed;
+  const std::vector<std::string> servers = resident_servers::to_try(knock.servers, server_name_);
+  const resident_servers::Attempt attempt{"knock", knock.room.str(), knock.user.str()};
+  std::function<Task<std::string>(const std::string&)> through = [this, &knock](const std::string& server) {
+    return knock_through(server, knock);
+  };
+  std::string event_id = co_await resident_servers::first_to_accept(attempt, servers, through);
+  co_return event_id;
 }
 
 Task<std::string> FederationKnocker::knock_through(const std::string& server, const RemoteKnock& knock) {
