@@ -74,7 +74,9 @@ Task<nlohmann::json> FederationClient::request_json(FederationRequest request) {
   if (res.status < 200 || res.status >= 300) {
     std::string errcode;
     if (body.is_object() && body.contains("errcode") && body["errcode"].is_string()) errcode = body["errcode"].get<std::string>();
-    throw FederationError(destination + " answered " + std::to_string(res.status) + " to " + uri, res.status, errcode);
+    FederationError error(destination + " answered " + std::to_string(res.status) + " to " + uri, res.status, errcode);
+    if (body.is_object()) error.error_body = std::move(body);
+    throw error;
   }
   if (!body.is_object()) throw FederationError(destination + " answered " + uri + " with something that is not a JSON object", res.status);
   co_return body;

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "core/task.h"
 #include "http/request.h"
@@ -57,6 +57,7 @@ struct FederationError : std::runtime_error {
       : std::runtime_error(std::move(message)), status(status), errcode(std::move(errcode)) {}
   int status;           // 0: no HTTP answer
   std::string errcode;  // the remote's errcode when it sent one
+  nlohmann::json error_body;  // the remote's error object (room_version, retry_after_ms...), else null
 };
 
 struct FederationRequest {

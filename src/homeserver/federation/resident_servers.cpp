@@ -26,7 +26,14 @@ MatrixError refusal(const federation::FederationError& e, const std::string& ser
   const auto it = known.find(e.errcode);
   const std::string said = e.errcode.empty() ? std::string() : " (" + e.errcode + ")";
   if (it == known.end()) return MatrixError(Errc::unknown, server + " refused the " + what + said, 502);
-  return MatrixError(it->second, server + " refused the " + what + said, e.status);
+  MatrixError out(it->second, server + " refused the " + what + said, e.status);
+  // The room's version, which the client needs to tell the user why (client-server join's 400).
+  if (e.error_body.is_object()) {
+    if (auto v = e.error_body.find("room_version"); v != e.error_body.end() && v->is_string()) {
+      std::move(out).with("room_version", v->get<std::string>());
+    }
+  }
+  return out;
 }
 }  // namespace
 

@@ -18,6 +18,7 @@
 #include "homeserver/rooms/federation_room_reader.h"
 #include "homeserver/rooms/room_service.h"
 #include "homeserver/rooms/stripped_state.h"
+#include "rooms/server_acl.h"
 
 namespace herald::homeserver {
 namespace {
@@ -31,9 +32,20 @@ UserId origin_user(const http::Request& req, const std::string& origin) {
   return user;
 }
 
+// A server the room's m.room.server_acl bans takes no part in its membership (federation.md §6).
+Task<void> require_acl_allows(FederationApi& api, const RoomId& room, const std::string& origin) {
+  const std::shared_ptr<Room> known = co_await api.rooms.find_room(room);
+  if (!known) co_return;  // unknown: the membership call answers 404 itself
+  const events::EventPtr acl = known->state_event("m.room.server_acl");
+  if (acl && !rooms::server_acl_allows(acl->content(), origin)) {
+    throw MatrixError(Errc::forbidden, "The room's server ACL bans " + origin);
+  }
+}
+
 Task<http::Response> make_membership(http::Request req, FederationApi& api, std::string origin, std::string membership) {
   const RoomId room = room_id_param(req);
   UserId user = origin_user(req, origin);
+  co_await require_acl_allows(api, room, origin);
   // make_join and make_knock name the room versions the asking server supports; make_leave does not.
   std::vector<std::string> supported = req.query_params("ver");
   if (membership == "leave") {
@@ -74,6 +86,7 @@ Task<events::EventPtr> send_membership(const http::Request& req, FederationApi& 
                                        std::string membership, RoomId room, std::string event_id) {
   nlohmann::json pdu = json_body::parse_object(req.body);
   std::shared_ptr<Room> known = co_await api.rooms.require_room(room);
+  co_await require_acl_allows(api, room, origin);
   if (membership == "knock") remote_membership::require_knock_support(*known->version);
   remote_membership::check_membership_event(pdu, *known->version, room.str(), event_id, origin, membership);
   const std::string user = pdu["sender"].get<std::string>();

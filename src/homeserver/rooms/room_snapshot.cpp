@@ -244,11 +244,9 @@ RoomSnapshot check_room_snapshot(const events::RoomVersion& version, const std::
     }
     out.state.push_back(c.event);
   }
-  // The create event is state whichever list it came in.
-  if (!keys_seen.contains({"m.room.create", ""})) {
-    checked.at(create->event_id()).in_state = true;
-    out.state.insert(out.state.begin(), create);
-  }
+  // The state must hold the create event itself (in the auth chain alone it does not say the room is
+  // this one's as it stands).
+  if (!keys_seen.contains({"m.room.create", ""})) throw std::runtime_error("the state holds no create event");
   for (const auto& id : accepted_order) {
     const Checked& c = checked.at(id);
     if (!c.in_state) out.auth_chain.push_back(c.event);

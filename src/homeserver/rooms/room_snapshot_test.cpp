@@ -164,6 +164,9 @@ TEST(RoomSnapshot, UnusableAnswersThrow) {
   // The room's version differs from the one make_join named.
   EXPECT_THROW(check_room_snapshot(*events::find_room_version("9"), s.room_id, s.pdus(), nlohmann::json::array(), s.keys),
                std::runtime_error);
+  // The create event in the auth chain only.
+  nlohmann::json chain = nlohmann::json::array({no_create.size() ? s.create->pdu() : nlohmann::json()});
+  EXPECT_THROW(check_room_snapshot(s.version, s.room_id, no_create, chain, s.keys), std::runtime_error);
   // Not lists.
   EXPECT_THROW(check_room_snapshot(s.version, s.room_id, nlohmann::json::object(), nlohmann::json::array(), s.keys), std::runtime_error);
   // Too many events.
