@@ -410,9 +410,11 @@ class FederationServer(HeraldServer):
     def __init__(self, ca, name="hs", extra_yaml="", **kw):
         self.ca = ca
         self.federation_port = free_port()
+        # The fixed federation port is bound first: on a restart the client listener's ephemeral port could
+        # otherwise be handed exactly that port (free while the server was down).
         super().__init__(server_name=f"localhost:{self.federation_port}", extra_yaml="", listeners_yaml=(
-            "  - {bind_address: 127.0.0.1, port: 0, tls: false, resources: [client]}\n"
-            f"  - {{bind_address: 127.0.0.1, port: {self.federation_port}, tls: true, resources: [federation]}}"), **kw)
+            f"  - {{bind_address: 127.0.0.1, port: {self.federation_port}, tls: true, resources: [federation]}}\n"
+            "  - {bind_address: 127.0.0.1, port: 0, tls: false, resources: [client]}"), **kw)
         self.leaf = ca.issue(name, directory=self.dir)
         with open(self.config_path, "a") as f:
             f.write(f"""
@@ -426,7 +428,11 @@ ip_range_whitelist: ["127.0.0.0/8", "::1/128"]
 
     def start(self, timeout=20):
         super().start(timeout)
-        assert self.other_ports and self.other_ports[0] == self.federation_port, (self.port, self.other_ports)
+        # The port file lists listeners in order: federation, client, then any others (metrics).
+        ports = [self.port] + self.other_ports
+        assert ports[0] == self.federation_port, ports
+        self.port = ports[1]
+        self.other_ports = [ports[0]] + ports[2:]
         return self
 
     def renew_certificate(self):
