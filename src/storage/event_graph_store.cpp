@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <nlohmann/json.hpp>
 
 #include "storage/sql/connection.h"
 
@@ -18,8 +19,6 @@ const char* to_string(OutsideStatus status) {
 
 namespace event_graph_store {
 namespace {
-constexpr std::int64_t kPrevEdge = 0;
-constexpr std::int64_t kAuthEdge = 1;
 // A delta chain is cut by a snapshot once it is longer than this or a quarter of the state, whichever
 // is more: reading a state then costs at most ~1.25x its size, and writing one ~4 rows per state event.
 constexpr std::int64_t kMinChainBeforeSnapshot = 64;
@@ -30,12 +29,21 @@ OutsideStatus parse_status(const std::string& s) {
   return OutsideStatus::outlier;
 }
 
-std::vector<std::string> edge_targets(sql::Connection& c, const std::string& event_id, std::int64_t kind) {
+// The IDs an event's PDU lists under `field` (prev_events or auth_events): strings from room version 3 on,
+// [id, hashes] pairs before it. Sorted, as a set of edges has no order.
+std::vector<std::string> edge_targets(sql::Connection& c, const std::string& event_id, const char* field) {
   std::vector<std::string> out;
-  for (const auto& r : c.query("SELECT g.target_id FROM events e JOIN event_edges g ON g.stream_ordering = e.stream_ordering "
-                               "WHERE e.event_id = $1 AND g.kind = $2 ORDER BY g.target_id",
-                               {event_id, kind}))
-    out.push_back(r.get_text(0));
+  const auto pdu_text = find_pdu(c, event_id);
+  if (!pdu_text) return out;
+  const auto pdu = nlohmann::json::parse(*pdu_text, nullptr, false);
+  if (!pdu.is_object()) return out;
+  const auto it = pdu.find(field);
+  if (it == pdu.end() || !it->is_array()) return out;
+  for (const auto& ref : *it) {
+    if (ref.is_string()) out.push_back(ref.get<std::string>());
+    else if (ref.is_array() && !ref.empty() && ref[0].is_string()) out.push_back(ref[0].get<std::string>());
+  }
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -92,27 +100,12 @@ bool chain_too_long(const StateGroupInfo& prev) {
 }
 }  // namespace
 
-void insert_edges(sql::Connection& c, std::int64_t stream, const std::vector<std::string>& prev_ids,
-                  const std::vector<std::string>& auth_ids) {
-  // One statement for all of an event's edges: the event path runs this for every event.
-  std::string sql = "INSERT INTO event_edges (stream_ordering, kind, target_id) VALUES ";
-  std::vector<sql::Value> params{stream};
-  auto add = [&](std::int64_t kind, const std::string& target) {
-    params.emplace_back(target);
-    sql += (params.size() > 2 ? ", ($1, " : "($1, ") + std::to_string(kind) + ", $" + std::to_string(params.size()) + ")";
-  };
-  for (const auto& p : prev_ids) add(kPrevEdge, p);
-  for (const auto& a : auth_ids) add(kAuthEdge, a);
-  if (params.size() == 1) return;
-  c.execute(sql + " ON CONFLICT DO NOTHING", params);
-}
-
 std::vector<std::string> prev_events(sql::Connection& c, const std::string& event_id) {
-  return edge_targets(c, event_id, kPrevEdge);
+  return edge_targets(c, event_id, "prev_events");
 }
 
 std::vector<std::string> auth_events(sql::Connection& c, const std::string& event_id) {
-  return edge_targets(c, event_id, kAuthEdge);
+  return edge_targets(c, event_id, "auth_events");
 }
 
 std::vector<std::string> forward_extremities(sql::Connection& c, const std::string& room_id) {

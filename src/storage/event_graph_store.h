@@ -48,9 +48,7 @@ struct OutsideEvent {
 
 namespace event_graph_store {
 
-// The edges of the timeline event at stream position `stream`.
-void insert_edges(sql::Connection& c, std::int64_t stream, const std::vector<std::string>& prev_ids,
-                  const std::vector<std::string>& auth_ids);
+// A stored event's edges, sorted: read from its PDU, which carries them (migration 0016).
 std::vector<std::string> prev_events(sql::Connection& c, const std::string& event_id);
 std::vector<std::string> auth_events(sql::Connection& c, const std::string& event_id);
 

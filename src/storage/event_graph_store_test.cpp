@@ -110,10 +110,18 @@ TEST_F(EventGraphStoreTest, ExtremitiesEdgesAndMissingPrevEvents) {
     graph::update_forward_extremities(c, "!r:hs", {}, std::string("$b"));
     graph::update_forward_extremities(c, "!r:hs", {"$a", "$b"}, std::string("$c"));
     EXPECT_EQ(graph::forward_extremities(c, "!r:hs"), std::vector<std::string>{"$c"});
-    c.execute("INSERT INTO events (stream_ordering, event_id, room_id, type, sender, pdu) VALUES (7, '$c', '!r:hs', 't', '@a:hs', '{}')");
-    graph::insert_edges(c, 7, {"$a", "$b"}, {"$create", "$pl"});
+    // Edges come from the stored PDU: IDs from room version 3 on, [id, hashes] pairs before it.
+    c.execute("INSERT INTO events (stream_ordering, event_id, room_id, type, sender, pdu) VALUES (7, '$c', '!r:hs', 't', "
+              "'@a:hs', '{\"prev_events\":[\"$b\",\"$a\"],\"auth_events\":[\"$pl\",\"$create\"]}')");
     EXPECT_EQ(graph::prev_events(c, "$c"), (std::vector<std::string>{"$a", "$b"}));
     EXPECT_EQ(graph::auth_events(c, "$c"), (std::vector<std::string>{"$create", "$pl"}));
+    graph::insert_outside(c, {"$v1", "!r:hs", OutsideStatus::outlier, std::nullopt,
+                              R"({"prev_events":[["$p:hs",{"sha256":"x"}]],"auth_events":[["$c:hs",{"sha256":"y"}]]})",
+                              std::nullopt},
+                          1);
+    EXPECT_EQ(graph::prev_events(c, "$v1"), std::vector<std::string>{"$p:hs"});
+    EXPECT_EQ(graph::auth_events(c, "$v1"), std::vector<std::string>{"$c:hs"});
+    EXPECT_TRUE(graph::prev_events(c, "$unknown").empty());
     graph::add_missing_prev(c, "!r:hs", "$gap", "$d");
     graph::add_missing_prev(c, "!r:hs", "$gap", "$e");
     EXPECT_EQ(graph::missing_prev_events(c, "!r:hs"), std::vector<std::string>{"$gap"});

@@ -16,9 +16,7 @@ namespace herald::storage {
 
 // A timeline event as the pipeline stores it.
 struct GraphEventRow {
-  NewEventRow row;  // stream assigned
-  std::vector<std::string> prev_ids;
-  std::vector<std::string> auth_ids;
+  NewEventRow row;  // stream assigned; its PDU carries its prev and auth edges
   EventStateGroups state;
   // Also make the event the current state of its (type, state_key): true when the room's current
   // state is the state after this event (a local event, or a received one that leaves one extremity).
@@ -64,11 +62,11 @@ class RoomWriteTransaction {
   virtual void add_missing_prev(const std::string& room_id, const std::string& missing_id, const std::string& referrer_id) = 0;
   virtual std::vector<std::string> take_referrers(const std::string& event_id) = 0;
 
-  // Appends a timeline event with its edges and state groups.
+  // Appends a timeline event with its state groups (its edges are in its PDU).
   virtual void append(const GraphEventRow& event) = 0;
   // Stores a state event of a room's snapshot (a join through another server): current state, not
-  // timeline; its auth edges are kept for auth-chain walks.
-  virtual void append_state_only(const NewEventRow& row, const std::vector<std::string>& auth_ids) = 0;
+  // timeline (its auth edges are in its PDU, as every event's are).
+  virtual void append_state_only(const NewEventRow& row) = 0;
   virtual void store_outside(const OutsideEvent& event, std::int64_t now_ms) = 0;
   virtual void delete_outside(const std::string& event_id) = 0;
   // Sets (or, without an event, removes) one key of the room's current state.

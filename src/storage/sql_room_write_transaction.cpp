@@ -73,13 +73,11 @@ std::vector<std::string> SqlRoomWriteTransaction::take_referrers(const std::stri
 void SqlRoomWriteTransaction::append(const GraphEventRow& e) {
   room_store::insert_event_row(c_, e.row, e.state);
   if (e.becomes_current_state) room_store::apply_to_current_state(c_, e.row);
-  graph::insert_edges(c_, e.row.stream, e.prev_ids, e.auth_ids);
 }
 
-void SqlRoomWriteTransaction::append_state_only(const NewEventRow& row, const std::vector<std::string>& auth_ids) {
+void SqlRoomWriteTransaction::append_state_only(const NewEventRow& row) {
   room_store::insert_state_only_row(c_, row);
   room_store::apply_to_current_state(c_, row);
-  graph::insert_edges(c_, row.stream, {}, auth_ids);
 }
 
 void SqlRoomWriteTransaction::store_outside(const OutsideEvent& event, std::int64_t now_ms) {

@@ -41,7 +41,7 @@ class SqlRoomWriteTransaction : public RoomWriteTransaction {
   void add_missing_prev(const std::string& room_id, const std::string& missing_id, const std::string& referrer_id) override;
   std::vector<std::string> take_referrers(const std::string& event_id) override;
   void append(const GraphEventRow& event) override;
-  void append_state_only(const NewEventRow& row, const std::vector<std::string>& auth_ids) override;
+  void append_state_only(const NewEventRow& row) override;
   void store_outside(const OutsideEvent& event, std::int64_t now_ms) override;
   void delete_outside(const std::string& event_id) override { event_graph_store::delete_outside(c_, event_id); }
   void set_current_state(const std::string& room_id, const rooms::StateKey& key,

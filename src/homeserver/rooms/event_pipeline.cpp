@@ -127,8 +127,7 @@ std::int64_t EventPipeline::append_local(storage::RoomWriteTransaction& tx, Room
                                     cached_state);
     after = after_info->group;
   }
-  storage::GraphEventRow stored{std::move(local.row), event->prev_event_ids(), std::move(local.auth_ids), {before, after},
-                                true};
+  storage::GraphEventRow stored{std::move(local.row), {before, after}, true};
   stored.row.stream = tx.next_stream_position();
   tx.append(stored);
   tx.update_forward_extremities(room.room_id, event->prev_event_ids(), event->event_id());
@@ -256,7 +255,7 @@ Received EventPipeline::receive(storage::RoomWriteTransaction& tx, Room& room, c
       return finish(Outcome::rejected, denial->reason);
     }
     if (waiting_outlier) tx.delete_outside(event_id);
-    LocalEvent follows{event, auth_ids, timeline_row(*event, room.state)};
+    LocalEvent follows{event, timeline_row(*event, room.state)};
     out.stream = append_local(tx, room, std::move(follows));
     out.unblocked = tx.take_referrers(event_id);
     return finish(Outcome::accepted, "");
@@ -337,7 +336,7 @@ Received EventPipeline::receive(storage::RoomWriteTransaction& tx, Room& room, c
                       .group;
     after_ids[state_key] = event_id;
   }
-  storage::GraphEventRow row{timeline_row(*event, before), prev_ids, auth_ids, {*before_group, after_group}, false};
+  storage::GraphEventRow row{timeline_row(*event, before), {*before_group, after_group}, false};
   row.row.stream = tx.next_stream_position();
   tx.append(row);
   out.stream = row.row.stream;

@@ -36,7 +36,6 @@ struct RoomSnapshot;  // room_snapshot.h
 // forward extremities (at most kMaxPrevEvents) and auth_events from the state before it.
 struct LocalEvent {
   events::EventPtr event;
-  std::vector<std::string> auth_ids;
   storage::NewEventRow row;  // stream assigned on append
 };
 

@@ -38,7 +38,7 @@ std::int64_t EventPipeline::append_joined_snapshot(storage::RoomWriteTransaction
     }
     storage::NewEventRow row = timeline_row(*e, empty);
     row.stream = tx.next_stream_position();
-    tx.append_state_only(row, e->auth_event_ids());
+    tx.append_state_only(row);
   }
   // What the room held before and the snapshot does not: no longer current.
   for (const auto& [key, event] : room.state.events()) {
@@ -52,7 +52,7 @@ std::int64_t EventPipeline::append_joined_snapshot(storage::RoomWriteTransaction
   const storage::StateGroupInfo after_info =
       tx.add_state_delta(room.room_id, before_group, nullptr, join_key, event->event_id(), !before_ids.contains(join_key));
   const std::int64_t after_group = after_info.group;
-  storage::GraphEventRow stored{join.row, event->prev_event_ids(), join.auth_ids, {before_group, after_group}, true};
+  storage::GraphEventRow stored{join.row, {before_group, after_group}, true};
   stored.row.stream = tx.next_stream_position();
   tx.append(stored);
   // The join's prev events are the resident server's extremities, unknown here: the join alone is

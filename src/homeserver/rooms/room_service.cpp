@@ -81,9 +81,7 @@ RoomService::Built RoomService::build(const Room& room, const EventDraft& draft,
   if (event->pdu_text().size() > kMaxEventBytes) throw MatrixError(Errc::too_large, "Event is larger than 65536 bytes");
 
   storage::NewEventRow row = EventPipeline::timeline_row(*event, room.state);
-  std::vector<std::string> auth_ids;
-  for (const auto& a : auth_events) auth_ids.push_back(a->event_id());
-  return Built{LocalEvent{std::move(event), std::move(auth_ids), std::move(row)},
+  return Built{LocalEvent{std::move(event), std::move(row)},
                draft.type == "m.room.redaction" ? draft.redacts : std::nullopt};
 }
 
@@ -298,7 +296,7 @@ Task<std::string> RoomService::create_room(UserId creator, CreateRoomRequest req
         throw MatrixError(Errc::room_in_use, "Room alias already taken");
       }
       auto tx = room_transaction(c);
-      LocalEvent create_local{create_event, {}, EventPipeline::timeline_row(*create_event, room->state)};
+      LocalEvent create_local{create_event, EventPipeline::timeline_row(*create_event, room->state)};
       const std::int64_t stream = pipeline_.append_local(tx, *room, std::move(create_local));
       room->is_public = visibility == "public";
       appended.push_back({create_event, stream});
@@ -603,7 +601,7 @@ Task<std::string> RoomService::set_membership(UserId sender, RoomId in_room, Use
           throw MatrixError(Errc::forbidden, "The room changed while inviting: " + denial->reason);
         }
       }
-      const LocalEvent local{countersigned, pending->local.auth_ids, EventPipeline::timeline_row(*countersigned, room->state)};
+      const LocalEvent local{countersigned, EventPipeline::timeline_row(*countersigned, room->state)};
       appended = commit_built(c, *room, Built{local, std::nullopt});
     };
     const InFlight in_flight(room);

@@ -50,7 +50,7 @@ Task<std::optional<std::int64_t>> RoomService::join_from_snapshot(RoomId in_room
       storage::room_store::insert_room(c, storage::StoredRoom{room_id, std::string(version.id), snapshot.create->sender(), false},
                                        now);
     }
-    const LocalEvent local{join, join->auth_event_ids(), EventPipeline::timeline_row(*join, state)};
+    const LocalEvent local{join, EventPipeline::timeline_row(*join, state)};
     stream = pipeline_.append_joined_snapshot(tx, *room, snapshot, local, now);
     if (created) registry_.add(room);
   };
