@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "storage/sql/connection.h"
@@ -56,13 +57,26 @@ std::int64_t new_group_id(sql::Connection& c, std::int64_t* next_id) {
   return id;
 }
 
-sql::Value entry_event(const std::string& event_id) { return event_id; }
-sql::Value entry_event(const std::optional<std::string>& event_id) { return sql::nullable(event_id); }
+// One entry of a state group, pointing into a state held elsewhere; no event: the key is removed.
+struct EntryRef {
+  const rooms::StateKey* key;
+  const std::string* event_id;
+};
+
+template <typename Map>
+std::vector<EntryRef> refs_of(const Map& entries) {
+  std::vector<EntryRef> refs;
+  refs.reserve(entries.size());
+  for (const auto& [key, id] : entries) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(id)>, std::string>) refs.push_back({&key, &id});
+    else refs.push_back({&key, id ? &*id : nullptr});
+  }
+  return refs;
+}
 
 // A group's entry rows, many to a statement: a snapshot has thousands. Runs of 64, 16, 4 and 1 rows keep
 // the statement texts to four.
-template <typename Entries>
-void insert_entries(sql::Connection& c, std::int64_t group, const Entries& entries) {
+void insert_entries(sql::Connection& c, std::int64_t group, const std::vector<EntryRef>& entries) {
   auto it = entries.begin();
   std::size_t left = entries.size();
   std::vector<sql::Value> params;
@@ -77,16 +91,17 @@ void insert_entries(sql::Connection& c, std::int64_t group, const Entries& entri
     for (; left >= run; left -= run) {
       params.assign(1, group);
       for (std::size_t i = 0; i < run; ++i, ++it) {
-        params.emplace_back(it->first.first);
-        params.emplace_back(it->first.second);
-        params.push_back(entry_event(it->second));
+        params.emplace_back(it->key->first);
+        params.emplace_back(it->key->second);
+        params.push_back(it->event_id ? sql::Value(*it->event_id) : sql::Value(nullptr));
       }
       c.execute(sql, params);
     }
   }
 }
 
-std::int64_t write_snapshot(sql::Connection& c, const std::string& room_id, const StateIds& state, std::int64_t* next_id) {
+std::int64_t write_snapshot(sql::Connection& c, const std::string& room_id, const std::vector<EntryRef>& state,
+                            std::int64_t* next_id) {
   const std::int64_t id = new_group_id(c, next_id);
   c.execute("INSERT INTO state_groups (state_group, room_id, prev_group, delta_event_id, chain_length, state_size) "
             "VALUES ($1, $2, NULL, NULL, 0, $3)",
@@ -161,13 +176,13 @@ std::optional<StateGroupInfo> state_group_info(sql::Connection& c, std::int64_t 
 
 std::int64_t add_state_delta(sql::Connection& c, const std::string& room_id, std::int64_t prev_group,
                              const rooms::StateKey& key, const std::string& event_id, bool adds_key,
-                             const std::function<StateIds()>& prev_state) {
+                             const CachedState& prev_state) {
   return add_state_delta(c, room_id, prev_group, nullptr, key, event_id, adds_key, prev_state, nullptr).group;
 }
 
 StateGroupInfo add_state_delta(sql::Connection& c, const std::string& room_id, std::int64_t prev_group,
                                const StateGroupInfo* prev, const rooms::StateKey& key, const std::string& event_id,
-                               bool adds_key, const std::function<StateIds()>& prev_state, std::int64_t* next_id) {
+                               bool adds_key, const CachedState& prev_state, std::int64_t* next_id) {
   std::optional<StateGroupInfo> read;
   if (!prev && prev_group != 0 && (read = state_group_info(c, prev_group))) prev = &*read;
   if (prev && !chain_too_long(*prev)) {
@@ -179,10 +194,24 @@ StateGroupInfo add_state_delta(sql::Connection& c, const std::string& room_id, s
               {group.group, room_id, prev_group, event_id, key.first, key.second, group.chain_length, group.state_size});
     return group;
   }
-  // A snapshot: from the caller's copy of the state when it has one (the room's cache), which spares
-  // reading the whole chain back.
-  StateIds state = prev_state ? prev_state() : prev_group != 0 ? state_of_group(c, prev_group) : StateIds{};
-  state[key] = event_id;
+  // A snapshot: from the caller's copy of the state when it has one (the room's cache, visited where it
+  // is), which spares reading the whole chain back; the new event's key overrides or joins it.
+  StateIds read_back;
+  std::vector<EntryRef> state;
+  bool key_seen = false;
+  auto take = [&](const rooms::StateKey& k, const std::string& id) {
+    const bool is_key = k == key;
+    key_seen = key_seen || is_key;
+    state.push_back({&k, is_key ? &event_id : &id});
+  };
+  if (prev_state) {
+    state.reserve(prev ? static_cast<std::size_t>(prev->state_size) + 1 : 0);
+    prev_state(take);
+  } else {
+    if (prev_group != 0) read_back = state_of_group(c, prev_group);
+    for (const auto& [k, id] : read_back) take(k, id);
+  }
+  if (!key_seen) state.push_back({&key, &event_id});
   const std::int64_t id = write_snapshot(c, room_id, state, next_id);
   return {id, 0, static_cast<std::int64_t>(state.size())};
 }
@@ -190,7 +219,7 @@ StateGroupInfo add_state_delta(sql::Connection& c, const std::string& room_id, s
 std::int64_t add_state_group(sql::Connection& c, const std::string& room_id, std::optional<std::int64_t> prev_group,
                              const StateIds& state, std::int64_t* next_id) {
   const auto prev = prev_group ? state_group_info(c, *prev_group) : std::nullopt;
-  if (!prev || chain_too_long(*prev)) return write_snapshot(c, room_id, state, next_id);
+  if (!prev || chain_too_long(*prev)) return write_snapshot(c, room_id, refs_of(state), next_id);
   const StateIds base = state_of_group(c, *prev_group);
   std::vector<std::pair<rooms::StateKey, std::optional<std::string>>> delta;
   for (const auto& [key, id] : state) {
@@ -199,12 +228,12 @@ std::int64_t add_state_group(sql::Connection& c, const std::string& room_id, std
   }
   for (const auto& [key, id] : base)
     if (!state.contains(key)) delta.emplace_back(key, std::nullopt);
-  if (delta.size() > state.size() / 2) return write_snapshot(c, room_id, state, next_id);
+  if (delta.size() > state.size() / 2) return write_snapshot(c, room_id, refs_of(state), next_id);
   const std::int64_t id = new_group_id(c, next_id);
   c.execute("INSERT INTO state_groups (state_group, room_id, prev_group, delta_event_id, chain_length, state_size) "
             "VALUES ($1, $2, $3, NULL, $4, $5)",
             {id, room_id, *prev_group, prev->chain_length + 1, static_cast<std::int64_t>(state.size())});
-  insert_entries(c, id, delta);
+  insert_entries(c, id, refs_of(delta));
   return id;
 }
 

@@ -19,6 +19,11 @@ class Connection;
 
 // (type, state_key) -> event ID: a room state by reference.
 using StateIds = std::map<rooms::StateKey, std::string>;
+// A state the caller holds (its cache): called with a visitor, it visits each key and event ID where
+// they are (references valid until the call that took it returns), so a snapshot is written from it
+// without copying it first.
+using StateVisitor = std::function<void(const rooms::StateKey&, const std::string& event_id)>;
+using CachedState = std::function<void(const StateVisitor&)>;
 
 // The state before and after a stored event (absent for events stored before the graph existed).
 struct EventStateGroups {
@@ -67,15 +72,15 @@ std::vector<std::string> missing_prev_events(sql::Connection& c, const std::stri
 // unknown), from that: a writer that alone adds state groups reads the maximum once.
 //
 // A new state group: `prev_group`'s state with one more event (type, state_key -> event_id). Past a
-// bounded chain of deltas it writes a full snapshot instead, of `prev_state()` when given (the caller's
+// bounded chain of deltas it writes a full snapshot instead, of `prev_state` when given (the caller's
 // copy of prev_group's state), else of prev_group's state read back (state_of_group).
 std::int64_t add_state_delta(sql::Connection& c, const std::string& room_id, std::int64_t prev_group,
                              const rooms::StateKey& key, const std::string& event_id, bool adds_key,
-                             const std::function<StateIds()>& prev_state = {});
+                             const CachedState& prev_state = {});
 // The same with prev_group's chain place known (`prev`; nullptr: read it); returns the new group's.
 StateGroupInfo add_state_delta(sql::Connection& c, const std::string& room_id, std::int64_t prev_group,
                                const StateGroupInfo* prev, const rooms::StateKey& key, const std::string& event_id,
-                               bool adds_key, const std::function<StateIds()>& prev_state, std::int64_t* next_id);
+                               bool adds_key, const CachedState& prev_state, std::int64_t* next_id);
 // A new state group holding exactly `state`: a delta on `prev_group` when that is short, else a snapshot.
 std::int64_t add_state_group(sql::Connection& c, const std::string& room_id, std::optional<std::int64_t> prev_group,
                              const StateIds& state, std::int64_t* next_id = nullptr);

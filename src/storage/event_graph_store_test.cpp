@@ -37,8 +37,13 @@ TEST_F(EventGraphStoreTest, DeltaChainsReadBackExactlyAndAreCutBySnapshots) {
       const bool adds = !expected.contains(key);
       // Every other event gives the state before it, as the room cache does, for a snapshot to start from.
       const StateIds before = expected;
-      std::function<StateIds()> cached;
-      if (i % 2 == 0) cached = [&before, &cached_reads] { ++cached_reads; return before; };
+      CachedState cached;
+      if (i % 2 == 0) {
+        cached = [&before, &cached_reads](const StateVisitor& visit) {
+          ++cached_reads;
+          for (const auto& [k, id] : before) visit(k, id);
+        };
+      }
       expected[key] = "$e" + std::to_string(i);
       group = graph::add_state_delta(c, "!r:hs", group, key, expected[key], adds, cached);
       groups.push_back(group);
@@ -71,7 +76,9 @@ TEST_F(EventGraphStoreTest, AWriterThatKeepsChainPlacesAndCountsIdsWritesTheSame
       const auto key = member(i % 200);
       const bool adds = !expected.contains(key);
       const StateIds before = expected;
-      const std::function<StateIds()> cached = [&before] { return before; };
+      const CachedState cached = [&before](const StateVisitor& visit) {
+        for (const auto& [k, id] : before) visit(k, id);
+      };
       expected[key] = "$e" + std::to_string(i);
       const StateGroupInfo prev = info;
       info = graph::add_state_delta(c, "!r:hs", prev.group, &prev, key, expected[key], adds, cached, &next_id);

@@ -49,7 +49,7 @@ class RoomWriteTransaction {
   // cache): then nothing of prev_group is read back. Returns the new group's place.
   virtual StateGroupInfo add_state_delta(const std::string& room_id, std::int64_t prev_group, const StateGroupInfo* prev,
                                          const rooms::StateKey& key, const std::string& event_id, bool adds_key,
-                                         const std::function<StateIds()>& prev_state = {}) = 0;
+                                         const CachedState& prev_state = {}) = 0;
   virtual std::int64_t add_state_group(const std::string& room_id, std::optional<std::int64_t> prev_group,
                                        const StateIds& state) = 0;
   virtual std::optional<std::int64_t> room_state_group(const std::string& room_id) = 0;

@@ -35,7 +35,7 @@ StateIds SqlRoomWriteTransaction::state_of_group(std::int64_t group) { return gr
 StateGroupInfo SqlRoomWriteTransaction::add_state_delta(const std::string& room_id, std::int64_t prev_group,
                                                         const StateGroupInfo* prev, const rooms::StateKey& key,
                                                         const std::string& event_id, bool adds_key,
-                                                        const std::function<StateIds()>& prev_state) {
+                                                        const CachedState& prev_state) {
   return graph::add_state_delta(c_, room_id, prev_group, prev, key, event_id, adds_key, prev_state, next_state_group_);
 }
 

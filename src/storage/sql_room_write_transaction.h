@@ -30,7 +30,7 @@ class SqlRoomWriteTransaction : public RoomWriteTransaction {
   StateIds state_of_group(std::int64_t group) override;
   StateGroupInfo add_state_delta(const std::string& room_id, std::int64_t prev_group, const StateGroupInfo* prev,
                                  const rooms::StateKey& key, const std::string& event_id, bool adds_key,
-                                 const std::function<StateIds()>& prev_state = {}) override;
+                                 const CachedState& prev_state = {}) override;
   std::int64_t add_state_group(const std::string& room_id, std::optional<std::int64_t> prev_group,
                                const StateIds& state) override;
   std::optional<std::int64_t> room_state_group(const std::string& room_id) override;

@@ -119,7 +119,9 @@ std::int64_t EventPipeline::append_local(storage::RoomWriteTransaction& tx, Room
   std::optional<storage::StateGroupInfo> after_info;
   if (const std::string* key = event->state_key()) {
     const bool adds_key = room.state.find(event->type(), *key) == nullptr;
-    const std::function<StateIds()> cached_state = [&room] { return ids_of(room.state); };
+    const storage::CachedState cached_state = [&room](const storage::StateVisitor& visit) {
+      for (const auto& [key, e] : room.state.events()) visit(key, e->event_id());
+    };
     // The room remembers its group's place in the chain, so the common case reads nothing back.
     const storage::StateGroupInfo* known =
         before != 0 && room.state_group_info.group == before ? &room.state_group_info : nullptr;
