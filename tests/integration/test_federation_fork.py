@@ -6,74 +6,30 @@ Two real Herald homeservers over TLS with a test CA. alice (the room's creator) 
 (hs2), given power 100 by alice so that both may change anything. The link is cut by stopping servers:
 A down while B writes; B down (its writes still queued) while A writes; A down again while B writes once
 more; then both up."""
-import os
-import shutil
-import sqlite3
-import tempfile
 import time
 import unittest
 
-from harness import MatrixAssertions, q, start_federation_servers
-from federation_pair import wait_until as shared_wait_until
-from tls_ca import TestCA
-
-RETRY_YAML = "federation: {destination_min_retry_interval: 100ms, destination_retry_multiplier: 2, " \
-             "destination_max_retry_interval: 1s}"
+from harness import q
+from federation_pair import TwoHeraldsTest, read_db, wait_until as shared_wait_until
 
 
 def forward_extremities(hs, room):
-    db = sqlite3.connect(f"file:{hs.dir}/homeserver.db?mode=ro", uri=True, timeout=10)
-    try:
-        return {row[0] for row in db.execute("SELECT event_id FROM forward_extremities WHERE room_id = ?", (room,))}
-    finally:
-        db.close()
+    return {row[0] for row in read_db(hs, "SELECT event_id FROM forward_extremities WHERE room_id = ?", (room,))}
 
 
 def stored(hs, event_id):
     """Whether the event is in the server's database, in the room's graph or kept outside it."""
-    db = sqlite3.connect(f"file:{hs.dir}/homeserver.db?mode=ro", uri=True, timeout=10)
-    try:
-        return any(db.execute(f"SELECT 1 FROM {table} WHERE event_id = ?", (event_id,)).fetchone()
-                   for table in ("events", "events_outside_timeline"))
-    finally:
-        db.close()
+    return any(read_db(hs, f"SELECT 1 FROM {table} WHERE event_id = ?", (event_id,))
+               for table in ("events", "events_outside_timeline"))
 
 
 def wait_until(fn, timeout=30, interval=0.2):
     return shared_wait_until(fn, timeout=timeout, interval=interval)
 
 
-class ForkedHistoryTest(MatrixAssertions, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="herald-fed-fork-")
-        cls.ca = TestCA(os.path.join(cls.tmp, "ca"))
-        cls.a, cls.b = start_federation_servers(cls.ca, extra_yaml=RETRY_YAML)
-        try:
-            cls.alice = cls.register(cls.a, "alice")
-            cls.bob = cls.register(cls.b, "bob")
-            cls.alice_id = f"@alice:{cls.a.server_name}"
-            cls.bob_id = f"@bob:{cls.b.server_name}"
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        for s in (cls.a, cls.b):
-            s.stop()
-            s.cleanup()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    @staticmethod
-    def register(hs, name):
-        status, _, body = hs.client("POST", "/register", body={"username": name, "password": "password123",
-                                                             "auth": {"type": "m.login.dummy"}})
-        assert status == 200, body
-        return body["access_token"]
-
-    def logs(self):
-        return self.a.read_log()[-4000:] + "\n----\n" + self.b.read_log()[-4000:]
+class ForkedHistoryTest(TwoHeraldsTest):
+    TMP_PREFIX = "herald-fed-fork-"
+    USERS = {"a": ("alice",), "b": ("bob",)}
 
     def state(self, hs, token, room):
         status, _, body = hs.client("GET", f"/rooms/{q(room)}/state", token=token)

@@ -2,50 +2,16 @@
 v2, the room's state and auth chain checked and stored, and the room then live on both servers.
 
 Two real Herald homeservers over TLS with a test CA. alice is on A (hs1), bob and carol on B (hs2)."""
-import os
-import shutil
-import tempfile
 import time
 import unittest
 
-from harness import MatrixAssertions, q, start_federation_servers
-from federation_pair import wait_until, read_db
-from tls_ca import TestCA
-
-RETRY_YAML = "federation: {destination_min_retry_interval: 100ms, destination_retry_multiplier: 2, " \
-             "destination_max_retry_interval: 1s}"
+from harness import q
+from federation_pair import TwoHeraldsTest, wait_until, read_db
 
 
-class RemoteJoinTest(MatrixAssertions, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="herald-fed-join-")
-        cls.ca = TestCA(os.path.join(cls.tmp, "ca"))
-        cls.a, cls.b = start_federation_servers(cls.ca, extra_yaml=RETRY_YAML)
-        try:
-            cls.alice = cls.register(cls.a, "alice")
-            cls.bob = cls.register(cls.b, "bob")
-            cls.carol = cls.register(cls.b, "carol")
-            cls.alice_id = f"@alice:{cls.a.server_name}"
-            cls.bob_id = f"@bob:{cls.b.server_name}"
-            cls.carol_id = f"@carol:{cls.b.server_name}"
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        for s in (cls.a, cls.b):
-            s.stop()
-            s.cleanup()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    @staticmethod
-    def register(hs, name):
-        status, _, body = hs.client("POST", "/register", body={"username": name, "password": "password123",
-                                                             "auth": {"type": "m.login.dummy"}})
-        assert status == 200, body
-        return body["access_token"]
+class RemoteJoinTest(TwoHeraldsTest):
+    TMP_PREFIX = "herald-fed-join-"
+    USERS = {"a": ("alice",), "b": ("bob", "carol")}
 
     def create_room(self, **body):
         return self.ok(self.a.client("POST", "/createRoom", token=self.alice, body=body))["room_id"]
@@ -73,9 +39,6 @@ class RemoteJoinTest(MatrixAssertions, unittest.TestCase):
             timeline = body.get("rooms", {}).get("join", {}).get(room, {}).get("timeline", {}).get("events", [])
             seen += [e["event_id"] for e in timeline]
         return seen
-
-    def logs(self):
-        return self.a.read_log()[-3000:] + "\n----\n" + self.b.read_log()[-3000:]
 
     # ---------------------------------------------------------------------------------------------
 

@@ -4,53 +4,18 @@ joins; a knock withdrawn with a leave goes back to A through make_leave/send_lea
 knocks refuse them with the resident's error.
 
 Two real Herald homeservers over TLS with a test CA. alice is on A (hs1), bob, carol and dave on B (hs2)."""
-import os
-import shutil
-import tempfile
 import time
 import unittest
 
-from harness import MatrixAssertions, q, start_federation_servers
-from federation_pair import wait_until, read_db
-from tls_ca import TestCA
+from harness import q
+from federation_pair import TwoHeraldsTest, wait_until, read_db
 
-RETRY_YAML = "federation: {destination_min_retry_interval: 100ms, destination_retry_multiplier: 2, " \
-             "destination_max_retry_interval: 1s}"
 KNOCK_RULE = [{"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": "knock"}}]
 
 
-class RemoteKnockTest(MatrixAssertions, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="herald-fed-knock-")
-        cls.ca = TestCA(os.path.join(cls.tmp, "ca"))
-        cls.a, cls.b = start_federation_servers(cls.ca, extra_yaml=RETRY_YAML)
-        try:
-            cls.alice = cls.register(cls.a, "alice")
-            cls.bob = cls.register(cls.b, "bob")
-            cls.carol = cls.register(cls.b, "carol")
-            cls.dave = cls.register(cls.b, "dave")
-            cls.alice_id = f"@alice:{cls.a.server_name}"
-            cls.bob_id = f"@bob:{cls.b.server_name}"
-            cls.carol_id = f"@carol:{cls.b.server_name}"
-            cls.dave_id = f"@dave:{cls.b.server_name}"
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        for s in (cls.a, cls.b):
-            s.stop()
-            s.cleanup()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    @staticmethod
-    def register(hs, name):
-        status, _, body = hs.client("POST", "/register", body={"username": name, "password": "password123",
-                                                             "auth": {"type": "m.login.dummy"}})
-        assert status == 200, body
-        return body["access_token"]
+class RemoteKnockTest(TwoHeraldsTest):
+    TMP_PREFIX = "herald-fed-knock-"
+    USERS = {"a": ("alice",), "b": ("bob", "carol", "dave")}
 
     def create_room(self, **body):
         return self.ok(self.a.client("POST", "/createRoom", token=self.alice, body=body))["room_id"]
@@ -74,9 +39,6 @@ class RemoteKnockTest(MatrixAssertions, unittest.TestCase):
     def joined_members(self, hs, token, room):
         status, _, body = hs.client("GET", f"/rooms/{q(room)}/joined_members", token=token)
         return body.get("joined", {}) if status == 200 else {}
-
-    def logs(self):
-        return self.a.read_log()[-3000:] + "\n----\n" + self.b.read_log()[-3000:]
 
     # ---------------------------------------------------------------------------------------------
 

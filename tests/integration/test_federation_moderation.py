@@ -4,53 +4,16 @@ banned remote user cannot get back in.
 
 Two real Herald homeservers over TLS with a test CA. alice (the rooms' creator) and carol are on A (hs1),
 bob on B (hs2); bob joins through A."""
-import os
-import shutil
-import tempfile
 import time
 import unittest
 
-from harness import MatrixAssertions, q, start_federation_servers
-from federation_pair import wait_until
-from tls_ca import TestCA
-
-RETRY_YAML = "federation: {destination_min_retry_interval: 100ms, destination_retry_multiplier: 2, " \
-             "destination_max_retry_interval: 1s}"
+from harness import q, start_federation_servers
+from federation_pair import TwoHeraldsTest, RETRY_YAML, wait_until
 
 
-class FederatedModerationTest(MatrixAssertions, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="herald-fed-mod-")
-        cls.ca = TestCA(os.path.join(cls.tmp, "ca"))
-        cls.a, cls.b = start_federation_servers(cls.ca, extra_yaml=RETRY_YAML)
-        try:
-            cls.alice = cls.register(cls.a, "alice")
-            cls.carol = cls.register(cls.a, "carol")
-            cls.bob = cls.register(cls.b, "bob")
-            cls.alice_id = f"@alice:{cls.a.server_name}"
-            cls.carol_id = f"@carol:{cls.a.server_name}"
-            cls.bob_id = f"@bob:{cls.b.server_name}"
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        for s in (cls.a, cls.b):
-            s.stop()
-            s.cleanup()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    @staticmethod
-    def register(hs, name):
-        status, _, body = hs.client("POST", "/register", body={"username": name, "password": "password123",
-                                                             "auth": {"type": "m.login.dummy"}})
-        assert status == 200, body
-        return body["access_token"]
-
-    def logs(self):
-        return self.a.read_log()[-3000:] + "\n----\n" + self.b.read_log()[-3000:]
+class FederatedModerationTest(TwoHeraldsTest):
+    TMP_PREFIX = "herald-fed-mod-"
+    USERS = {"a": ("alice", "carol"), "b": ("bob",)}
 
     def member_event(self, hs, token, room, user):
         """The member event of `user` in the room's current state on `hs`, or None."""

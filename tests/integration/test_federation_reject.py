@@ -10,52 +10,19 @@ too (the kept leave survives it), then A starts again and the leave arrives.
 A made-up remote (fake_remote.KeyServer) shows the rest: the template is checked before anything is signed,
 send_leave falls back to v1, a refusal ends the retrying and a failure does not."""
 import hashlib
-import os
-import shutil
-import tempfile
 import time
 import unittest
 
 import nacl.signing
 
 from fake_remote import FakeRemotesFixture, b64, canonical, redact, signed_by, unb64
-from harness import MatrixAssertions, q, start_federation_servers
-from federation_pair import wait_until, read_db
-from tls_ca import TestCA
-
-# Retry quickly in tests: a server that was down is tried again within a second.
-RETRY_YAML = "federation: {destination_min_retry_interval: 100ms, destination_retry_multiplier: 2, " \
-             "destination_max_retry_interval: 1s}"
+from harness import MatrixAssertions, q
+from federation_pair import TwoHeraldsTest, RETRY_YAML, wait_until, read_db
 
 
-class RejectingARemoteInvite(MatrixAssertions, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="herald-fed-reject-")
-        cls.ca = TestCA(os.path.join(cls.tmp, "ca"))
-        cls.a, cls.b = start_federation_servers(cls.ca, extra_yaml=RETRY_YAML)
-        try:
-            cls.alice = cls.register(cls.a, "alice")
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        for s in (cls.a, cls.b):
-            s.stop()
-            s.cleanup()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    @staticmethod
-    def register(hs, name):
-        status, _, body = hs.client("POST", "/register", body={"username": name, "password": "password123",
-                                                             "auth": {"type": "m.login.dummy"}})
-        assert status == 200, body
-        return body["access_token"]
-
-    def logs(self):
-        return "\n--- A ---\n" + self.a.read_log()[-4000:] + "\n--- B ---\n" + self.b.read_log()[-4000:]
+class RejectingARemoteInvite(TwoHeraldsTest):
+    TMP_PREFIX = "herald-fed-reject-"
+    USERS = {"a": ("alice",)}
 
     def invited_room(self, bob_name):
         """A room of alice's on A with bob (on B) invited; returns (room, bob's ID, bob's token)."""
