@@ -132,12 +132,10 @@ std::int64_t EventPipeline::append_local(storage::RoomWriteTransaction& tx, Room
   storage::GraphEventRow stored{std::move(local.row), {before, after}, true};
   stored.row.stream = tx.next_stream_position();
   tx.append(stored);
-  tx.update_forward_extremities(room.room_id, event->prev_event_ids(), event->event_id());
+  tx.update_forward_extremities(room.room_id, event->prev_event_ids().to_vector(), event->event_id());
   std::vector<EventPtr> extremities;
-  for (const auto& e : room.extremities) {
-    const auto& prevs = event->prev_event_ids();
-    if (std::find(prevs.begin(), prevs.end(), e->event_id()) == prevs.end()) extremities.push_back(e);
-  }
+  for (const auto& e : room.extremities)
+    if (!event->prev_event_ids().contains(e->event_id())) extremities.push_back(e);
   extremities.push_back(event);
   // With one extremity the stored current state is the state after it; the rooms row says it only
   // while several remain.

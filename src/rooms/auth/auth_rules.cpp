@@ -88,7 +88,7 @@ std::optional<Denial> check_member(const Event& e, const RoomState& state) {
     // 6.3.1: the creator's own first join, right after the create event.
     const Event* create = state.create();
     if (create && e.prev_event_ids().size() == 1) {
-      const std::string& prev_id = e.prev_event_ids().front();
+      const std::string_view prev_id = e.prev_event_ids().front();
       const std::string creator = v.creator_in_content ? create->content_string("creator").value_or("") : create->sender();
       if (prev_id == create->event_id() && target == creator) return std::nullopt;
     }

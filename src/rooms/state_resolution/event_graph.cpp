@@ -6,9 +6,9 @@
 
 namespace herald::rooms::state_resolution {
 
-Node EventGraph::find(const std::string& event_id) {
+Node EventGraph::find(std::string_view event_id) {
   if (auto it = nodes_.find(event_id); it != nodes_.end()) return it->second;
-  events::EventPtr event = lookup_(event_id);
+  events::EventPtr event = lookup_(std::string(event_id));
   if (!event) {
     nodes_.emplace(unknown_ids_.emplace_back(event_id), kNoNode);
     return kNoNode;
@@ -39,7 +39,7 @@ const std::vector<Node>& EventGraph::auth_events(Node n) {
   const events::EventPtr event = entries_[n].event;
   std::vector<Node> auth;
   auth.reserve(event->auth_event_ids().size() + 1);
-  for (const std::string& id : event->auth_event_ids()) {
+  for (const std::string_view id : event->auth_event_ids()) {
     const Node a = find(id);
     if (a != kNoNode && std::find(auth.begin(), auth.end(), a) == auth.end()) auth.push_back(a);
   }

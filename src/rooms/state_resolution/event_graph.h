@@ -23,7 +23,7 @@ class EventGraph {
 
   const events::RoomVersion& version() const { return version_; }
   // The event's node, looking it up on first use; kNoNode when lookup cannot find it (asked once).
-  Node find(const std::string& event_id);
+  Node find(std::string_view event_id);
   const events::Event& event(Node n) const { return *entries_[n].event; }
   const events::EventPtr& event_ptr(Node n) const { return entries_[n].event; }
   // The auth events lookup could find, plus in v12 the create event the room ID implies. The reference
