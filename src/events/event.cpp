@@ -34,8 +34,7 @@ void Event::read_fields(const nlohmann::json& pdu) {
   depth_ = int_at(pdu, "depth");
   has_room_id_field_ = pdu.contains("room_id");
   if (auto it = pdu.find("redacts"); it != pdu.end() && it->is_string()) redacts_ = it->get<std::string>();
-  prev_event_ids_ = EventIdList(event_ids_at(pdu, "prev_events"));
-  auth_event_ids_ = EventIdList(event_ids_at(pdu, "auth_events"));
+  references_ = EventReferences(event_ids_at(pdu, "prev_events"), event_ids_at(pdu, "auth_events"));
   if (type_ == "m.room.member") membership_ = string_at(content_, "membership");
 }
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "events/event_id_list.h"
+#include "events/event_references.h"
 
 namespace herald::events {
 
@@ -34,11 +34,11 @@ class Event {
   std::int64_t depth() const { return depth_; }
   const std::string& reference_hash() const { return reference_hash_; }
   // The IDs in prev_events (v1-2 pairs reduced to their IDs).
-  const EventIdList& prev_event_ids() const { return prev_event_ids_; }
+  EventIds prev_event_ids() const { return references_.prev(); }
   // The IDs in auth_events, read the same way. Kept here because state resolution walks auth chains
   // over thousands of events and must not re-parse PDUs to do it. (v12: the create event is implied
   // by the room ID and not listed.)
-  const EventIdList& auth_event_ids() const { return auth_event_ids_; }
+  EventIds auth_event_ids() const { return references_.auth(); }
   bool has_room_id_field() const { return has_room_id_field_; }
   // The top-level `redacts` (room versions before 11).
   const std::optional<std::string>& top_level_redacts() const { return redacts_; }
@@ -67,8 +67,7 @@ class Event {
   std::string membership_;
   std::int64_t origin_server_ts_ = 0;
   std::int64_t depth_ = 0;
-  EventIdList prev_event_ids_;
-  EventIdList auth_event_ids_;
+  EventReferences references_;  // prev_events and auth_events
   std::optional<std::string> redacts_;
   bool has_room_id_field_ = false;
 };
