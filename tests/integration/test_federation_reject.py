@@ -63,12 +63,21 @@ class RejectingARemoteInvite(TwoHeraldsTest):
 
     def test_2_a_reject_while_the_inviting_server_is_down_arrives_when_it_is_back(self):
         room, bob_id, bob = self.invited_room("bob2")
+        since = self.ok(self.b.client("GET", "/sync", token=bob, query={"timeout": "0"}))["next_batch"]
         self.assertEqual(self.a.stop(), 0)
         try:
             started = time.time()
-            self.ok(self.b.client("POST", f"/rooms/{q(room)}/leave", token=bob, body={}))
+            self.ok(self.b.client("POST", f"/rooms/{q(room)}/leave", token=bob, body={"reason": "not now"}))
             self.assertLess(time.time() - started, 5)  # the local reject does not wait for A
             self.assertNotIn(room, self.sync_invites(bob))
+            # bob's next sync shows the room left, with the leave B made out of band (A being down).
+            body = self.ok(self.b.client("GET", "/sync", token=bob, query={"timeout": "0", "since": since}))
+            left = body.get("rooms", {}).get("leave", {}).get(room)
+            self.assertIsNotNone(left, body)
+            [leave] = left["timeline"]["events"]
+            self.assertEqual((leave["type"], leave["state_key"], leave["sender"]), ("m.room.member", bob_id, bob_id))
+            self.assertEqual(leave["content"], {"membership": "leave", "reason": "not now"})
+            self.assertTrue(leave["event_id"].startswith("$"), leave)
             # B keeps the leave and keeps trying.
             self.assertEqual(self.kept_on_b(room), 1)
             self.assertTrue(wait_until(lambda: "rejection waits" in self.b.read_log(), timeout=15), self.logs())

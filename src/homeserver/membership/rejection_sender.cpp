@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "homeserver/membership/remote_leaver.h"
 #include "storage/database.h"
+#include "storage/event_graph_store.h"
 #include "storage/pending_rejection_store.h"
 #include "storage/room_store.h"
 
@@ -132,9 +133,13 @@ Task<RejectionSender::Step> RejectionSender::attempt(std::shared_ptr<Pending> p)
   auto read = [&](storage::sql::Connection& c) {
     row = store::find(c, room_id, user_id);
     if (!row) return;
-    // A later invite, or a join, replaced the rejected invite: its leave would undo that.
+    // A later invite, or a join, replaced the rejected invite: its leave would undo that. The rejection
+    // still stands while the membership is the leave made here out of band (it follows the invite), or
+    // the invite itself (rejections kept before out-of-band leaves).
     const auto membership = storage::room_store::membership(c, room_id, user_id);
-    current = membership && membership->membership == "leave" && membership->event_id == row->invite_event_id;
+    current = membership && membership->membership == "leave" &&
+              (membership->event_id == row->invite_event_id ||
+               storage::event_graph_store::prev_events(c, membership->event_id) == std::vector{row->invite_event_id});
   };
   try {
     co_await db_.read(read);

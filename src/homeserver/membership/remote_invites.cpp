@@ -161,6 +161,27 @@ std::vector<std::string> rejection_servers(const nlohmann::json& invite, const s
   return out;
 }
 
+events::EventPtr out_of_band_leave(const nlohmann::json& kept, const std::string& kept_id, const std::string& room_id,
+                                   const std::string& user, const std::optional<std::string>& reason, std::int64_t now_ms,
+                                   const std::string& server_name, const crypto::SigningKey& key) {
+  if (!kept.is_object()) return nullptr;
+  const auto extra = kept.find("unsigned");
+  if (extra == kept.end() || !extra->is_object()) return nullptr;
+  const events::RoomVersion* version = events::find_room_version(extra->value("room_version", std::string()));
+  if (!version) return nullptr;
+  try {
+    nlohmann::json bare = kept;
+    bare.erase("unsigned");
+    const events::EventPtr before = events::event_from_pdu(*version, kept_id, room_id, bare.dump());
+    events::EventDraft draft{"m.room.member", user, user, {{"membership", "leave"}}, std::nullopt};
+    if (reason) draft.content["reason"] = *reason;
+    const events::Signer signer{server_name, key};
+    return events::build_event(*version, room_id, draft, {before}, {before}, before->depth() + 1, now_ms, signer);
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
 std::optional<std::pair<std::string, std::string>> withdrawal_of(const nlohmann::json& pdu, const std::string& origin,
                                                                   const std::string& server_name) {
   if (!pdu.is_object() || pdu.value("type", nlohmann::json()) != "m.room.member") return std::nullopt;
@@ -208,6 +229,10 @@ Task<nlohmann::json> RemoteInvites::accept(std::string invitee, std::string room
     const auto current = storage::room_store::membership(c, room_id, invitee);
     if (current && (current->membership == "join" || current->membership == "ban")) return;
     if (current && current->event_id == event_id) return;  // the same invite again
+    // ... or one the invitee turned down already (the leave made here follows it).
+    if (current && current->membership == "leave" &&
+        storage::event_graph_store::prev_events(c, current->event_id) == std::vector{event_id})
+      return;
     position = stream_.next_after(storage::room_store::max_stream(c));
     storage::room_store::set_membership_outside_timeline(c, room_id, invitee, "invite", event_id, position);
   };
@@ -226,10 +251,20 @@ Task<bool> RemoteInvites::reject_locally(UserId user, RoomId room, std::optional
     const auto current = storage::room_store::membership(c, room_id, user_id);
     // A knock through another server (RemoteKnocks) is withdrawn the same way.
     if (!current || (current->membership != "invite" && current->membership != "knock")) return;
-    position = stream_.next_after(storage::room_store::max_stream(c));
-    storage::room_store::set_membership_outside_timeline(c, room_id, user_id, "leave", current->event_id, position);
     const auto invite = storage::event_graph_store::find_outside(c, current->event_id);
     const nlohmann::json kept = invite ? nlohmann::json::parse(invite->pdu, nullptr, false) : nlohmann::json();
+    // The user's /sync shows the leave at once: one made here, out of band, until the room has its own.
+    std::string leave_id = current->event_id;
+    if (const auto leave = remote_invites::out_of_band_leave(kept, current->event_id, room_id, user_id, reason, now,
+                                                             server_name_, key_)) {
+      storage::event_graph_store::insert_outside(
+          c, {leave->event_id(), room_id, storage::OutsideStatus::outlier, std::string("out-of-band leave, made here"),
+              leave->pdu_text(), std::nullopt},
+          now);
+      leave_id = leave->event_id();
+    }
+    position = stream_.next_after(storage::room_store::max_stream(c));
+    storage::room_store::set_membership_outside_timeline(c, room_id, user_id, "leave", leave_id, position);
     storage::pending_rejection_store::put(
         c, {room_id, user_id, current->event_id, remote_invites::rejection_servers(kept, room_id, server_name_), now, reason});
   };

@@ -4,6 +4,7 @@
 // the invite kept as an outlier with the invitee's membership row saying "invite", so that /sync shows
 // it (with the stripped state the inviting server sent) and the invitee can reject it here.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -20,6 +21,8 @@ namespace crypto {
 class SigningKey;
 }
 namespace events {
+class Event;
+using EventPtr = std::shared_ptr<const Event>;
 struct RoomVersion;
 }
 namespace federation {
@@ -63,6 +66,14 @@ nlohmann::json stripped(const nlohmann::json& invite_room_state);
 // local knocker, so the stripped state's senders come first.
 std::vector<std::string> rejection_servers(const nlohmann::json& invite, const std::string& room_id,
                                            const std::string& own_server);
+
+// The leave with which `user` turns down `kept` (an invite or knock kept outside a room this server is
+// not in, with unsigned.room_version), made and signed here "out of band": it follows the invite (its
+// prev and auth event), is shown in the user's /sync and is never sent anywhere (the room gets the leave
+// made through make_leave). Nothing when the kept event cannot be read.
+events::EventPtr out_of_band_leave(const nlohmann::json& kept, const std::string& kept_id, const std::string& room_id,
+                                   const std::string& user, const std::optional<std::string>& reason, std::int64_t now_ms,
+                                   const std::string& server_name, const crypto::SigningKey& key);
 
 // The invitee (a user of `server_name`) and membership ("leave" or "ban") of a member event that could
 // take an invite back: a leave or ban sent by a user of `origin`. Nothing for any other event.

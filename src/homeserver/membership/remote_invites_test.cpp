@@ -101,6 +101,33 @@ TEST(RemoteInvites, CountersigningAddsOurSignatureAndDropsUnsigned) {
   EXPECT_NO_THROW(require_sender_signature(out, v10(), keys));
 }
 
+TEST(RemoteInvites, AnOutOfBandLeaveFollowsTheInviteAndIsSignedHere) {
+  const crypto::SigningKey ours = crypto::SigningKey::from_seed(std::string(32, 'o'), "o");
+  nlohmann::json kept = invite_of();
+  const std::string invite_id = id_of(kept);
+  kept["unsigned"] = {{"invite_room_state", nlohmann::json::array()}, {"room_version", "10"}};
+  const auto leave = out_of_band_leave(kept, invite_id, "!r:there", "@bob:here", std::string("no thanks"), 2000, "here", ours);
+  ASSERT_TRUE(leave);
+  EXPECT_EQ(leave->type(), "m.room.member");
+  EXPECT_EQ(*leave->state_key(), "@bob:here");
+  EXPECT_EQ(leave->sender(), "@bob:here");
+  EXPECT_EQ(leave->content(), (nlohmann::json{{"membership", "leave"}, {"reason", "no thanks"}}));
+  EXPECT_TRUE(leave->prev_event_ids() == std::vector<std::string>{invite_id});
+  EXPECT_TRUE(leave->auth_event_ids() == std::vector<std::string>{invite_id});
+  EXPECT_EQ(leave->depth(), 6);
+  EXPECT_EQ(leave->origin_server_ts(), 2000);
+  const nlohmann::json redacted = events::redact(leave->pdu(), v10());
+  EXPECT_TRUE(crypto::verify_json(redacted, "here", ours.key_id(), ours.public_key()));
+  EXPECT_FALSE(out_of_band_leave(kept, invite_id, "!r:there", "@bob:here", std::nullopt, 2000, "here", ours)
+                   ->content()
+                   .contains("reason"));
+  // Without the room's version (or anything readable) there is no leave to make.
+  nlohmann::json no_version = invite_of();
+  no_version["unsigned"] = {{"invite_room_state", nlohmann::json::array()}};
+  EXPECT_FALSE(out_of_band_leave(no_version, invite_id, "!r:there", "@bob:here", std::nullopt, 2000, "here", ours));
+  EXPECT_FALSE(out_of_band_leave(nlohmann::json(), invite_id, "!r:there", "@bob:here", std::nullopt, 2000, "here", ours));
+}
+
 TEST(RemoteInvites, StrippedStateKeepsTypeStateKeySenderContent) {
   const nlohmann::json state = nlohmann::json::array(
       {{{"type", "m.room.create"}, {"state_key", ""}, {"sender", "@alice:there"}, {"content", {{"room_version", "10"}}},

@@ -127,6 +127,25 @@ std::optional<nlohmann::json> remote_stripped_state(storage::sql::Connection& c,
   return out;
 }
 
+// The user's leave or ban kept outside a room this server does not have (an invite turned down here out
+// of band, or taken back by the room), in the client format; nothing when there is none.
+std::optional<nlohmann::json> remote_membership_event(storage::sql::Connection& c, const storage::StoredMembership& m,
+                                                      const std::string& user) {
+  const auto outlier = storage::event_graph_store::find_outside(c, m.event_id);
+  if (!outlier) return std::nullopt;
+  const nlohmann::json pdu = nlohmann::json::parse(outlier->pdu, nullptr, false);
+  if (!pdu.is_object() || pdu.value("type", "") != "m.room.member" || pdu.value("state_key", "") != user) return std::nullopt;
+  const auto content = pdu.find("content");
+  if (content == pdu.end() || !content->is_object() || content->value("membership", "") != m.membership) return std::nullopt;
+  const auto ts = pdu.find("origin_server_ts");
+  return nlohmann::json{{"event_id", m.event_id},
+                        {"type", "m.room.member"},
+                        {"state_key", user},
+                        {"sender", pdu.value("sender", "")},
+                        {"origin_server_ts", ts != pdu.end() && ts->is_number_integer() ? ts->get<std::int64_t>() : 0},
+                        {"content", *content}};
+}
+
 // The sender of the user's own membership event (who invited them, say).
 std::string membership_sender(storage::sql::Connection& c, const storage::StoredMembership& m) {
   auto own = rs::find_event(c, m.event_id);
@@ -391,10 +410,12 @@ nlohmann::json SyncService::build(storage::sql::Connection& c, const SyncRequest
     if (!room) {
       // Only an invite from another server or a knock through one names a room this server does not have;
       // once rejected, withdrawn, or taken back with a kick or ban, an incremental sync says the room was
-      // left (no event shown here).
+      // left, with the leave (or ban) when this server has it.
       if ((m.membership == "leave" || m.membership == "ban") && !p.initial && m.stream > since) {
+        nlohmann::json timeline = nlohmann::json::array();
+        if (auto event = remote_membership_event(c, m, p.user)) timeline.push_back(std::move(*event));
         leave[m.room_id] = {{"state", {{"events", nlohmann::json::array()}}},
-                            {"timeline", {{"events", nlohmann::json::array()}, {"limited", false}}},
+                            {"timeline", {{"events", std::move(timeline)}, {"limited", false}}},
                             {"account_data", {{"events", nlohmann::json::array()}}}};
       }
       if (!p.initial && m.stream <= since) continue;
