@@ -48,22 +48,29 @@ def register(hs, name):
 class TwoHeraldsTest(MatrixAssertions, unittest.TestCase):
     """Base of the tests that run two real Herald homeservers against each other over TLS with a test CA:
     A (`cls.a`) and B (`cls.b`), started once per class. USERS names the accounts registered on each at
-    the start; each becomes `cls.<name>` (its access token) and `cls.<name>_id` (its user ID)."""
+    the start; each becomes `cls.<name>` (its access token) and `cls.<name>_id` (its user ID). Then
+    set_up_servers() runs, for what else a class needs once (rooms, profiles)."""
     TMP_PREFIX = "herald-fed-"
     EXTRA_YAML = RETRY_YAML
+    SERVER_OPTIONS = {}  # more keyword arguments of start_federation_servers
     USERS = {"a": (), "b": ()}
+
+    @classmethod
+    def set_up_servers(cls):
+        pass
 
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix=cls.TMP_PREFIX)
         cls.ca = TestCA(os.path.join(cls.tmp, "ca"))
-        cls.a, cls.b = start_federation_servers(cls.ca, extra_yaml=cls.EXTRA_YAML)
+        cls.a, cls.b = start_federation_servers(cls.ca, extra_yaml=cls.EXTRA_YAML, **cls.SERVER_OPTIONS)
         try:
             for server, names in cls.USERS.items():
                 hs = getattr(cls, server)
                 for name in names:
                     setattr(cls, name, register(hs, name))
                     setattr(cls, f"{name}_id", f"@{name}:{hs.server_name}")
+            cls.set_up_servers()
         except BaseException:
             cls.tearDownClass()
             raise

@@ -8,7 +8,7 @@ import urllib.parse
 
 import nacl.signing
 
-from fake_remote import FakeRemotesFixture, redact, signed_by, unb64
+from fake_remote import FakeRemotesFixture, redact, signed_by
 from harness import MatrixAssertions
 
 

@@ -12,21 +12,14 @@ import base64
 import json
 import os
 import re
-import shutil
 import sqlite3
-import tempfile
 import time
 import unittest
 
 import nacl.signing
 
-from harness import MatrixAssertions, b64, canonical, q, start_federation_servers
-from federation_pair import wait_until, read_db
-from tls_ca import TestCA
-
-# Back off briefly in tests: a destination that was down is retried within a second.
-RETRY_YAML = "federation: {destination_min_retry_interval: 100ms, destination_retry_multiplier: 2, " \
-             "destination_max_retry_interval: 1s}"
+from harness import b64, canonical, q
+from federation_pair import TwoHeraldsTest, wait_until, read_db
 
 
 def signing_key_of(hs):
@@ -36,34 +29,15 @@ def signing_key_of(hs):
     return "ed25519:" + version, nacl.signing.SigningKey(base64.b64decode(seed + "=" * (-len(seed) % 4)))
 
 
-class TwoServersSendingToEachOther(MatrixAssertions, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="herald-fed-out-")
-        cls.ca = TestCA(os.path.join(cls.tmp, "ca"))
-        cls.a, cls.b = start_federation_servers(cls.ca, extra_yaml=RETRY_YAML, metrics_listener=True)
-        try:
-            cls.alice = cls.register(cls.a, "alice")
-            cls.alice_id = f"@alice:{cls.a.server_name}"
-            cls.bob_id = f"@bob:{cls.b.server_name}"
-            cls.room = cls.seed_room()
-        except BaseException:
-            cls.tearDownClass()
-            raise
+class TwoServersSendingToEachOther(TwoHeraldsTest):
+    TMP_PREFIX = "herald-fed-out-"
+    SERVER_OPTIONS = {"metrics_listener": True}
+    USERS = {"a": ("alice",)}
 
     @classmethod
-    def tearDownClass(cls):
-        for s in (cls.a, cls.b):
-            s.stop()
-            s.cleanup()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    @staticmethod
-    def register(hs, name):
-        status, _, body = hs.client("POST", "/register", body={"username": name, "password": "password123",
-                                                             "auth": {"type": "m.login.dummy"}})
-        assert status == 200, body
-        return body["access_token"]
+    def set_up_servers(cls):
+        cls.bob_id = f"@bob:{cls.b.server_name}"  # registers later, on the copy of A's database
+        cls.room = cls.seed_room()
 
     @classmethod
     def seed_room(cls):

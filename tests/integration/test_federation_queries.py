@@ -2,47 +2,29 @@
 localhost:<port> names): a client of A asks for a profile of a user of B, or for an alias of B, and A asks B
 with GET /_matrix/federation/v1/query/profile or /query/directory; B's "no such user/alias" is A's 404, a
 server that cannot be reached is 502 M_UNKNOWN. An invite of B's user made on A carries that user's profile."""
-import os
-import shutil
-import tempfile
 import unittest
 
-from harness import MatrixAssertions, free_port, q, start_federation_servers
-from tls_ca import TestCA
+from harness import free_port, q
+from federation_pair import TwoHeraldsTest
 
 PREFIXES = ["/_matrix/client/v3", "/_matrix/client/r0", "/_matrix/client/api/v1"]
 
 
-class RemoteProfilesAndAliases(MatrixAssertions, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="herald-fed-queries-")
-        cls.ca = TestCA(os.path.join(cls.tmp, "ca"))
-        cls.a, cls.b = start_federation_servers(cls.ca)
-        try:
-            cls.alice = cls.a.register("alice")["access_token"]
-            cls.bob = cls.b.register("bob")["access_token"]
-            cls.bob_id = f"@bob:{cls.b.server_name}"
-            cls.carol_id = f"@carol:{cls.b.server_name}"
-            cls.b.register("carol")
-            for field, value in (("displayname", "Bob of B"), ("avatar_url", "mxc://b/bob")):
-                status, _, body = cls.b.client("PUT", f"/profile/{q(cls.bob_id)}/{field}", token=cls.bob, body={field: value})
-                assert status == 200, body
-            status, _, body = cls.b.client("POST", "/createRoom", token=cls.bob,
-                                           body={"preset": "public_chat", "room_alias_name": "lobby"})
-            assert status == 200, body
-            cls.room = body["room_id"]
-            cls.alias = f"#lobby:{cls.b.server_name}"
-        except BaseException:
-            cls.tearDownClass()
-            raise
+class RemoteProfilesAndAliases(TwoHeraldsTest):
+    TMP_PREFIX = "herald-fed-queries-"
+    EXTRA_YAML = None
+    USERS = {"a": ("alice",), "b": ("bob", "carol")}
 
     @classmethod
-    def tearDownClass(cls):
-        for s in (cls.a, cls.b):
-            s.stop()
-            s.cleanup()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+    def set_up_servers(cls):
+        for field, value in (("displayname", "Bob of B"), ("avatar_url", "mxc://b/bob")):
+            status, _, body = cls.b.client("PUT", f"/profile/{q(cls.bob_id)}/{field}", token=cls.bob, body={field: value})
+            assert status == 200, body
+        status, _, body = cls.b.client("POST", "/createRoom", token=cls.bob,
+                                       body={"preset": "public_chat", "room_alias_name": "lobby"})
+        assert status == 200, body
+        cls.room = body["room_id"]
+        cls.alias = f"#lobby:{cls.b.server_name}"
 
     def on_a(self, method, path, prefix="/_matrix/client/v3", **kw):
         return self.a.request(method, prefix + path, token=self.alice, **kw)

@@ -3,13 +3,10 @@ is {"default_action": "block"} gets no new invite: /invite on every path version
 (the room is still created) and PUT /state/m.room.member with membership invite are refused with 403
 M_INVITE_BLOCKED, an invite from another Herald is refused by the invitee's server, and /sync shows none
 that are there anyway."""
-import os
-import shutil
-import tempfile
 import unittest
 
-from harness import MatrixAssertions, UsersOnOneServer, q, start_federation_servers
-from tls_ca import TestCA
+from harness import UsersOnOneServer, q
+from federation_pair import TwoHeraldsTest
 
 PREFIXES = ["/_matrix/client/v3", "/_matrix/client/r0", "/_matrix/client/api/v1"]
 BLOCK = {"default_action": "block"}
@@ -107,29 +104,13 @@ class LocalInviteBlocking(UsersOnOneServer):
         self.assertEqual(self.membership(room, self.uid("erin")), "leave")
 
 
-class InviteBlockingAcrossServers(MatrixAssertions, unittest.TestCase):
+class InviteBlockingAcrossServers(TwoHeraldsTest):
     """alice on A invites bob on B, who blocks invites: B refuses the invite, A passes M_INVITE_BLOCKED on
     and keeps no invite; once bob allows invites again the same invite goes through."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="herald-invite-block-")
-        cls.ca = TestCA(os.path.join(cls.tmp, "ca"))
-        cls.a, cls.b = start_federation_servers(cls.ca)
-        try:
-            cls.alice = cls.a.register("alice")["access_token"]
-            cls.bob = cls.b.register("bob")["access_token"]
-            cls.bob_id = f"@bob:{cls.b.server_name}"
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        for s in (cls.a, cls.b):
-            s.stop()
-            s.cleanup()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+    TMP_PREFIX = "herald-invite-block-"
+    EXTRA_YAML = None
+    USERS = {"a": ("alice",), "b": ("bob",)}
 
     def set_config(self, content):
         self.ok(self.b.client("PUT", f"/user/{q(self.bob_id)}/account_data/m.invite_permission_config",
