@@ -9,8 +9,7 @@ constexpr std::int64_t kMaxSafe = 9007199254740991;  // 2^53 - 1
 std::optional<CanonicalJsonError> check(const nlohmann::json& v) {
   switch (v.type()) {
     case nlohmann::json::value_t::number_float: {
-      // A float with an exact integral value in range (e.g. 1e10) is written as that integer by
-      // canonicalising clients; anything fractional is refused.
+      // Canonical JSON has integers only: every float is refused, an integral one (1e10) too.
       return CanonicalJsonError::float_value;
     }
     case nlohmann::json::value_t::number_integer: {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/canonical_json.h"
 #include "core/log.h"
 #include "core/matrix_error.h"
 #include "crypto/request_signature.h"
@@ -50,6 +51,11 @@ Task<std::string> RequestVerifier::verify(http::Method method, std::string uri, 
   if (!body.empty()) {
     content = nlohmann::json::parse(body, nullptr, false);
     if (content.is_discarded()) refuse("The signed request body is not JSON");
+    // A body that canonical JSON cannot write (floats, integers beyond 2^53) has no signature to check:
+    // it is bad JSON, whoever sent it (room versions 6 and on refuse such events anyway).
+    if (!is_canonical_compatible(content)) {
+      throw MatrixError(Errc::bad_json, "The request body is not canonical JSON (floats or integers beyond 2^53)", 400);
+    }
     content_ptr = &content;
   }
   const nlohmann::json signing =

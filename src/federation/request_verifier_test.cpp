@@ -65,6 +65,18 @@ TEST_F(VerifierTest, AcceptsASignedRequestAndNamesItsOrigin) {
             "them.example");
 }
 
+TEST_F(VerifierTest, ABodyThatIsNotCanonicalJsonIsBadJsonNotAnAuthFailure) {
+  for (const std::string body : {R"({"pdus":[{"content":{"n":1.5}}]})", R"({"n":1e3})", R"({"n":9007199254740992})"}) {
+    try {
+      verify(http::Method::put, kUri, body, {header("PUT", kUri, kBody)});
+      ADD_FAILURE() << "accepted: " << body;
+    } catch (const MatrixError& e) {
+      EXPECT_EQ(e.http_status(), 400) << body;
+      EXPECT_EQ(e.errcode(), "M_BAD_JSON") << body;
+    }
+  }
+}
+
 TEST_F(VerifierTest, AcceptsAHeaderWithoutDestination) {
   std::string h = header("PUT", kUri, kBody);
   const auto at = h.find(",destination=");

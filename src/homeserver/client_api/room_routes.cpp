@@ -118,7 +118,14 @@ Task<http::Response> get_state_event(http::Request req, ClientApi& api) {
     if (const events::EventPtr current = room->state_event(type, key)) {
       const std::string event_id = current->event_id();
       auto row = co_await api.room_reader.event(event_id);
-      if (row) found = client_event(*row, *room->version, api.clock.now_ms(), true);
+      if (row) {
+        found = client_event(*row, *room->version, api.clock.now_ms(), true);
+      } else {
+        // The writer puts an event in the room's cache just before its group commit: read in between, it
+        // is not stored yet. The cached event is the same event.
+        found = current->client_format(true);
+        (*found)["unsigned"] = {{"age", std::max<std::int64_t>(0, api.clock.now_ms() - current->origin_server_ts())}};
+      }
     }
   } else {
     nlohmann::json state = co_await visible_state(api, s, room_id);

@@ -98,7 +98,8 @@ void require_sender_signature(const nlohmann::json& pdu, const events::RoomVersi
       }
     }
   }
-  throw MatrixError(Errc::unauthorized, "The invite has no valid signature of " + server);
+  // Not the request's signature (that is X-Matrix, 401) but the event's: an invalid parameter.
+  throw MatrixError(Errc::invalid_param, "The invite has no valid signature of " + server, 400);
 }
 
 nlohmann::json countersign(const nlohmann::json& pdu, const events::RoomVersion& version, const std::string& server_name,

@@ -81,7 +81,8 @@ TEST(RemoteInvites, TheSenderServersSignatureMustVerify) {
     require_sender_signature(tampered, v10(), keys);
     FAIL();
   } catch (const MatrixError& e) {
-    EXPECT_EQ(e.http_status(), 401);
+    EXPECT_EQ(e.http_status(), 400);
+    EXPECT_EQ(e.errcode(), "M_INVALID_PARAM");
   }
 }
 
