@@ -1,5 +1,7 @@
 #include "core/matrix_error.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace herald {
@@ -71,7 +73,19 @@ int default_status_of(Errc errc) noexcept { return info_of(errc).status; }
 MatrixError::MatrixError(Errc errc, std::string message, int http_status)
     : errc_(errc), message_(std::move(message)), http_status_(http_status ? http_status : default_status_of(errc)) {}
 
-std::string_view MatrixError::errcode() const noexcept { return errcode_of(errc_); }
+MatrixError MatrixError::from_remote(std::string_view errcode, std::string message, int http_status) {
+  const bool looks_like_one =
+      errcode.size() > 2 && errcode.size() <= 64 && errcode.substr(0, 2) == "M_" &&
+      std::all_of(errcode.begin() + 2, errcode.end(), [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; });
+  if (!looks_like_one || http_status < 400 || http_status > 499) return MatrixError(Errc::unknown, std::move(message), 502);
+  MatrixError out(Errc::unknown, std::move(message), http_status);
+  out.remote_errcode_ = std::string(errcode);
+  return out;
+}
+
+std::string_view MatrixError::errcode() const noexcept {
+  return remote_errcode_.empty() ? errcode_of(errc_) : std::string_view(remote_errcode_);
+}
 
 MatrixError&& MatrixError::with(std::string key, std::int64_t value) && {
   extra_.emplace_back(std::move(key), std::to_string(value));

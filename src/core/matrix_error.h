@@ -63,6 +63,10 @@ class MatrixError : public std::exception {
  public:
   // http_status 0 means the spec's usual status for errc.
   MatrixError(Errc errc, std::string message, int http_status = 0);
+  // Another server's 4xx refusal passed on to a client with its own errcode (which may be one this server
+  // does not know, e.g. M_TEST_ERROR_CODE): kept when it looks like one (M_ and up to 62 of A-Z, 0-9, _)
+  // and the status is 4xx; otherwise M_UNKNOWN with 502.
+  static MatrixError from_remote(std::string_view errcode, std::string message, int http_status);
 
   Errc errc() const noexcept { return errc_; }
   std::string_view errcode() const noexcept;
@@ -81,6 +85,7 @@ class MatrixError : public std::exception {
 
  private:
   Errc errc_;
+  std::string remote_errcode_;  // from_remote: the other server's errcode (errc_ is then unknown)
   std::string message_;
   int http_status_;
   std::vector<std::pair<std::string, std::string>> extra_;

@@ -25,7 +25,15 @@ MatrixError refusal(const federation::FederationError& e, const std::string& ser
   };
   const auto it = known.find(e.errcode);
   const std::string said = e.errcode.empty() ? std::string() : " (" + e.errcode + ")";
-  if (it == known.end()) return MatrixError(Errc::unknown, server + " refused the " + what + said, 502);
+  if (it == known.end()) {
+    // A request the resident found invalid, or an endpoint it lacks, is this server's problem, not the
+    // client's (federation.md §7: a 5xx). Any other refusal reaches the client as the resident said it.
+    if (e.errcode == "M_INVALID_PARAM" || e.errcode == "M_MISSING_PARAM" || e.errcode == "M_UNRECOGNIZED" ||
+        e.errcode == "M_BAD_JSON" || e.errcode == "M_NOT_JSON") {
+      return MatrixError(Errc::unknown, server + " refused the " + what + said, 502);
+    }
+    return MatrixError::from_remote(e.errcode, server + " refused the " + what + said, e.status);
+  }
   MatrixError out(it->second, server + " refused the " + what + said, e.status);
   // The room's version, which the client needs to tell the user why (client-server join's 400).
   if (e.error_body.is_object()) {
