@@ -6,7 +6,6 @@
 #include <unordered_map>
 
 #include "crypto/base64.h"
-#include "crypto/signed_json.h"
 #include "events/event_builder.h"
 #include "events/redaction.h"
 #include "events/room_version.h"
@@ -182,21 +181,8 @@ Received EventPipeline::receive(storage::RoomWriteTransaction& tx, Room& room, c
 
   // 2. Signatures, over the redacted event.
   const nlohmann::json redacted = events::redact(pdu, version);
-  const std::int64_t key_time = version.enforce_key_validity ? pdu["origin_server_ts"].get<std::int64_t>() : 0;
-  for (const std::string& server : pdu_checks::required_signers(pdu, version)) {
-    bool verified = false;
-    auto sigs = pdu["signatures"].find(server);
-    if (sigs != pdu["signatures"].end() && sigs->is_object()) {
-      for (const auto& [key_id, sig] : sigs->items()) {
-        if (key_id.rfind("ed25519:", 0) != 0 || !sig.is_string()) continue;
-        auto key = keys_.verify_key(server, key_id, key_time);
-        if (key && crypto::verify_json(redacted, server, key_id, *key)) {
-          verified = true;
-          break;
-        }
-      }
-    }
-    if (!verified) return finish(Outcome::dropped, "no valid signature of " + server + " with a known key");
+  if (const auto unsigned_by = pdu_checks::missing_signature(pdu, redacted, version, keys_)) {
+    return finish(Outcome::dropped, "no valid signature of " + *unsigned_by + " with a known key");
   }
 
   // 3. Content hash: a mismatch keeps the event, redacted.

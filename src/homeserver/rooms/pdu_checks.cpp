@@ -2,7 +2,9 @@
 
 #include "core/canonical_json.h"
 #include "core/ids.h"
+#include "crypto/signed_json.h"
 #include "events/room_version.h"
+#include "federation/server_key_ring.h"
 
 namespace herald::homeserver::pdu_checks {
 
@@ -79,6 +81,29 @@ std::set<std::string> required_signers(const nlohmann::json& pdu, const events::
     }
   }
   return servers;
+}
+
+std::optional<std::string> missing_signature(const nlohmann::json& pdu, const nlohmann::json& redacted,
+                                             const events::RoomVersion& version, const federation::ServerKeyRing& keys) {
+  const std::int64_t key_time = version.enforce_key_validity ? pdu.value("origin_server_ts", std::int64_t{0}) : 0;
+  const auto signatures = pdu.find("signatures");
+  const bool any = signatures != pdu.end() && signatures->is_object();
+  for (const std::string& server : required_signers(pdu, version)) {
+    bool verified = false;
+    const auto sigs = any ? signatures->find(server) : signatures;
+    if (any && sigs != signatures->end() && sigs->is_object()) {
+      for (const auto& [key_id, sig] : sigs->items()) {
+        if (key_id.rfind("ed25519:", 0) != 0 || !sig.is_string()) continue;
+        const auto key = keys.verify_key(server, key_id, key_time);
+        if (key && crypto::verify_json(redacted, server, key_id, *key)) {
+          verified = true;
+          break;
+        }
+      }
+    }
+    if (!verified) return server;
+  }
+  return std::nullopt;
 }
 
 }  // namespace herald::homeserver::pdu_checks

@@ -13,6 +13,9 @@
 namespace herald::events {
 struct RoomVersion;
 }
+namespace herald::federation {
+class ServerKeyRing;
+}
 
 namespace herald::homeserver::pdu_checks {
 
@@ -38,5 +41,11 @@ std::optional<std::string> format_problem(const nlohmann::json& pdu, const event
 // The servers whose signatures the event needs: the sender's; for v1-2 the event ID's; for a restricted
 // join, the authorising user's.
 std::set<std::string> required_signers(const nlohmann::json& pdu, const events::RoomVersion& version);
+
+// The first of required_signers without a valid signature: an ed25519 signature in `pdu` that verifies over
+// `redacted` (the event's redacted form) with a key of that server `keys` knows (valid at the event's
+// origin_server_ts where the version enforces key validity). Nothing when every one signed.
+std::optional<std::string> missing_signature(const nlohmann::json& pdu, const nlohmann::json& redacted,
+                                             const events::RoomVersion& version, const federation::ServerKeyRing& keys);
 
 }  // namespace herald::homeserver::pdu_checks

@@ -7,7 +7,6 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "crypto/signed_json.h"
 #include "events/event_builder.h"
 #include "events/redaction.h"
 #include "events/room_version.h"
@@ -107,26 +106,7 @@ RoomSnapshot check_room_snapshot(const events::RoomVersion& version, const std::
       continue;
     }
     const nlohmann::json redacted = events::redact(pdu, version);
-    const std::int64_t key_time = version.enforce_key_validity ? pdu["origin_server_ts"].get<std::int64_t>() : 0;
-    std::string unsigned_by;
-    for (const std::string& server : pdu_checks::required_signers(pdu, version)) {
-      bool verified = false;
-      auto sigs = pdu["signatures"].find(server);
-      if (sigs != pdu["signatures"].end() && sigs->is_object()) {
-        for (const auto& [key_id, sig] : sigs->items()) {
-          if (key_id.rfind("ed25519:", 0) != 0 || !sig.is_string()) continue;
-          auto key = keys.verify_key(server, key_id, key_time);
-          if (key && crypto::verify_json(redacted, server, key_id, *key)) {
-            verified = true;
-            break;
-          }
-        }
-      }
-      if (!verified) {
-        unsigned_by = server;
-        break;
-      }
-    }
+    const std::string unsigned_by = pdu_checks::missing_signature(pdu, redacted, version, keys).value_or("");
     if (!unsigned_by.empty()) {
       refuse(event_id, "no valid signature of " + unsigned_by + " with a known key");
       continue;
